@@ -1,0 +1,63 @@
+"""`prompt-improver`: the command-line composition root.
+
+Results go to stdout; expected failures go to stderr as one line with a non-zero exit, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from pipeline.errors import PipelineError
+from prompt_improver.settings import SettingsError
+from store.errors import InvalidRecord, RepositoryError
+
+COMMAND_MODULES = (
+    "prompt_improver.commands.store_commands",
+    "prompt_improver.commands.improve_commands",
+    "prompt_improver.commands.analytics_commands",
+    "prompt_improver.commands.compare_commands",
+)
+
+EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)
+
+
+class UsageError(Exception):
+    """A command-line argument has an invalid value (a bad date, a missing file)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="prompt-improver", description="Improve prompts with DSPy and keep an analysable history."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except EXPECTED_ERRORS + (UsageError,) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

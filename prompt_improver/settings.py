@@ -1,0 +1,75 @@
+"""Settings from the environment and a `.env` file, with the original design's names.
+
+Invalid values fail at construction with the setting's name (pydantic's ValidationError lists it);
+`load_settings` turns that into a `SettingsError` with a one-line message per bad setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting from the environment or `.env` has an invalid value."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Store
+    sqlite_enabled: bool = True
+    sqlite_db_path: Path = Path("data/prompt_history.db")
+    sqlite_retention_days: int = Field(default=30, ge=1, le=36_500)
+    sqlite_auto_cleanup: bool = False
+    sqlite_wal_mode: bool = True
+    sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+
+    # Model
+    llm_model: str | None = None
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
+    llm_max_retries: int = Field(default=3, ge=0, le=20)
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    llm_max_tokens: int = Field(default=2_000, ge=64, le=200_000)
+    llm_cache: bool = False
+    llm_concurrency: int = Field(default=4, ge=1, le=64)
+
+    # Programs
+    dspy_fewshot_enabled: bool = True
+    dspy_fewshot_k: int = Field(default=4, ge=1, le=24)
+    dspy_program_dir: Path = Path("data/programs")
+
+    @field_validator("llm_model", "llm_api_base", "llm_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `LLM_MODEL=` in a .env file means "not configured", not a model called "".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @property
+    def outbox_path(self) -> Path:
+        """The append-only outbox beside the database (records that could not be stored yet)."""
+        return self.sqlite_db_path.with_name(self.sqlite_db_path.name + ".outbox.jsonl")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, `.env` and `overrides`.
+
+    Raises:
+        SettingsError: naming each invalid setting by its environment variable and the problem.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+            problems.append(f"{name}: {item['msg']} (got {item.get('input')!r})")
+        raise SettingsError("invalid setting(s): " + "; ".join(problems)) from None

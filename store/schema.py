@@ -1,0 +1,47 @@
+"""The numbered schema migrations, keyed by `PRAGMA user_version`.
+
+Migration N brings a database from version N-1 to N. Each runs in its own transaction (the runner
+in `store/migrations.py`); never edit a released migration, add a new one.
+Tables are STRICT because DuckDB's sqlite scanner raises on loosely typed values.
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the prompt history table.
+    """
+    CREATE TABLE prompt_history (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid             TEXT    NOT NULL UNIQUE CHECK (length(uid) BETWEEN 1 AND 64),
+        timestamp       TEXT    NOT NULL CHECK (timestamp GLOB
+                            '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00'),
+        original_idea   TEXT    NOT NULL CHECK (length(original_idea) <= 20000),
+        context         TEXT    NOT NULL DEFAULT '' CHECK (length(context) <= 20000),
+        improved_prompt TEXT    NOT NULL CHECK (length(improved_prompt) BETWEEN 1 AND 100000),
+        role            TEXT    NOT NULL DEFAULT '',
+        directive       TEXT    NOT NULL DEFAULT '',
+        framework       TEXT    NOT NULL DEFAULT '',
+        guardrails      TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(guardrails) AND json_type(guardrails) = 'array'),
+        backend         TEXT    NOT NULL CHECK (backend IN ('zero-shot', 'few-shot')),
+        confidence      REAL    CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+        reasoning       TEXT,
+        latency_ms      REAL    CHECK (latency_ms IS NULL OR latency_ms >= 0),
+        model_version   TEXT    NOT NULL DEFAULT '',
+        program_version TEXT,
+        quality         REAL    CHECK (quality IS NULL OR (quality >= 0 AND quality <= 1)),
+        experiment_id   TEXT
+    ) STRICT;
+    CREATE INDEX idx_prompt_history_timestamp ON prompt_history (timestamp);
+    CREATE INDEX idx_prompt_history_backend_timestamp ON prompt_history (backend, timestamp);
+    CREATE INDEX idx_prompt_history_experiment ON prompt_history (experiment_id) WHERE experiment_id IS NOT NULL;
+    """,
+    # 2: settings shared by every session and the CLI (retention days, auto-prune), and a counter the
+    # analytics read model watches to know when rows were deleted (it then rebuilds instead of appending).
+    """
+    CREATE TABLE app_settings (
+        key   TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO app_settings (key, value) VALUES ('prune_generation', '0');
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
