@@ -22,7 +22,9 @@ def to_iso(moment: datetime) -> str:
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp must be timezone-aware, got naive {moment!r}")
-    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
+    # isoformat, not strftime(ISO_FORMAT): glibc's %Y does not zero-pad years before 1000 ("5-01-01..."),
+    # which would break the fixed width that string range filters and the schema's CHECK rely on.
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
 
 
 def from_iso(text: str) -> datetime:
