@@ -42,6 +42,40 @@ MIGRATIONS: tuple[str, ...] = (
     ) STRICT;
     INSERT INTO app_settings (key, value) VALUES ('prune_generation', '0');
     """,
+    # 3: compare experiments. One row per experiment, one row per (item, repeat, backend) run; a
+    # succeeded run points at the prompt_history record it produced (by uid, which survives the outbox).
+    """
+    CREATE TABLE experiments (
+        id                        TEXT    NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+        name                      TEXT    NOT NULL DEFAULT '',
+        created                   TEXT    NOT NULL CHECK (created GLOB
+                                      '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00'),
+        eval_set_hash             TEXT    NOT NULL,
+        model_version             TEXT    NOT NULL DEFAULT '',
+        program_version_zero_shot TEXT,
+        program_version_few_shot  TEXT,
+        repeats                   INTEGER NOT NULL CHECK (repeats >= 1),
+        status                    TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'partial', 'interrupted')),
+        planned                   INTEGER NOT NULL DEFAULT 0 CHECK (planned >= 0),
+        succeeded                 INTEGER NOT NULL DEFAULT 0 CHECK (succeeded >= 0),
+        failed                    INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0)
+    ) STRICT;
+    CREATE INDEX idx_experiments_created ON experiments (created);
+    CREATE TABLE experiment_runs (
+        experiment_id TEXT    NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        item_index    INTEGER NOT NULL CHECK (item_index >= 0),
+        idea          TEXT    NOT NULL,
+        context       TEXT    NOT NULL DEFAULT '',
+        repeat        INTEGER NOT NULL CHECK (repeat >= 0),
+        backend       TEXT    NOT NULL CHECK (backend IN ('zero-shot', 'few-shot')),
+        status        TEXT    NOT NULL CHECK (status IN ('succeeded', 'failed')),
+        record_uid    TEXT,
+        error         TEXT,
+        updated       TEXT    NOT NULL,
+        UNIQUE (experiment_id, item_index, repeat, backend),
+        CHECK (status = 'failed' OR record_uid IS NOT NULL)
+    ) STRICT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
