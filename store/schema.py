@@ -58,7 +58,9 @@ MIGRATIONS: tuple[str, ...] = (
         status                    TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'partial', 'interrupted')),
         planned                   INTEGER NOT NULL DEFAULT 0 CHECK (planned >= 0),
         succeeded                 INTEGER NOT NULL DEFAULT 0 CHECK (succeeded >= 0),
-        failed                    INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0)
+        failed                    INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),
+        -- the evaluation set as a JSON array of [idea, context] pairs, so a resume needs no file
+        items                     TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(items) AND json_type(items) = 'array')
     ) STRICT;
     CREATE INDEX idx_experiments_created ON experiments (created);
     CREATE TABLE experiment_runs (
