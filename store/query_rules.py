@@ -1,0 +1,72 @@
+"""Query semantics both repository implementations share: argument checks, text matching, cut-offs.
+
+Keeping them in one place is what lets the contract tests hold the SQLite adapter and the in-memory
+fake to exactly the same answers. Standard library only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from store.record import BackendType
+from store.timestamps import utc_now
+
+
+def check_page(limit: int, offset: int) -> None:
+    """Raise ValueError naming the bad value unless limit and offset are integers >= 0."""
+    for name, value in (("limit", limit), ("offset", offset)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    """Raise ValueError unless both bounds are aware datetimes with start <= end."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+    if start > end:
+        raise ValueError(f"start ({start.isoformat()}) is after end ({end.isoformat()}); swap them")
+
+
+def parse_backend(backend: BackendType | str | None) -> BackendType | None:
+    """None, or the BackendType for an enum member or its text (InvalidRecord for anything else)."""
+    return None if backend is None else BackendType.parse(backend)
+
+
+def cutoff(days: int) -> datetime:
+    """The moment `days` days ago; records strictly older are what retention deletes.
+
+    Raises:
+        ValueError: days is not an integer >= 0.
+    """
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValueError(f"days must be an integer >= 0, got {days!r}")
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    return utc_now() - timedelta(days=days)
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def text_matches(needle: str, haystack: str) -> bool:
+    """Case-insensitive containment, exactly as the SQLite adapter answers it.
+
+    An ASCII needle is matched as SQLite's LIKE does (ASCII letters fold, nothing else); a needle with
+    other characters is matched with Unicode case folding (the adapter registers this function).
+    """
+    if needle.isascii():
+        return _ascii_lower(needle) in _ascii_lower(haystack)
+    return needle.casefold() in haystack.casefold()
+
+
+def like_pattern(needle: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching `needle` anywhere, its wildcards taken literally."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

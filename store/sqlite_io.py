@@ -1,0 +1,203 @@
+"""What the SQLite adapter and the migration runner share: connections, error translation, row mapping.
+
+Every operation opens its own connection with `connect` and closes it; sqlite3's errors are turned into
+the store's own errors by `translate_errors`, whose messages name the file and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from store.errors import RepositoryConnectionError, RepositoryConstraintError, RepositoryError
+from store.record import BackendType, PromptHistory
+from store.timestamps import from_iso, to_iso
+
+INSERT_COLUMNS = (
+    "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
+    "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
+    "quality", "experiment_id",
+)
+SELECT_COLUMNS = ("id",) + INSERT_COLUMNS
+SELECT_SQL = f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history"
+INSERT_SQL = (
+    f"INSERT INTO prompt_history ({', '.join(INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})"
+)
+
+# Primary result codes (the low byte of sqlite3.Error.sqlite_errorcode).
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 14, 26
+
+
+def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (transactions are explicit `BEGIN IMMEDIATE`).
+
+    With `create=False` a missing file is an error instead of a new empty database.
+    """
+    mode = "rwc" if create else "rw"
+    conn = sqlite3.connect(
+        f"{Path(db_path).absolute().as_uri()}?mode={mode}",
+        uri=True,
+        timeout=busy_timeout_ms / 1000,
+        isolation_level=None,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def check_path(db_path: Path) -> None:
+    """Refuse, before SQLite does with a vaguer message, a path that cannot be a database file.
+
+    Raises:
+        RepositoryConnectionError: the path is a directory, or a parent is a regular file.
+    """
+    path = Path(db_path)
+    if path.is_dir():
+        raise RepositoryConnectionError(
+            f"{path} is a directory, not a database file; point SQLITE_DB_PATH at a file such as "
+            f"{path / 'prompt_history.db'}"
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise RepositoryConnectionError(
+                    f"cannot create {path}: {parent} is a file, not a directory; "
+                    "point SQLITE_DB_PATH at a path inside a directory"
+                )
+            break
+
+
+def _permission_hint(path: Path) -> str:
+    directory = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the file is not writable by this user: make it writable (chmod u+w {path})"
+    if directory.exists() and not os.access(directory, os.W_OK | os.X_OK):
+        return (
+            f"the directory {directory} is not writable by this user (SQLite also writes the -wal and "
+            f"-shm files beside the database): make it writable (chmod u+w {directory})"
+        )
+    return "check that the file and its directory are writable by this user"
+
+
+def describe(error: sqlite3.Error, db_path: Path) -> RepositoryError:
+    """The store error for a sqlite3 error on `db_path`, with a message naming the file and the fix."""
+    path = Path(db_path)
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(error)
+    if isinstance(error, sqlite3.IntegrityError):
+        return RepositoryConstraintError(f"a write to {path} violated a constraint: {text}")
+    if code == _SQLITE_NOTADB or "file is not a database" in text:
+        return RepositoryConnectionError(
+            f"{path} is not an SQLite database (its header is not 'SQLite format 3'); move the file "
+            "away or point SQLITE_DB_PATH at another file"
+        )
+    if code == _SQLITE_CORRUPT or "malformed" in text:
+        return RepositoryConnectionError(
+            f"{path} is damaged ({text}); restore it from a backup, or try `sqlite3 {path} .recover`"
+        )
+    if code == _SQLITE_CANTOPEN or "unable to open database file" in text:
+        check_path(path)  # a directory or a file-as-parent gets its own message
+        if not path.exists():
+            return RepositoryConnectionError(
+                f"cannot open {path}: the file does not exist or cannot be created ({text}); "
+                f"{_permission_hint(path)}, or run the migrations to create it"
+            )
+        return RepositoryConnectionError(f"cannot open {path} ({text}); {_permission_hint(path)}")
+    if code in (_SQLITE_READONLY, _SQLITE_PERM) or "readonly" in text:
+        return RepositoryConnectionError(f"cannot write to {path} ({text}); {_permission_hint(path)}")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return RepositoryError(
+            f"{path} stayed locked by another writer longer than the busy timeout ({text}); retry, or "
+            "raise SQLITE_BUSY_TIMEOUT_MS"
+        )
+    return RepositoryError(f"SQLite failed on {path}: {text}")
+
+
+@contextmanager
+def translate_errors(db_path: Path) -> Iterator[None]:
+    """Re-raise sqlite3 errors as the store's errors, keeping the original as `__cause__`."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise describe(error, db_path) from error
+    except UnicodeEncodeError as error:
+        # A lone surrogate (e.g. from a badly decoded file) cannot be encoded as UTF-8 for SQLite.
+        raise RepositoryConstraintError(
+            f"a value for {db_path} is not valid unicode (a lone surrogate at index {error.start}); "
+            "decode the text properly before saving"
+        ) from error
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (sqlite3's own tokenizer decides where one ends)."""
+    statements: list[str] = []
+    start = 0
+    for index, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : index + 1]):
+            statements.append(script[start : index + 1].strip())
+            start = index + 1
+    rest = script[start:].strip()
+    if rest and not all(line.strip().startswith("--") for line in rest.splitlines() if line.strip()):
+        statements.append(rest)
+    return statements
+
+
+def record_to_row(record: PromptHistory) -> tuple:
+    """The INSERT parameters for a record, in INSERT_COLUMNS order (the id is the database's)."""
+    return (
+        record.uid,
+        to_iso(record.timestamp),
+        record.original_idea,
+        record.context,
+        record.improved_prompt,
+        record.role,
+        record.directive,
+        record.framework,
+        json.dumps(list(record.guardrails), ensure_ascii=False),
+        record.backend.value,
+        record.confidence,
+        record.reasoning,
+        record.latency_ms,
+        record.model_version,
+        record.program_version,
+        record.quality,
+        record.experiment_id,
+    )
+
+
+def row_to_record(row: tuple) -> PromptHistory:
+    """A PromptHistory from a row selected with SELECT_COLUMNS."""
+    (
+        record_id, uid, timestamp, idea, context, prompt, role, directive, framework, guardrails,
+        backend, confidence, reasoning, latency_ms, model_version, program_version, quality, experiment_id,
+    ) = row
+    return PromptHistory(
+        id=record_id,
+        uid=uid,
+        timestamp=from_iso(timestamp),
+        original_idea=idea,
+        context=context,
+        improved_prompt=prompt,
+        role=role,
+        directive=directive,
+        framework=framework,
+        guardrails=tuple(json.loads(guardrails)),
+        backend=BackendType(backend),
+        confidence=confidence,
+        reasoning=reasoning,
+        latency_ms=latency_ms,
+        model_version=model_version,
+        program_version=program_version,
+        quality=quality,
+        experiment_id=experiment_id,
+    )
