@@ -1,0 +1,322 @@
+"""Compare experiments: the domain records, the repository port, its SQLite adapter and an in-memory fake.
+
+An experiment runs an evaluation set through both backends `repeats` times. Each attempt of one
+(item, repeat, backend) is an `ExperimentRun`; a succeeded run points at the `prompt_history` record it
+produced by `uid`. Resuming and pairing are computed from these rows. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from store.errors import InvalidRecord, RepositoryError
+from store.record import BackendType, PromptHistory
+from store.repository import PromptRepository
+from store.sqlite_io import SELECT_COLUMNS, connect, row_to_record, translate_errors
+from store.timestamps import from_iso, to_iso, utc_now
+
+EXPERIMENT_STATUSES = ("running", "completed", "partial", "interrupted")
+RUN_STATUSES = ("succeeded", "failed")
+MAX_ERROR_CHARS = 2_000
+
+
+class ExperimentNotFound(RepositoryError):
+    """No experiment has the given id."""
+
+
+def new_experiment_id() -> str:
+    """A short random id (12 hex digits): easy to copy from a terminal, unique enough for one database."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """One comparison of zero-shot and few-shot over an evaluation set.
+
+    `items` are the evaluation set's `(idea, context)` pairs in order; item indexes refer to them.
+    `planned` is items × repeats × 2; `succeeded` and `failed` count the runs whose latest attempt
+    ended that way (a failed run that later succeeds on resume counts as succeeded only).
+    """
+
+    id: str
+    name: str
+    eval_set_hash: str
+    repeats: int
+    items: tuple[tuple[str, str], ...]
+    model_version: str = ""
+    program_version_zero_shot: str | None = None
+    program_version_few_shot: str | None = None
+    status: str = "running"
+    planned: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    created: datetime = field(default_factory=utc_now)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not 1 <= len(self.id) <= 64:
+            raise InvalidRecord(f"experiment id must be 1 to 64 characters, got {self.id!r}")
+        if self.status not in EXPERIMENT_STATUSES:
+            raise InvalidRecord(f"experiment status must be one of {EXPERIMENT_STATUSES}, got {self.status!r}")
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 1:
+            raise InvalidRecord(f"repeats must be an integer >= 1, got {self.repeats!r}")
+        for name in ("planned", "succeeded", "failed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidRecord(f"{name} must be an integer >= 0, got {value!r}")
+        object.__setattr__(self, "items", tuple((str(idea), str(context)) for idea, context in self.items))
+        if self.created.utcoffset() is None:
+            raise InvalidRecord(f"created must be timezone-aware, got {self.created!r}")
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every planned run has succeeded."""
+        return self.status == "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRun:
+    """The latest attempt of one item's repeat through one backend."""
+
+    experiment_id: str
+    item_index: int
+    repeat: int
+    backend: BackendType
+    status: str
+    idea: str
+    context: str = ""
+    record_uid: str | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "backend", BackendType.parse(self.backend))
+        if self.status not in RUN_STATUSES:
+            raise InvalidRecord(f"run status must be one of {RUN_STATUSES}, got {self.status!r}")
+        if self.item_index < 0 or self.repeat < 0:
+            raise InvalidRecord(f"item_index and repeat must be >= 0, got {self.item_index}, {self.repeat}")
+        if self.status == "succeeded" and not self.record_uid:
+            raise InvalidRecord("a succeeded run needs the record_uid of the history record it produced")
+        if self.error is not None and len(self.error) > MAX_ERROR_CHARS:
+            object.__setattr__(self, "error", self.error[: MAX_ERROR_CHARS - 1] + "…")
+
+    @property
+    def key(self) -> tuple[int, int, BackendType]:
+        """What identifies the run within its experiment."""
+        return (self.item_index, self.repeat, self.backend)
+
+
+class ExperimentRepository(Protocol):
+    """Stores experiments and their runs. Lists are newest first; runs are in (item, repeat, backend) order."""
+
+    def create(self, experiment: Experiment) -> Experiment:
+        """Store a new experiment. Raises RepositoryError if the id is taken."""
+        ...
+
+    def get(self, experiment_id: str) -> Experiment | None:
+        """The experiment with this id (counts up to date), or None."""
+        ...
+
+    def list_experiments(self, limit: int = 100) -> list[Experiment]:
+        """Experiments, newest first."""
+        ...
+
+    def record_run(self, run: ExperimentRun) -> None:
+        """Store a run, replacing an earlier attempt of the same (item, repeat, backend)."""
+        ...
+
+    def runs(self, experiment_id: str) -> list[ExperimentRun]:
+        """Every run of the experiment, ordered by item, repeat, backend."""
+        ...
+
+    def set_status(self, experiment_id: str, status: str) -> Experiment:
+        """Set the status, recount succeeded/failed from the runs, and return the experiment.
+
+        Raises:
+            ExperimentNotFound: no experiment has this id.
+        """
+        ...
+
+    def records(self, experiment_id: str) -> dict[str, PromptHistory]:
+        """The history records tagged with this experiment, by uid."""
+        ...
+
+
+def _backend_order(run: ExperimentRun) -> tuple[int, int, str]:
+    return (run.item_index, run.repeat, run.backend.value)
+
+
+class InMemoryExperimentRepository:
+    """The fake: experiments and runs in dicts; history records come from the given PromptRepository."""
+
+    def __init__(self, history: PromptRepository | None = None) -> None:
+        self._history = history
+        self._experiments: dict[str, Experiment] = {}
+        self._runs: dict[str, dict[tuple[int, int, BackendType], ExperimentRun]] = {}
+        self._lock = threading.Lock()  # the runner records runs from worker threads
+
+    def create(self, experiment: Experiment) -> Experiment:
+        with self._lock:
+            if experiment.id in self._experiments:
+                raise RepositoryError(f"an experiment with id {experiment.id!r} already exists")
+            self._experiments[experiment.id] = experiment
+            self._runs[experiment.id] = {}
+            return experiment
+
+    def get(self, experiment_id: str) -> Experiment | None:
+        with self._lock:
+            return self._experiments.get(experiment_id)
+
+    def list_experiments(self, limit: int = 100) -> list[Experiment]:
+        with self._lock:
+            ordered = sorted(self._experiments.values(), key=lambda e: e.created, reverse=True)
+            return ordered[:limit]
+
+    def record_run(self, run: ExperimentRun) -> None:
+        with self._lock:
+            if run.experiment_id not in self._experiments:
+                raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r}")
+            self._runs[run.experiment_id][run.key] = run
+
+    def runs(self, experiment_id: str) -> list[ExperimentRun]:
+        with self._lock:
+            return sorted(self._runs.get(experiment_id, {}).values(), key=_backend_order)
+
+    def set_status(self, experiment_id: str, status: str) -> Experiment:
+        with self._lock:
+            if experiment_id not in self._experiments:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+            runs = self._runs[experiment_id].values()
+            updated = replace(
+                self._experiments[experiment_id],
+                status=status,
+                succeeded=sum(r.status == "succeeded" for r in runs),
+                failed=sum(r.status == "failed" for r in runs),
+            )
+            self._experiments[experiment_id] = updated
+            return updated
+
+    def records(self, experiment_id: str) -> dict[str, PromptHistory]:
+        if self._history is None:
+            return {}
+        found: dict[str, PromptHistory] = {}
+        offset = 0
+        while batch := self._history.find_recent(limit=1_000, offset=offset):
+            found.update({r.uid: r for r in batch if r.experiment_id == experiment_id})
+            offset += len(batch)
+        return found
+
+
+_EXPERIMENT_COLUMNS = (
+    "id", "name", "created", "eval_set_hash", "model_version", "program_version_zero_shot",
+    "program_version_few_shot", "repeats", "status", "planned", "succeeded", "failed", "items",
+)
+_RUN_COLUMNS = ("experiment_id", "item_index", "repeat", "backend", "status", "idea", "context", "record_uid", "error")
+
+
+def _row_to_experiment(row: tuple) -> Experiment:
+    values = dict(zip(_EXPERIMENT_COLUMNS, row))
+    values["created"] = from_iso(values["created"])
+    values["items"] = tuple(tuple(pair) for pair in json.loads(values["items"]))
+    return Experiment(**values)
+
+
+class SQLiteExperimentRepository:
+    """The SQLite adapter: one short-lived connection per operation, `BEGIN IMMEDIATE` for writes.
+
+    The database must already be migrated (`store.migrations.migrate`, run by the composition root).
+    """
+
+    def __init__(self, db_path: Path | str, busy_timeout_ms: int = 5_000) -> None:
+        self.db_path = Path(db_path)
+        self.busy_timeout_ms = busy_timeout_ms
+
+    def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
+
+    def _write(self, statements: Iterable[tuple[str, tuple]]) -> None:
+        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    conn.execute(sql, params)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def create(self, experiment: Experiment) -> Experiment:
+        params = (
+            experiment.id, experiment.name, to_iso(experiment.created), experiment.eval_set_hash,
+            experiment.model_version, experiment.program_version_zero_shot, experiment.program_version_few_shot,
+            experiment.repeats, experiment.status, experiment.planned, experiment.succeeded, experiment.failed,
+            json.dumps([list(pair) for pair in experiment.items], ensure_ascii=False),
+        )
+        sql = (
+            f"INSERT INTO experiments ({', '.join(_EXPERIMENT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _EXPERIMENT_COLUMNS)})"
+        )
+        self._write([(sql, params)])
+        return experiment
+
+    def get(self, experiment_id: str) -> Experiment | None:
+        rows = self._read(f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments WHERE id = ?", (experiment_id,))
+        return _row_to_experiment(rows[0]) if rows else None
+
+    def list_experiments(self, limit: int = 100) -> list[Experiment]:
+        rows = self._read(
+            f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments ORDER BY created DESC, id LIMIT ?", (limit,)
+        )
+        return [_row_to_experiment(row) for row in rows]
+
+    def record_run(self, run: ExperimentRun) -> None:
+        if self.get(run.experiment_id) is None:
+            raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r} in {self.db_path}")
+        sql = (
+            f"INSERT INTO experiment_runs ({', '.join(_RUN_COLUMNS)}, updated) "
+            f"VALUES ({', '.join('?' for _ in _RUN_COLUMNS)}, ?) "
+            "ON CONFLICT (experiment_id, item_index, repeat, backend) DO UPDATE SET "
+            "status = excluded.status, idea = excluded.idea, context = excluded.context, "
+            "record_uid = excluded.record_uid, error = excluded.error, updated = excluded.updated"
+        )
+        params = (
+            run.experiment_id, run.item_index, run.repeat, run.backend.value, run.status, run.idea, run.context,
+            run.record_uid, run.error, to_iso(utc_now()),
+        )
+        self._write([(sql, params)])
+
+    def runs(self, experiment_id: str) -> list[ExperimentRun]:
+        rows = self._read(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM experiment_runs WHERE experiment_id = ? "
+            "ORDER BY item_index, repeat, backend",
+            (experiment_id,),
+        )
+        return [ExperimentRun(**dict(zip(_RUN_COLUMNS, row))) for row in rows]
+
+    def set_status(self, experiment_id: str, status: str) -> Experiment:
+        if status not in EXPERIMENT_STATUSES:
+            raise InvalidRecord(f"experiment status must be one of {EXPERIMENT_STATUSES}, got {status!r}")
+        self._write([(
+            "UPDATE experiments SET status = ?, "
+            "succeeded = (SELECT count(*) FROM experiment_runs WHERE experiment_id = ? AND status = 'succeeded'), "
+            "failed = (SELECT count(*) FROM experiment_runs WHERE experiment_id = ? AND status = 'failed') "
+            "WHERE id = ?",
+            (status, experiment_id, experiment_id, experiment_id),
+        )])
+        experiment = self.get(experiment_id)
+        if experiment is None:
+            raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.db_path}")
+        return experiment
+
+    def records(self, experiment_id: str) -> dict[str, PromptHistory]:
+        rows = self._read(
+            f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history WHERE experiment_id = ?", (experiment_id,)
+        )
+        return {record.uid: record for record in map(row_to_record, rows)}
