@@ -15,6 +15,8 @@ from pipeline.statistics.errors import (
 )
 from pipeline.statistics.holm import holm_adjust
 from pipeline.statistics.paired import PairedMetricSummary, paired_metric_summary, rank_biserial, wilcoxon_p_value
+from pipeline.statistics.unpaired import UnpairedMetricSummary, compare_unpaired, mann_whitney
+from pipeline.statistics.wilson import wilson_interval
 
 __all__ = [
     "InsufficientData",
@@ -25,11 +27,15 @@ __all__ = [
     "PairedMetricSummary",
     "StatisticsError",
     "UnknownMetric",
+    "UnpairedMetricSummary",
     "bootstrap_difference_ci",
     "bootstrap_mean_difference_ci",
     "compare_paired",
+    "compare_unpaired",
     "holm_adjust",
+    "mann_whitney",
     "paired_metric_summary",
     "rank_biserial",
     "wilcoxon_p_value",
+    "wilson_interval",
 ]

@@ -87,3 +87,18 @@ def check_confidence(confidence: float) -> float:
     if not 0.0 < float(confidence) < 1.0:
         raise InvalidParameter(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
     return float(confidence)
+
+
+def stable_mean(values: np.ndarray) -> float:
+    """The mean, exactly the common value when all values are equal.
+
+    A constant sample's float mean can miss the constant by one ulp, while its bootstrap interval is the
+    constant itself; a reported mean must lie inside its own interval.
+
+    Args:
+        values: a non-empty float array.
+
+    Returns:
+        The mean as a float.
+    """
+    return float(values[0]) if np.all(values == values[0]) else float(np.mean(values))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy import stats
 
-from pipeline.statistics._clean import aligned_pairs
+from pipeline.statistics._clean import aligned_pairs, stable_mean
 from pipeline.statistics._json import plain
 from pipeline.statistics.bootstrap import bootstrap_mean_difference_ci
 from pipeline.statistics.errors import InsufficientData, InvalidSummary
@@ -106,12 +106,6 @@ def wilcoxon_p_value(differences: Sequence[float] | np.ndarray) -> float:
     return float(min(1.0, result.pvalue))
 
 
-def _mean(values: np.ndarray) -> float:
-    # A constant sample's float mean can miss the constant by one ulp; the interval is the constant
-    # itself, and the mean must lie inside its own interval.
-    return float(values[0]) if np.all(values == values[0]) else float(np.mean(values))
-
-
 def paired_metric_summary(
     zero_shot: Sequence[float | None] | np.ndarray,
     few_shot: Sequence[float | None] | np.ndarray,
@@ -158,7 +152,7 @@ def paired_metric_summary(
         mean_few_shot=float(np.mean(few)),
         median_zero_shot=float(np.median(zero)),
         median_few_shot=float(np.median(few)),
-        mean_difference=_mean(differences),
+        mean_difference=stable_mean(differences),
         ci_low=low,
         ci_high=high,
         p_value=p_value,
