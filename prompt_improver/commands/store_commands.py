@@ -1,0 +1,423 @@
+"""Store commands: `doctor`, `history`, `prune` and `demo-data`.
+
+Every command reads the database path from settings (`SQLITE_DB_PATH`) unless `--db PATH` is given.
+No heavy imports here (DuckDB is checked in a subprocess; pandas and DSPy are not needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+from prompt_improver.cli import UsageError
+from prompt_improver.settings import Settings, load_settings
+from prompt_improver.wiring import open_repository
+from store.demo import DEMO_MODEL_VERSION, generate_demo_records
+from store.errors import RepositoryError
+from store.record import BackendType, PromptHistory
+from store.schema import SCHEMA_VERSION
+from store.sqlite_io import connect, translate_errors
+from store.sqlite_repository import SQLitePromptRepository
+
+DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
+EXTENSION_CHECK_MODULE = "store.duckdb_extension"
+EXTENSION_CHECK_TIMEOUT_S = 120
+SECRET_SUFFIXES = ("_key", "_secret", "_token", "_password")
+PROVIDER_KEY_VARIABLES = (
+    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY",
+    "OPENROUTER_API_KEY", "AZURE_API_KEY", "TOGETHERAI_API_KEY",
+)
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the store's sub-commands to the `prompt-improver` parser."""
+    doctor = subparsers.add_parser(
+        "doctor", help="check settings, the database, the outbox, DuckDB's sqlite extension and the model"
+    )
+    _add_db_option(doctor)
+    doctor.set_defaults(handler=run_doctor)
+
+    history = subparsers.add_parser("history", help="list stored improvements, newest first")
+    history.add_argument("--limit", type=int, default=20, metavar="N", help="how many records (default 20)")
+    history.add_argument("--backend", metavar="B", help="only 'zero-shot' or 'few-shot' records")
+    history.add_argument("--since", metavar="DATE", help="from this UTC date or timestamp on (inclusive)")
+    history.add_argument(
+        "--until", metavar="DATE", help="up to this UTC date or timestamp (inclusive; a bare date covers the whole day)"
+    )
+    history.add_argument("--json", action="store_true", help="print a JSON array of records")
+    _add_db_option(history)
+    history.set_defaults(handler=run_history)
+
+    prune = subparsers.add_parser("prune", help="delete records older than N days")
+    prune.add_argument("--older-than-days", type=int, required=True, metavar="N", dest="older_than_days")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    prune.add_argument("--backup", type=Path, metavar="PATH", help="first write a consistent copy of the database here")
+    prune.add_argument("--vacuum", action="store_true", help="reclaim the freed space afterwards")
+    _add_db_option(prune)
+    prune.set_defaults(handler=run_prune)
+
+    demo = subparsers.add_parser("demo-data", help="write realistic synthetic history for trying the dashboard")
+    demo.add_argument("--rows", type=int, required=True, metavar="N", help="how many records")
+    demo.add_argument("--days", type=int, default=90, metavar="D", help="spread over the last D days (default 90)")
+    demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    demo.add_argument(
+        "--force", action="store_true", help="add demo rows even if the database holds real (non-demo) history"
+    )
+    _add_db_option(demo)
+    demo.set_defaults(handler=run_demo_data)
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, metavar="PATH", help="database file (default: SQLITE_DB_PATH)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+
+
+# ---------------------------------------------------------------------------------------------- doctor
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Print what is in force and what works; exit 1 if anything is broken, naming each problem's fix."""
+    settings = _settings(args)
+    problems: list[tuple[str, str]] = []
+    _print_settings(settings)
+    _print_database(settings, problems)
+    _print_outbox(settings, problems)
+    print("circuit breaker: kept per process; none runs in this CLI process")
+    _print_extension(problems)
+    if settings.llm_model:
+        print(f"model: {settings.llm_model}")
+    else:
+        print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
+    if not problems:
+        print("status: ok")
+        return 0
+    print(f"status: {len(problems)} problem(s)")
+    for problem, fix in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+        print(f"  fix: {fix}", file=sys.stderr)
+    return 1
+
+
+def _print_settings(settings: Settings) -> None:
+    env_file = Path(".env")
+    print(f"settings (environment, then {env_file.resolve() if env_file.is_file() else 'no .env in this directory'}):")
+    for name in type(settings).model_fields:
+        print(f"  {name.upper():<24} {_show_setting(name, getattr(settings, name))}")
+    for variable in PROVIDER_KEY_VARIABLES:
+        if os.environ.get(variable):
+            print(f"  {variable:<24} set (hidden)")
+
+
+def _show_setting(name: str, value: object) -> str:
+    if value is None:
+        return "(not set)"
+    if name.endswith(SECRET_SUFFIXES):
+        return "set (hidden)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name == "llm_api_base":
+        return _mask_url_password(str(value))
+    return str(value)
+
+
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    path = settings.sqlite_db_path
+    print("database:")
+    if not path.exists():
+        print(f"  path            {path.resolve()} (not created yet; created on first use)")
+        return
+    try:
+        # Read the file as it is: doctor reports, it does not migrate (health works on any schema version).
+        health = SQLitePromptRepository(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms).health()
+    except RepositoryError as error:
+        print(f"  path            {path.resolve()}")
+        print("  status          cannot be opened")
+        problems.append(
+            (
+                f"database {str(path)!r} cannot be opened: {error}",
+                "point SQLITE_DB_PATH (or --db) at a prompt history database, or move this file away so a new "
+                "database is created",
+            )
+        )
+        return
+    print(f"  path            {Path(health.path).resolve()}")
+    print(f"  file size       {_size(health.file_bytes)}")
+    print(f"  wal size        {_size(health.wal_bytes)}")
+    print(f"  rows            {health.row_count:,}")
+    print(f"  schema version  {health.schema_version}")
+    print(f"  journal mode    {health.journal_mode}")
+    print(f"  quick_check     {health.quick_check}")
+    if health.schema_version > SCHEMA_VERSION:
+        problems.append(
+            (
+                f"database {str(path)!r} has schema version {health.schema_version}, newer than the "
+                f"{SCHEMA_VERSION} this prompt-improver knows",
+                "upgrade prompt-improver (pip install -U prompt-improver, or git pull in a checkout)",
+            )
+        )
+    elif health.schema_version < SCHEMA_VERSION:
+        print(f"  (schema version {SCHEMA_VERSION} is current; the file is upgraded in place on next use)")
+    if health.quick_check != "ok":
+        problems.append(
+            (
+                f"database {str(path)!r} fails quick_check: {health.quick_check}",
+                f"restore a backup, or recover the rows with `sqlite3 {path} .recover > recovered.sql`",
+            )
+        )
+
+
+def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    path = settings.outbox_path
+    if not path.exists():
+        print(f"outbox: empty ({path})")
+        return
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            waiting = sum(1 for line in lines if line.strip())
+    except OSError as error:
+        problems.append((f"outbox {str(path)!r} cannot be read: {error}", "check the file's permissions"))
+        return
+    print(f"outbox: {waiting:,} record(s) waiting to be stored ({path}); replayed after the next successful save")
+
+
+def _print_extension(problems: list[tuple[str, str]]) -> None:
+    # Never load DuckDB here: this process has the database open through sqlite3, and DuckDB's sqlite
+    # scanner carries its own SQLite copy (two copies in one process corrupt the file's locking).
+    if importlib.util.find_spec(EXTENSION_CHECK_MODULE) is None:
+        print("duckdb sqlite extension: unknown (the check is not installed)")
+        return
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", EXTENSION_CHECK_MODULE],
+            capture_output=True,
+            text=True,
+            timeout=EXTENSION_CHECK_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        print("duckdb sqlite extension: check failed")
+        problems.append(
+            (f"the DuckDB extension check could not run: {error}", f"run `{sys.executable} -m {EXTENSION_CHECK_MODULE}`")
+        )
+        return
+    output = " ".join(line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip())
+    if result.returncode == 0:
+        print(f"duckdb sqlite extension: loads{f' ({output})' if output else ''}")
+        return
+    print("duckdb sqlite extension: does not load")
+    problems.append(
+        (
+            "DuckDB's sqlite extension does not load, so analytics cannot run",
+            output or "reinstall the pinned pair: pip install 'duckdb==1.5.5' 'duckdb-extension-sqlite-scanner==1.5.5'",
+        )
+    )
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{count:,} B" if unit == "B" else f"{value:.1f} {unit} ({count:,} B)"
+        value /= 1024
+    return f"{count:,} B"
+
+
+# --------------------------------------------------------------------------------------------- history
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """Print stored records newest first, as a table or (with --json) a JSON array."""
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    backend = _parse_backend(args.backend)
+    start = _parse_date("--since", args.since, end=False) if args.since else None
+    end = _parse_date("--until", args.until, end=True) if args.until else None
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--since {args.since} is not before --until {args.until}; swap them")
+    repo = open_repository(_settings(args))
+    if start is None and end is None:
+        records = repo.find_recent(limit=args.limit, backend=backend)
+    else:
+        records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit)
+    if args.json:
+        print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
+    else:
+        _print_table(records)
+    return 0
+
+
+def _parse_backend(value: str | None) -> BackendType | None:
+    if value is None:
+        return None
+    try:
+        return BackendType.parse(value)
+    except ValueError:
+        raise UsageError(f"--backend: {value!r} is not a backend; use 'zero-shot' or 'few-shot'") from None
+
+
+def _parse_date(option: str, value: str, *, end: bool) -> datetime:
+    """A bare date is the start of that UTC day (for --until: the end of it); timestamps are inclusive."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date; {DATE_FORMAT_HINT}") from None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    # Ranges end exclusively; one microsecond later makes the given instant itself included.
+    return moment + timedelta(microseconds=1) if end else moment
+
+
+def _print_table(records: list[PromptHistory]) -> None:
+    if not records:
+        print("no records")
+        return
+    header = f"{'id':>7}  {'timestamp (UTC)':<19}  {'backend':<9}  {'conf':>5}  {'qual':>5}  {'latency':>8}  {'framework':<16}  idea"
+    idea_width = max(20, shutil.get_terminal_size((120, 24)).columns - len(header) + 4)
+    print(header)
+    for record in records:
+        idea = " ".join(record.original_idea.split())
+        if len(idea) > idea_width:
+            idea = idea[: idea_width - 1] + "…"
+        print(
+            f"{record.id if record.id is not None else '-':>7}  "
+            f"{record.timestamp.strftime('%Y-%m-%d %H:%M:%S'):<19}  "
+            f"{record.backend.value:<9}  {_number(record.confidence):>5}  {_number(record.quality):>5}  "
+            f"{_latency(record.latency_ms):>8}  {record.framework[:16]:<16}  {idea}"
+        )
+    print(f"{len(records)} record(s), newest first")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _latency(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.1f} s"
+
+
+# ----------------------------------------------------------------------------------------------- prune
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    """Delete (or with --dry-run, count) records older than N days; optionally back up first and vacuum."""
+    days = args.older_than_days
+    if days < 1:
+        raise UsageError(f"--older-than-days must be at least 1, got {days}")
+    backup: Path | None = args.backup
+    if backup is not None and not args.dry_run:
+        if backup.exists():
+            raise UsageError(f"--backup: {str(backup)!r} already exists; choose a new file name")
+        try:
+            backup.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"--backup: cannot create the directory {str(backup.parent)!r}: {error.strerror}") from None
+    repo = open_repository(_settings(args))
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+    if args.dry_run:
+        count = repo.count_older_than(days)
+        print(f"would delete {count:,} records older than {cutoff} ({days} days); nothing was changed")
+        return 0
+    deleted = repo.delete_older_than(days, backup_to=backup)
+    print(f"deleted {deleted:,} records older than {cutoff} ({days} days)")
+    if backup is not None:
+        print(f"backup of the database before pruning: {backup}")
+    if args.vacuum:
+        before = repo.health().file_bytes
+        repo.vacuum()
+        after = repo.health().file_bytes
+        print(f"vacuumed: file size {_size(before)} -> {_size(after)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- demo-data
+
+
+def run_demo_data(args: argparse.Namespace) -> int:
+    """Write synthetic history through `save_many`, refusing to mix it into a real history."""
+    if args.rows < 1:
+        raise UsageError(f"--rows must be at least 1, got {args.rows}")
+    if args.days < 1:
+        raise UsageError(f"--days must be at least 1, got {args.days}")
+    settings = _settings(args)
+    repo = open_repository(settings)
+    path = settings.sqlite_db_path
+    real = _count_non_demo_records(settings)
+    if real and not args.force:
+        raise UsageError(
+            f"{path} holds {real:,} records that are not demo data, and demo rows would mix with that history; "
+            "write them to another file with --db data/demo.db, or pass --force to add them anyway"
+        )
+    records: Iterable[PromptHistory] = generate_demo_records(args.rows, days=args.days, seed=args.seed)
+    if sys.stderr.isatty():
+        records = _progress(records, args.rows, sys.stderr)
+    started = time.perf_counter()
+    written = repo.save_many(records)
+    elapsed = time.perf_counter() - started
+    rate = written / elapsed if elapsed > 0 else 0.0
+    print(
+        f"wrote {written:,} demo records ({args.days} days, seed {args.seed}) to {path} "
+        f"in {elapsed:.1f} s ({rate:,.0f} records/s)"
+    )
+    return 0
+
+
+def _count_non_demo_records(settings: Settings) -> int:
+    # A look straight at the table: the repository port has no "count by model" query, and this
+    # check belongs to this command alone.
+    path = settings.sqlite_db_path
+    with translate_errors(path), closing(connect(path, settings.sqlite_busy_timeout_ms)) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM prompt_history WHERE model_version <> ?", (DEMO_MODEL_VERSION,)
+        ).fetchone()
+    return int(count)
+
+
+def _progress(records: Iterable[PromptHistory], total: int, stream: TextIO) -> Iterator[PromptHistory]:
+    started = time.perf_counter()
+    every = max(1, total // 200)
+    width = 30
+    done = 0
+    for done, record in enumerate(records, start=1):
+        yield record
+        if done % every == 0 or done == total:
+            share = done / total
+            filled = int(share * width)
+            elapsed = time.perf_counter() - started
+            stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {share:6.1%} {done:,}/{total:,} {elapsed:5.1f} s"
+            )
+            stream.flush()
+    stream.write("\n")
+    stream.flush()

@@ -1,0 +1,328 @@
+"""Synthetic but plausible prompt history for trying the dashboard (`prompt-improver demo-data`).
+
+Standard library only. Every record is a real, validated `PromptHistory`; the generator stays fast by
+building the text of a few thousand improvements once per call and drawing from that pool, so the
+per-row work is a handful of random numbers, a timestamp and the record's own validation.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+from store.record import BackendType, PromptHistory
+from store.timestamps import utc_now
+
+DEMO_MODEL_VERSION = "demo"
+POOL_SIZE = 4_096  # distinct improvements per backend (a power of two: drawn with getrandbits)
+MEASUREMENT_TABLE_SIZE = 16_384  # (confidence, latency, quality) draws per backend, also a power of two
+
+# Usage rhythm: quieter weekends, business hours busiest (UTC, for a Europe/Americas mix of users).
+WEEKDAY_WEIGHTS = (1.0, 1.08, 1.1, 1.05, 0.92, 0.38, 0.3)
+HOUR_WEIGHTS = (
+    0.12, 0.08, 0.06, 0.05, 0.06, 0.1, 0.22, 0.45, 0.8, 1.0, 1.05, 0.98,
+    0.8, 0.95, 1.08, 1.1, 1.02, 0.9, 0.7, 0.55, 0.45, 0.35, 0.25, 0.17,
+)
+
+FRAMEWORKS = {
+    "RACE": "Role, Action, Context, Expectation",
+    "CO-STAR": "Context, Objective, Style, Tone, Audience, Response",
+    "RISEN": "Role, Instructions, Steps, End goal, Narrowing",
+    "CRISPE": "Capacity, Insight, Statement, Personality, Experiment",
+    "RTF": "Role, Task, Format",
+    "TAG": "Task, Action, Goal",
+    "APE": "Action, Purpose, Expectation",
+    "CARE": "Context, Action, Result, Example",
+    "AIDA": "Attention, Interest, Desire, Action",
+    "PAS": "Problem, Agitation, Solution",
+    "SCQA": "Situation, Complication, Question, Answer",
+    "Chain-of-thought": "reason step by step before answering",
+}
+
+# domain: (ideas with {topic}/{audience}, topics, audiences, roles, preferred frameworks, output formats)
+DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "software": (
+        ("review my {topic} code", "explain {topic} to {audience}", "write unit tests for the {topic} module",
+         "find the bug in our {topic}", "refactor the {topic} so it is easier to maintain",
+         "document the {topic} API for {audience}"),
+        ("authentication service", "payment webhook handler", "CSV import", "rate limiter", "React form",
+         "SQL migration", "caching layer", "retry logic", "CLI argument parser", "background job queue"),
+        ("junior developers", "the code reviewers", "new team members", "the on-call engineer"),
+        ("Senior software engineer", "Staff backend engineer", "Code reviewer", "Test engineer",
+         "Technical writer"),
+        ("RTF", "RISEN", "Chain-of-thought", "TAG"),
+        ("a numbered list of findings with file and line", "a unified diff", "a Markdown document",
+         "pytest test functions"),
+    ),
+    "data": (
+        ("analyse {topic} for {audience}", "write a SQL query for {topic}", "clean the {topic} dataset",
+         "build a dashboard of {topic}", "explain the drop in {topic}", "forecast {topic} for next quarter"),
+        ("monthly churn", "weekly active users", "sales by region", "sensor readings", "support ticket volume",
+         "conversion funnel", "inventory levels", "survey responses"),
+        ("the executive team", "product managers", "the finance team", "analysts"),
+        ("Data analyst", "Analytics engineer", "Data scientist", "BI developer"),
+        ("SCQA", "Chain-of-thought", "RISEN", "CARE"),
+        ("a SQL query with comments", "a table followed by three insights", "a short report with charts described",
+         "a Python notebook outline"),
+    ),
+    "writing": (
+        ("write a blog post about {topic}", "edit my essay on {topic}", "draft a newsletter about {topic}",
+         "summarise {topic} for {audience}", "write a short story involving {topic}", "outline a book chapter on {topic}"),
+        ("remote work", "climate adaptation", "learning a language", "open source", "urban gardening",
+         "the history of typography", "burnout", "minimalism"),
+        ("general readers", "teenagers", "busy professionals", "subscribers"),
+        ("Editor", "Copywriter", "Ghostwriter", "Content strategist"),
+        ("CO-STAR", "RACE", "CRISPE", "RTF"),
+        ("about 800 words in Markdown", "an outline with headings", "three alternative drafts", "tracked edits"),
+    ),
+    "marketing": (
+        ("write ad copy for {topic}", "plan a launch campaign for {topic}", "write emails announcing {topic}",
+         "create social posts about {topic}", "write a landing page for {topic}", "name our {topic}"),
+        ("a budgeting app", "our new API", "a coffee subscription", "a fitness tracker", "a B2B analytics tool",
+         "a summer sale", "a webinar series", "an eco-friendly detergent"),
+        ("small business owners", "developers", "parents", "IT buyers"),
+        ("Growth marketer", "Brand copywriter", "Product marketing manager", "Email marketing specialist"),
+        ("AIDA", "PAS", "CO-STAR", "CRISPE"),
+        ("five headline and body pairs", "a campaign plan as a table", "an email sequence", "a landing page in sections"),
+    ),
+    "education": (
+        ("create a lesson plan on {topic}", "write quiz questions about {topic}", "explain {topic} to {audience}",
+         "design a rubric for {topic}", "make flashcards for {topic}", "plan a workshop on {topic}"),
+        ("photosynthesis", "fractions", "the French revolution", "recursion", "supply and demand",
+         "plate tectonics", "persuasive writing", "probability"),
+        ("ten-year-olds", "high school students", "first-year undergraduates", "adult learners"),
+        ("Experienced teacher", "Instructional designer", "Tutor", "Curriculum developer"),
+        ("RISEN", "CARE", "RTF", "TAG"),
+        ("a 45-minute lesson plan", "ten multiple-choice questions with answers", "a rubric table", "a handout"),
+    ),
+    "research": (
+        ("summarise papers on {topic}", "design an experiment about {topic}", "write a literature review of {topic}",
+         "critique a study on {topic}", "draft a grant abstract on {topic}", "list open questions in {topic}"),
+        ("sleep and memory", "microplastics", "large language model evaluation", "urban heat islands",
+         "gut microbiome", "remote learning outcomes", "battery chemistry", "misinformation"),
+        ("a review panel", "fellow researchers", "policy makers", "a general audience"),
+        ("Research scientist", "Systematic reviewer", "Methodologist", "Grant writer"),
+        ("SCQA", "Chain-of-thought", "RISEN", "APE"),
+        ("a structured abstract", "an annotated bibliography", "a methods section", "a table of studies"),
+    ),
+    "operations": (
+        ("write a runbook for {topic}", "plan the rollout of {topic}", "write an incident postmortem for {topic}",
+         "create a checklist for {topic}", "improve our process for {topic}", "estimate capacity for {topic}"),
+        ("database failover", "vendor onboarding", "quarterly planning", "warehouse picking", "on-call handover",
+         "a cloud migration", "expense approvals", "hiring interviews"),
+        ("the operations team", "new managers", "the leadership team", "on-call engineers"),
+        ("Operations manager", "Site reliability engineer", "Process consultant", "Program manager"),
+        ("RISEN", "TAG", "SCQA", "APE"),
+        ("a numbered runbook", "a checklist", "a blameless postmortem", "a RACI table"),
+    ),
+    "legal": (
+        ("summarise the {topic}", "draft a clause about {topic}", "explain {topic} to {audience}",
+         "list the risks in our {topic}", "compare two versions of the {topic}", "prepare questions about {topic}"),
+        ("data processing agreement", "NDA", "software licence", "employment contract", "privacy policy",
+         "terms of service", "supplier contract", "GDPR obligations"),
+        ("a startup founder", "non-lawyers", "the procurement team", "the board"),
+        ("Contract lawyer", "Privacy counsel", "Paralegal", "Compliance officer"),
+        ("SCQA", "RTF", "CARE", "Chain-of-thought"),
+        ("a plain-language summary with clause references", "a risk table", "a redline suggestion", "a memo"),
+    ),
+    "support": (
+        ("reply to a customer about {topic}", "write a help article on {topic}", "create macros for {topic}",
+         "de-escalate a complaint about {topic}", "summarise tickets about {topic}", "write an FAQ on {topic}"),
+        ("a late delivery", "a double charge", "password reset", "a missing feature", "account deletion",
+         "a failed export", "a refund request", "slow performance"),
+        ("an angry customer", "a first-time user", "an enterprise admin", "the support team"),
+        ("Customer support lead", "Support agent", "Technical support engineer", "Knowledge-base editor"),
+        ("CARE", "PAS", "RTF", "RACE"),
+        ("a reply under 150 words", "a help article with steps", "three macro variants", "a ticket summary table"),
+    ),
+    "product": (
+        ("write a PRD for {topic}", "prioritise the backlog for {topic}", "write user stories for {topic}",
+         "plan user interviews about {topic}", "define success metrics for {topic}", "write release notes for {topic}"),
+        ("offline mode", "team workspaces", "usage-based billing", "onboarding checklist", "dark mode",
+         "search filters", "mobile notifications", "an AI assistant"),
+        ("engineers", "designers", "stakeholders", "beta customers"),
+        ("Product manager", "UX researcher", "Product designer", "Head of product"),
+        ("RACE", "SCQA", "TAG", "CO-STAR"),
+        ("a one-page PRD", "user stories with acceptance criteria", "an interview guide", "release notes"),
+    ),
+}
+
+GENERIC_GUARDRAILS = (
+    "Do not invent facts; say when information is missing",
+    "Ask one clarifying question if the request is ambiguous",
+    "Keep the answer under 400 words",
+    "Use plain language and avoid jargon",
+    "Cite sources for every factual claim",
+    "Do not include personal data",
+    "State assumptions explicitly",
+    "Match the requested output format exactly",
+    "Prefer concrete examples over abstractions",
+    "Flag anything that needs expert review",
+    "Use inclusive language",
+    "End with a short list of next steps",
+)
+CONTEXTS = (
+    "", "", "Audience: {audience}.", "We are a team of 12 and this is for {audience}.",
+    "Previous attempts were too long and too generic.", "Deadline is Friday; tone should be friendly.",
+    "This will be reviewed by {audience} before publishing.", "Keep it consistent with our style guide.",
+)
+REASONINGS = (
+    "The idea names a task and an audience; {framework} structures both and the guardrails limit scope.",
+    "The request is short, so the prompt adds a role, an explicit output format and constraints.",
+    "{framework} fits because the task needs {desc}.",
+    "The idea is ambiguous about length and audience; the prompt fixes both and asks for assumptions.",
+    "Demonstrations with similar tasks suggested a {framework} structure and a concrete format.",
+)
+
+
+def _build_pool(rng: random.Random, size: int, *, few_shot: bool) -> list[tuple]:
+    # Each entry: (idea, context, improved_prompt, role, directive, framework, guardrails, reasoning).
+    domains = list(DOMAINS.values())
+    pool = []
+    for _ in range(size):
+        ideas, topics, audiences, roles, frameworks, formats = rng.choice(domains)
+        topic, audience = rng.choice(topics), rng.choice(audiences)
+        idea = rng.choice(ideas).format(topic=topic, audience=audience)
+        if rng.random() < 0.3:
+            idea = idea[0].upper() + idea[1:] + rng.choice((".", "", " please", " asap", "?"))
+        context = rng.choice(CONTEXTS).format(audience=audience)
+        role = rng.choice(roles)
+        framework = rng.choice(frameworks) if rng.random() < 0.85 else rng.choice(list(FRAMEWORKS))
+        output_format = rng.choice(formats)
+        directive = f"{idea[0].upper()}{idea[1:].rstrip('.?')} for {audience} as {output_format}"
+        count = rng.randint(4, 6) if few_shot else rng.randint(3, 5)
+        guardrails = tuple(rng.sample(GENERIC_GUARDRAILS, count))
+        lines = [
+            f"Role: {role}.",
+            "",
+            f"Task: {directive}.",
+        ]
+        if context:
+            lines += ["", f"Context: {context}"]
+        lines += ["", f"Structure your answer with {framework} ({FRAMEWORKS[framework]})."]
+        lines += ["", "Constraints:"] + [f"- {guardrail}" for guardrail in guardrails]
+        if few_shot:
+            lines += ["", f"Follow the style of the example answers: specific, {output_format}, no filler."]
+        lines += ["", f"Output: {output_format}."]
+        reasoning = rng.choice(REASONINGS).format(framework=framework, desc=FRAMEWORKS[framework].lower())
+        pool.append((idea, context, "\n".join(lines), role, directive, framework, guardrails, reasoning))
+    return pool
+
+
+def _hour_slot_weights(rng: random.Random, start: datetime, days: int) -> list[float]:
+    # Daily and weekly rhythm, day-to-day noise and a gentle growth trend (the tool gets adopted).
+    weights = []
+    for day in range(days):
+        day_start = start + timedelta(days=day)
+        day_factor = rng.uniform(0.75, 1.25) * (0.6 + 0.8 * day / max(days - 1, 1))
+        for hour in range(24):
+            moment = day_start + timedelta(hours=hour)
+            weights.append(
+                WEEKDAY_WEIGHTS[moment.weekday()] * HOUR_WEIGHTS[moment.hour] * day_factor * rng.uniform(0.85, 1.15)
+            )
+    return weights
+
+
+def generate_demo_records(
+    rows: int, *, days: int = 90, seed: int = 0, now: datetime | None = None
+) -> Iterator[PromptHistory]:
+    """Yield `rows` synthetic records, oldest first, spread over the `days` days before `now`.
+
+    Both backends appear (few-shot more often later in the window, with somewhat higher confidence and
+    quality and slightly higher latency); confidence is beta-distributed, latency log-normal. The output
+    is the same for the same `rows`, `days`, `seed` and `now`; uids embed seed and `now`, so a second
+    run at another time adds rows instead of colliding with the first.
+
+    Raises:
+        ValueError: if `rows` is negative, `days` is not positive, or `now` is naive.
+    """
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    now = utc_now() if now is None else now
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got {now!r}")
+    return _generate(rows, days, seed, now.astimezone(timezone.utc))
+
+
+def _measurements(rng: random.Random, size: int, *, few_shot: bool) -> list[tuple[float | None, float, float]]:
+    # (confidence, latency_ms, quality) triples. Drawing them once into a table keeps the per-row cost
+    # to one lookup (a beta draw alone costs ~2.5 µs) while quality stays correlated with the other two.
+    alpha, beta = (8.5, 2.5) if few_shot else (6.0, 3.0)
+    # Median latency ~3.2 s few-shot (longer prompts with demonstrations), ~2.4 s zero-shot.
+    mu = math.log(3_200 if few_shot else 2_400)
+    bonus = 0.04 if few_shot else 0.0
+    table = []
+    for _ in range(size):
+        confidence = rng.betavariate(alpha, beta)
+        latency = min(rng.lognormvariate(mu, 0.7), 90_000.0)
+        quality = 0.12 + 0.78 * confidence + bonus + rng.gauss(0.0, 0.07) - min(latency / 200_000, 0.1)
+        quality = min(max(quality, 0.0), 1.0)
+        # The model sometimes returns no usable confidence.
+        stored_confidence = None if rng.random() < 0.005 else round(confidence, 3)
+        table.append((stored_confidence, round(latency, 1), round(quality, 3)))
+    return table
+
+
+def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[PromptHistory]:
+    rng = random.Random(seed)
+    start = now - timedelta(days=days)
+    start_epoch = start.timestamp()
+    few, zero = BackendType.FEW_SHOT, BackendType.ZERO_SHOT
+    # Small runs get small tables (building the full ones takes a noticeable fraction of a second).
+    pool_bits = min(POOL_SIZE.bit_length() - 1, max(4, rows.bit_length()))
+    table_bits = min(MEASUREMENT_TABLE_SIZE.bit_length() - 1, max(6, rows.bit_length() + 2))
+    # Per backend: (pool, measurements, program version before and after the mid-window recompile).
+    profiles = {
+        zero: (_build_pool(rng, 1 << pool_bits, few_shot=False), _measurements(rng, 1 << table_bits, few_shot=False),
+               ("demo-zs-5e1f0c2a", "demo-zs-5e1f0c2a")),
+        few: (_build_pool(rng, 1 << pool_bits, few_shot=True), _measurements(rng, 1 << table_bits, few_shot=True),
+              ("demo-fs-9b3d71e4", "demo-fs-c02a6f18")),
+    }
+    weights = _hour_slot_weights(rng, start, days)
+    slots = len(weights)
+    recompiled_slot = slots * 2 // 3
+    step = sum(weights) / rows if rows else 0.0
+    phase = rng.random()
+    uid_prefix = f"demo-{seed & 0xFFFFFFFF:x}-{int(now.timestamp() * 1_000_000):x}-"
+    random_, getrandbits = rng.random, rng.getrandbits
+    index = 0
+    cumulative = 0.0
+    for slot, weight in enumerate(weights):
+        if index >= rows:
+            break
+        cumulative += weight
+        # Systematic sampling: row j sits at cumulative weight (phase + j) * step.
+        upto = rows if slot == slots - 1 else min(rows, max(0, math.ceil(cumulative / step - phase)))
+        if upto <= index:
+            continue
+        share_few = 0.35 + 0.3 * slot / slots  # adoption of the compiled program grows over time
+        version_index = 1 if slot >= recompiled_slot else 0
+        slot_epoch = start_epoch + slot * 3600
+        for offset in sorted(random_() for _ in range(upto - index)):
+            backend = few if random_() < share_few else zero
+            pool, measurements, versions = profiles[backend]
+            idea, context, prompt, role, directive, framework, guardrails, reasoning = pool[getrandbits(pool_bits)]
+            confidence, latency, quality = measurements[getrandbits(table_bits)]
+            yield PromptHistory(
+                original_idea=idea,
+                context=context,
+                improved_prompt=prompt,
+                role=role,
+                directive=directive,
+                framework=framework,
+                guardrails=guardrails,
+                backend=backend,
+                confidence=confidence,
+                reasoning=reasoning,
+                latency_ms=latency,
+                model_version=DEMO_MODEL_VERSION,
+                program_version=versions[version_index],
+                quality=quality,
+                timestamp=datetime.fromtimestamp(slot_epoch + offset * 3600, timezone.utc),
+                uid=uid_prefix + format(index, "x"),
+            )
+            index += 1
