@@ -1,0 +1,64 @@
+"""The result card of an improvement, and the session's list of its last few improvements."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard._ui import fmt_latency, fmt_score
+
+RESULTS_KEY = "improve_results"
+KEEP = 5
+
+
+def remember(outcome) -> None:
+    """Put an improvement outcome first in this session's list (plain data: session state outlives objects)."""
+    item = outcome.record.to_dict()
+    item["saved"] = outcome.saved
+    item["persistence_error"] = outcome.persistence_error
+    item["replayed"] = outcome.replayed
+    results = [item] + list(st.session_state.get(RESULTS_KEY, []))
+    st.session_state[RESULTS_KEY] = results[:KEEP]
+
+
+def render_persistence(item: dict) -> None:
+    """Where the record went: "Saved as #id", or kept in the outbox and why."""
+    if item.get("saved") and item.get("id") is not None:
+        replayed = item.get("replayed") or 0
+        extra = f" — and {replayed:,} earlier record(s) from the outbox were stored too" if replayed else ""
+        st.success(f"Saved as #{item['id']}{extra}", icon=":material/check_circle:")
+    else:
+        reason = item.get("persistence_error") or "the database did not take the record"
+        st.warning(
+            f"Kept in the outbox: {reason}. It will be stored when the database is back.", icon=":material/inbox:"
+        )
+
+
+def render_result(item: dict, *, compact: bool = False) -> None:
+    """The result card: copyable prompt, its structure, scores, latency, program version and persistence."""
+    with st.container(border=True, key=f"result_{item['uid']}"):
+        if not compact:
+            st.subheader("Improved prompt")
+        metrics = st.columns(4)
+        metrics[0].metric("Confidence", fmt_score(item.get("confidence")), help="The model's own confidence (0–1).")
+        metrics[1].metric(
+            "Quality", fmt_score(item.get("quality")), help="The rubric score of the structured prompt (0–1)."
+        )
+        metrics[2].metric("Latency", fmt_latency(item.get("latency_ms")), help="Time spent in the model call.")
+        metrics[3].metric("Backend", item["backend"])
+        st.code(item["improved_prompt"], language=None, wrap_lines=True)
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Role**  \n{item['role'] or '–'}")
+            st.markdown(f"**Directive**  \n{item['directive'] or '–'}")
+            st.markdown(f"**Framework**  \n{item['framework'] or '–'}")
+        with right:
+            st.markdown("**Guardrails**")
+            guardrails = item.get("guardrails") or []
+            st.markdown("\n".join(f"- {line}" for line in guardrails) if guardrails else "–")
+        with st.expander("Reasoning", expanded=False):
+            st.markdown(item.get("reasoning") or "*The model gave no reasoning.*")
+        st.caption(
+            f"Program version `{item.get('program_version') or '–'}` · model `{item.get('model_version') or '–'}` · "
+            f"{item['timestamp'][:19].replace('T', ' ')} UTC"
+        )
+        render_persistence(item)

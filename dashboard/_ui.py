@@ -1,0 +1,89 @@
+"""Pieces every page shares: the sidebar, the demo banner and offer, the database-problem box, formats."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboard._context import AppContext, enter_demo_mode, leave_demo_mode
+from dashboard.composition import DEMO_DAYS, DEMO_ROWS
+from prompt_improver.settings import Settings
+
+
+def model_label(config: Settings) -> str:
+    """The model in use as one line, e.g. "openai/gpt-4o-mini" or "openai/qwen2.5 @ http://…" (no credentials)."""
+    from pipeline.lm import describe_model  # cheap: pipeline.lm imports DSPy only when a model is built
+
+    return describe_model(config.llm_model, config.llm_api_base)
+
+
+def sidebar(context: AppContext) -> None:
+    """The model in use, the database in use, and what start-up did."""
+    with st.sidebar:
+        st.caption("MODEL")
+        if context.user_settings.llm_model:
+            st.markdown(f":material/smart_toy: `{model_label(context.user_settings)}`")
+        else:
+            st.markdown(":material/smart_toy: *not configured* — see **Improve**")
+        st.caption("DATABASE")
+        label = "Demo database" if context.demo else "Your history"
+        st.markdown(f":material/database: {label}")
+        st.code(str(context.db_path), language=None, wrap_lines=True)
+        if context.repo_error:
+            st.markdown(":red[:material/error: cannot be opened]")
+        report = context.startup
+        if report is not None and (report.replayed or report.pruned):
+            st.caption(
+                f"At start: {report.replayed:,} record(s) replayed from the outbox, {report.pruned:,} pruned."
+            )
+
+
+def demo_banner(context: AppContext) -> None:
+    """A visible banner while this session looks at the demo database, with the way back."""
+    if not context.demo:
+        return
+    with st.container(border=True, key="demo_banner"):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(
+            ":material/science: **Demo mode** — you are exploring synthetic data in a separate database "
+            f"(`{context.db_path.name}`). Your own history is untouched."
+        )
+        right.button("Back to my history", key="leave_demo", on_click=leave_demo_mode, icon=":material/undo:")
+
+
+def demo_offer(context: AppContext, *, key: str) -> None:
+    """On an empty user database: the invitation to explore with demo data."""
+    if context.demo:
+        return
+    with st.container(border=True):
+        st.markdown(
+            "#### Nothing here yet\n"
+            "Improve a prompt on the **Improve** page and it will show up here — or look around first with "
+            f"{DEMO_ROWS:,} synthetic improvements over {DEMO_DAYS} days, kept in a separate demo database "
+            "that never mixes with your history."
+        )
+        st.button("Explore with demo data", key=key, on_click=enter_demo_mode, type="primary", icon=":material/science:")
+
+
+def database_problem(context: AppContext) -> None:
+    """The clear error for a database that cannot be opened, and what still works."""
+    st.error(f"**The history database cannot be opened.** {context.repo_error}", icon=":material/error:")
+    st.caption(
+        "Set SQLITE_DB_PATH to a writable database file and reload. Improvements still work: records that cannot "
+        "be stored are kept in the outbox and replayed when the database is back."
+    )
+
+
+def fmt_latency(ms: float | None) -> str:
+    """Milliseconds as "850 ms" or "2.41 s"; "–" when unknown."""
+    if ms is None or (isinstance(ms, float) and math.isnan(ms)):
+        return "–"
+    return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.2f} s"
+
+
+def fmt_score(value: float | None) -> str:
+    """A 0–1 score with two decimals; "–" when unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.2f}"

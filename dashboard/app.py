@@ -1,0 +1,67 @@
+"""Prompt Improver's dashboard: `streamlit run dashboard/app.py`.
+
+The router (`st.navigation` over `pages/`) and the composition root: settings, the repository (migrated
+once per process), the outbox replay and the opt-in auto-prune run through the cached factories in
+`dashboard/composition.py`; each page asks `dashboard._context.app_context()` for this session's view.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root; without an
+# editable install the `dashboard` package would not import.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import _context, _ui  # noqa: E402
+from prompt_improver.settings import SettingsError  # noqa: E402
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+st.set_page_config(
+    page_title="Prompt Improver",
+    page_icon=":material/auto_fix_high:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+
+def _settings_error_page() -> None:
+    st.title("Prompt Improver cannot start")
+    st.error(f"**A setting is invalid.** {st.session_state.get('_settings_error', '')}", icon=":material/error:")
+    st.markdown(
+        "Fix the value in your environment or in the `.env` file in the directory you started the app from "
+        "(see `.env.example` for every setting and its default), then reload this page."
+    )
+
+
+def main() -> None:
+    try:
+        context = _context.app_context()
+    except SettingsError as error:
+        st.session_state["_settings_error"] = str(error)
+        st.navigation([st.Page(_settings_error_page, title="Configuration problem", icon=":material/error:")]).run()
+        return
+
+    pages = [
+        st.Page(PAGES / "improve.py", title="Improve", icon=":material/auto_fix_high:", default=True),
+        st.Page(PAGES / "history.py", title="History", icon=":material/history:"),
+        st.Page(PAGES / "analytics.py", title="Analytics", icon=":material/monitoring:"),
+    ]
+    compare = PAGES / "compare.py"
+    if compare.exists():  # the Compare page is added by its own issue, without editing this file
+        pages.append(st.Page(compare, title="Compare", icon=":material/compare_arrows:"))
+    pages.append(st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"))
+    page = st.navigation(pages)
+
+    _ui.sidebar(context)
+    _ui.demo_banner(context)
+    page.run()
+
+
+main()

@@ -1,0 +1,219 @@
+"""Pure Altair chart builders: DataFrames in, `alt.Chart` out, no Streamlit and no I/O (tests call them).
+
+Every chart has tooltips, titled axes with units, and one colour per backend that is the same on every
+chart. Times are shown in UTC (the analytics are computed in UTC): the temporal scales are `utc` and the
+tooltips show a label computed here, not the browser's local time.
+
+Input frames (as `dashboard/_queries.py` normalises the analytics worker's results):
+- time series: `bucket` (datetime, UTC), `backend`, `count`, `avg_confidence`, `avg_quality`,
+  `p50_latency_ms`, `p95_latency_ms`
+- distribution: `backend` (or `model`), `count`
+- histogram: `backend`, `bin_start`, `bin_end`, `count`
+- top list: `name`, `count`
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+BACKENDS = ["zero-shot", "few-shot"]
+BACKEND_COLORS = ["#F59E0B", "#4F46E5"]  # amber for the uncompiled program, the theme's indigo for few-shot
+BACKEND_COLOR = alt.Color(
+    "backend:N",
+    title="Backend",
+    scale=alt.Scale(domain=BACKENDS, range=BACKEND_COLORS),
+    legend=alt.Legend(orient="top", title=None),
+)
+BUCKET_LABELS = {"hour": "Hour (UTC)", "day": "Day (UTC)", "week": "Week starting (UTC)"}
+CHART_HEIGHT = 260
+
+
+def _bucket_label(buckets: pd.Series, bucket: str) -> pd.Series:
+    moments = pd.to_datetime(buckets, utc=True)
+    if bucket == "hour":
+        return moments.dt.strftime("%Y-%m-%d %H:00 UTC")
+    if bucket == "week":
+        return "week of " + moments.dt.strftime("%Y-%m-%d")
+    return moments.dt.strftime("%a %Y-%m-%d")
+
+
+def _time_axis(bucket: str) -> alt.X:
+    fmt = "%b %d %H:%M" if bucket == "hour" else "%b %d"
+    return alt.X(
+        "bucket:T",
+        title=BUCKET_LABELS.get(bucket, "Time (UTC)"),
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(format=fmt, labelOverlap=True, grid=False),
+    )
+
+
+def _prepare_series(series: pd.DataFrame, bucket: str) -> pd.DataFrame:
+    frame = series.copy()
+    frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+    frame["when"] = _bucket_label(frame["bucket"], bucket)
+    return frame
+
+
+def volume_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
+    """Stacked bars: improvements per time bucket, by backend (empty buckets show as gaps at zero)."""
+    frame = _prepare_series(series, bucket)
+    return (
+        alt.Chart(frame, title=alt.Title("Improvements over time", subtitle=f"per {bucket}, stacked by backend"))
+        .mark_bar()
+        .encode(
+            x=_time_axis(bucket),
+            y=alt.Y("sum(count):Q", title="Improvements (count)", stack="zero"),
+            color=BACKEND_COLOR,
+            order=alt.Order("backend:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("when:N", title="When"),
+                alt.Tooltip("backend:N", title="Backend"),
+                alt.Tooltip("sum(count):Q", title="Improvements", format=","),
+            ],
+        )
+        .properties(height=CHART_HEIGHT)
+    )
+
+
+def score_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
+    """Lines: average confidence and average quality per time bucket, by backend (two panels, 0–1)."""
+    frame = _prepare_series(series, bucket)
+    long = frame.melt(
+        id_vars=["bucket", "when", "backend", "count"],
+        value_vars=["avg_confidence", "avg_quality"],
+        var_name="metric",
+        value_name="score",
+    )
+    long["metric"] = long["metric"].map({"avg_confidence": "Average confidence", "avg_quality": "Average quality"})
+    long = long.dropna(subset=["score"])
+    base = alt.Chart(long).encode(
+        x=_time_axis(bucket),
+        y=alt.Y("score:Q", title="Score (0–1)", scale=alt.Scale(domain=[0, 1], zero=False)),
+        color=BACKEND_COLOR,
+        tooltip=[
+            alt.Tooltip("when:N", title="When"),
+            alt.Tooltip("backend:N", title="Backend"),
+            alt.Tooltip("metric:N", title="Metric"),
+            alt.Tooltip("score:Q", title="Score", format=".3f"),
+            alt.Tooltip("count:Q", title="Improvements", format=","),
+        ],
+    )
+    layered = base.mark_line(strokeWidth=2, interpolate="monotone") + base.mark_point(size=18, filled=True)
+    return (
+        layered.properties(height=CHART_HEIGHT - 40, width="container")
+        .facet(column=alt.Column("metric:N", title=None, header=alt.Header(labelFontSize=13, labelFontWeight=600)))
+        .properties(title=alt.Title("Confidence and quality over time", subtitle=f"average per {bucket}, by backend"))
+        .resolve_scale(x="shared", y="shared")
+    )
+
+
+def latency_unit(values_ms: pd.Series) -> tuple[str, float]:
+    """`("s", 1000.0)` when latencies reach seconds, else `("ms", 1.0)`: a readable axis either way."""
+    peak = pd.to_numeric(values_ms, errors="coerce").max()
+    if pd.notna(peak) and peak >= 2_000:
+        return "s", 1000.0
+    return "ms", 1.0
+
+
+def latency_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
+    """Lines: p50 (solid) and p95 (dashed) latency per time bucket, by backend, in ms or s."""
+    frame = _prepare_series(series, bucket)
+    long = frame.melt(
+        id_vars=["bucket", "when", "backend", "count"],
+        value_vars=["p50_latency_ms", "p95_latency_ms"],
+        var_name="percentile",
+        value_name="latency_ms",
+    )
+    long["percentile"] = long["percentile"].map({"p50_latency_ms": "p50", "p95_latency_ms": "p95"})
+    long = long.dropna(subset=["latency_ms"])
+    unit, divisor = latency_unit(long["latency_ms"])
+    long["latency"] = long["latency_ms"] / divisor
+    return (
+        alt.Chart(long, title=alt.Title("Latency over time", subtitle=f"p50 (solid) and p95 (dashed) per {bucket}"))
+        .mark_line(strokeWidth=2, interpolate="monotone", point=alt.OverlayMarkDef(size=14, filled=True))
+        .encode(
+            x=_time_axis(bucket),
+            y=alt.Y("latency:Q", title=f"Latency ({unit})"),
+            color=BACKEND_COLOR,
+            strokeDash=alt.StrokeDash(
+                "percentile:N",
+                title="Percentile",
+                scale=alt.Scale(domain=["p50", "p95"], range=[[1, 0], [6, 4]]),
+                legend=alt.Legend(orient="top", title=None),
+            ),
+            tooltip=[
+                alt.Tooltip("when:N", title="When"),
+                alt.Tooltip("backend:N", title="Backend"),
+                alt.Tooltip("percentile:N", title="Percentile"),
+                alt.Tooltip("latency:Q", title=f"Latency ({unit})", format=",.2f" if unit == "s" else ",.0f"),
+                alt.Tooltip("count:Q", title="Improvements", format=","),
+            ],
+        )
+        .properties(height=CHART_HEIGHT)
+    )
+
+
+def backend_share_chart(distribution: pd.DataFrame) -> alt.Chart:
+    """A donut of improvements by backend, with counts and shares in the tooltip."""
+    frame = distribution.copy()
+    total = frame["count"].sum()
+    frame["share"] = frame["count"] / total if total else 0.0
+    base = alt.Chart(frame, title=alt.Title("Backend mix", subtitle="share of improvements")).encode(
+        theta=alt.Theta("count:Q", stack=True),
+        color=BACKEND_COLOR,
+        tooltip=[
+            alt.Tooltip("backend:N", title="Backend"),
+            alt.Tooltip("count:Q", title="Improvements", format=","),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+        ],
+    )
+    donut = base.mark_arc(innerRadius=62, outerRadius=100, stroke="#FFFFFF", strokeWidth=2)
+    labels = base.mark_text(radius=122, fontSize=12, fontWeight=600).encode(text=alt.Text("share:Q", format=".0%"))
+    return (donut + labels).properties(height=CHART_HEIGHT)
+
+
+def histogram_chart(histogram: pd.DataFrame, *, metric: str, unit: str = "", log_scale: bool = False) -> alt.Chart:
+    """Overlaid histograms by backend: bars from `bin_start` to `bin_end`, count on the y axis.
+
+    Args:
+        metric: the axis label ("Confidence", "Latency").
+        unit: shown on the axis and in tooltips ("s", "ms" or "" for unitless scores).
+        log_scale: a log x axis (latency spans decades).
+    """
+    frame = histogram.copy()
+    axis_title = f"{metric} ({unit})" if unit else f"{metric} (0–1)"
+    number = ",.2f" if unit in ("", "s") else ",.0f"
+    x_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    return (
+        alt.Chart(frame, title=alt.Title(f"{metric} distribution", subtitle="by backend, overlaid"))
+        .mark_bar(opacity=0.6, binSpacing=0)
+        .encode(
+            x=alt.X("bin_start:Q", title=axis_title, scale=x_scale, bin="binned"),
+            x2="bin_end:Q",
+            y=alt.Y("count:Q", title="Improvements (count)", stack=None),
+            color=BACKEND_COLOR,
+            tooltip=[
+                alt.Tooltip("backend:N", title="Backend"),
+                alt.Tooltip("bin_start:Q", title="From", format=number),
+                alt.Tooltip("bin_end:Q", title="To", format=number),
+                alt.Tooltip("count:Q", title="Improvements", format=","),
+            ],
+        )
+        .properties(height=CHART_HEIGHT)
+    )
+
+
+def top_chart(top: pd.DataFrame, *, title: str, label: str) -> alt.Chart:
+    """Horizontal bars of the most used names (frameworks, roles), most used first."""
+    frame = top.copy()
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar(color="#4F46E5", cornerRadiusEnd=3)
+        .encode(
+            x=alt.X("count:Q", title="Improvements (count)"),
+            y=alt.Y("name:N", title=label, sort="-x", axis=alt.Axis(labelLimit=220)),
+            tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("count:Q", title="Improvements", format=",")],
+        )
+        .properties(height=max(120, 24 * len(frame)))
+    )

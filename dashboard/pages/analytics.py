@@ -1,0 +1,5 @@
+"""Analytics: placeholder."""
+
+import streamlit as st
+
+st.title("Analytics")

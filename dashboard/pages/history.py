@@ -1,0 +1,5 @@
+"""History: placeholder."""
+
+import streamlit as st
+
+st.title("History")

@@ -1,0 +1,113 @@
+"""Improve: a rough idea in, a structured prompt out, recorded in the history (or kept in the outbox)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import _ui, composition
+from dashboard._context import app_context
+from dashboard._results import RESULTS_KEY, remember, render_result
+from pipeline.errors import PipelineError
+from store.record import BackendType
+
+BACKEND_OPTIONS = [BackendType.FEW_SHOT.value, BackendType.ZERO_SHOT.value]
+BACKEND_HELP = (
+    "Few-shot shows the model curated example improvements first (usually better structure, a little slower); "
+    "zero-shot sends the instruction alone."
+)
+
+
+def _how_to_configure() -> None:
+    st.warning("**No language model is configured**, so prompts cannot be improved yet.", icon=":material/key_off:")
+    st.markdown(
+        "Set the model in a `.env` file in the directory you start the dashboard from (or in the environment), "
+        "then restart the app. History, Analytics and Settings work without a model."
+    )
+    hosted, local = st.tabs(["Hosted provider", "Local server"])
+    with hosted:
+        st.markdown("Any [litellm](https://docs.litellm.ai/docs/providers) model string with the provider's key:")
+        st.code("LLM_MODEL=openai/gpt-4o-mini\nOPENAI_API_KEY=sk-...", language="bash")
+        st.code("LLM_MODEL=anthropic/claude-haiku-4-5\nANTHROPIC_API_KEY=sk-ant-...", language="bash")
+    with local:
+        st.markdown("Any OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp's server) on your machine:")
+        st.code("LLM_MODEL=openai/qwen2.5\nLLM_API_BASE=http://127.0.0.1:11434/v1\n# LLM_API_KEY only if the server needs one", language="bash")
+        st.code("LLM_MODEL=ollama_chat/qwen2.5\nLLM_API_BASE=http://127.0.0.1:11434", language="bash")
+
+
+def _improve(context, idea: str, extra: str, backend: str) -> None:
+    from pipeline.service import improve  # DSPy is imported on the first improvement, not at page load
+
+    config = context.user_settings
+    program, version = composition.program(backend, str(config.dspy_program_dir), config.dspy_fewshot_k)
+    outcome = improve(
+        idea,
+        extra,
+        backend,
+        program=program,
+        program_version=version,
+        lm=composition.lm_for(config),
+        repo=context.repo,
+        repo_error=context.repo_error,
+        model_version=config.llm_model or "",
+        outbox=composition.outbox(str(context.settings.outbox_path)),
+        breaker=composition.breaker(str(context.db_path)),
+    )
+    if outcome.saved or outcome.replayed:
+        context.changed()
+    remember(outcome)
+
+
+def main() -> None:
+    context = app_context()
+    config = context.user_settings
+    st.title("Improve a prompt")
+    st.caption("Turn a rough idea into a structured prompt: role, directive, framework and guardrails.")
+    if not config.llm_model:
+        _how_to_configure()
+        return
+
+    default_backend = BackendType.FEW_SHOT.value if config.dspy_fewshot_enabled else BackendType.ZERO_SHOT.value
+    with st.form("improve_form", border=True):
+        idea = st.text_area(
+            "Idea",
+            key="improve_idea",
+            height=110,
+            placeholder="e.g. write a launch announcement for our new public API",
+            help="At least 5 characters. Ctrl+Enter (⌘+Enter on a Mac) improves it.",
+        )
+        extra = st.text_area(
+            "Context (optional)",
+            key="improve_context",
+            height=80,
+            placeholder="Audience, constraints, tone, format…",
+        )
+        left, right = st.columns([3, 2], vertical_alignment="bottom")
+        backend = left.radio(
+            "Backend",
+            BACKEND_OPTIONS,
+            index=BACKEND_OPTIONS.index(default_backend),
+            key="improve_backend",
+            horizontal=True,
+            help=BACKEND_HELP,
+        )
+        right.caption(f"Model: `{_ui.model_label(config)}`")
+        submitted = st.form_submit_button("Improve", type="primary", icon=":material/auto_fix_high:")
+
+    if submitted:
+        with st.spinner(f"Improving with {config.llm_model} ({backend})…", show_time=True):
+            try:
+                _improve(context, idea, extra, backend)
+            except PipelineError as error:
+                st.error(str(error), icon=":material/error:")
+
+    results = st.session_state.get(RESULTS_KEY, [])
+    if results:
+        render_result(results[0])
+        if len(results) > 1:
+            st.subheader("Earlier in this session")
+            for item in results[1:]:
+                with st.expander(f"{item['original_idea'][:90]} — {item['backend']}, {_ui.fmt_latency(item['latency_ms'])}"):
+                    render_result(item, compact=True)
+
+
+main()
