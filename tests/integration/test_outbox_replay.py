@@ -1,0 +1,198 @@
+"""Nothing is lost: a store that fails for real sends records to the outbox, and they come back exactly once.
+
+Every failure here is real (a file that is not a database, a deleted directory, a newer schema); the
+model is DSPy's DummyLM. Rows are checked with raw SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from dspy.utils.dummies import DummyLM
+
+from pipeline.outbox import Outbox
+from pipeline.programs import load_program
+from pipeline.service import improve, replay_outbox_at_start
+from store.migrations import migrate
+from store.record import BackendType
+from store.schema import SCHEMA_VERSION
+from store.sqlite_repository import SQLitePromptRepository
+from tests.support.builders import make_record
+from tests.support.fake_openai import good_fields
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def db(data_dir: Path) -> Path:
+    path = data_dir / "history.db"
+    migrate(path)
+    return path
+
+
+@pytest.fixture
+def repo(db: Path):
+    repository = SQLitePromptRepository(db)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def outbox(db: Path) -> Outbox:
+    # Where the app puts it: beside the database (Settings.outbox_path).
+    return Outbox(db.with_name(db.name + ".outbox.jsonl"))
+
+
+def _improve(idea: str, *, repo, outbox, repo_error=None):
+    program, version = load_program(BackendType.ZERO_SHOT)
+    return improve(
+        idea, "", BackendType.ZERO_SHOT, program=program, program_version=version,
+        lm=DummyLM([good_fields(idea)]), repo=repo, model_version="dummy", outbox=outbox, repo_error=repo_error,
+    )
+
+
+def _uids(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [uid for (uid,) in conn.execute("SELECT uid FROM prompt_history ORDER BY id")]
+
+
+def _outbox_uids(outbox: Outbox) -> list[str]:
+    if not outbox.path.exists():
+        return []
+    return [json.loads(line)["uid"] for line in outbox.path.read_text(encoding="utf-8").splitlines()]
+
+
+def _replace_with_non_database(db: Path) -> None:
+    for sidecar in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        sidecar.unlink(missing_ok=True)
+    db.unlink()
+    db.write_bytes(b"these are somebody's holiday notes, not a database\n" * 200)
+
+
+def _repair_non_database(db: Path) -> None:
+    db.rename(db.with_name("history.db.broken"))
+    migrate(db)
+
+
+def _remove_directory(db: Path) -> None:
+    shutil.rmtree(db.parent)
+
+
+def _repair_directory(db: Path) -> None:
+    migrate(db)
+
+
+def _bump_schema(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 999")
+
+
+def _restore_schema(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+BREAKAGES = {
+    "file is not a database": (_replace_with_non_database, _repair_non_database, "not an SQLite database"),
+    "directory removed": (_remove_directory, _repair_directory, "cannot open"),
+    "newer schema": (_bump_schema, _restore_schema, "newer"),
+}
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+def test_a_failing_store_keeps_the_record_in_the_outbox_and_replays_it_once_repaired(breakage, db, repo, outbox):
+    breaking, repairing, symptom = BREAKAGES[breakage]
+    breaking(db)
+
+    kept = _improve("Write onboarding docs for our data pipeline", repo=repo, outbox=outbox)
+
+    assert kept.saved is False
+    assert kept.kept_in_outbox
+    assert kept.record.improved_prompt == good_fields("Write onboarding docs for our data pipeline")["improved_prompt"]
+    assert symptom in kept.persistence_error
+    assert str(outbox.path) in kept.persistence_error
+    assert _outbox_uids(outbox) == [kept.record.uid]
+
+    repairing(db)
+    later = _improve("Draft a postmortem for last night's outage", repo=repo, outbox=outbox)
+
+    assert later.saved and later.replayed == 1
+    assert sorted(_uids(db)) == sorted([kept.record.uid, later.record.uid])
+    assert _outbox_uids(outbox) == []
+    assert outbox.replay(repo) == 0
+    assert len(_uids(db)) == 2
+
+
+def test_replaying_twice_stores_each_record_once(db, repo, outbox):
+    records = [make_record(original_idea=f"Idea number {n} for replay") for n in range(3)]
+    for record in records:
+        outbox.append(record, "store was down")
+    assert outbox.replay(repo) == 3
+    assert outbox.replay(repo) == 0
+    assert _uids(db) == [record.uid for record in records]
+
+
+def test_a_crash_between_saving_and_truncating_does_not_duplicate(db, repo, outbox):
+    record = make_record()
+    outbox.append(record, "store was down")
+    repo.save(record)  # the replay saved it, then the process died before rewriting the outbox
+
+    assert outbox.replay(repo) == 1  # it leaves the outbox: the store already has it
+    assert _uids(db) == [record.uid]
+    assert _outbox_uids(outbox) == []
+
+
+def test_replay_stops_at_the_first_store_failure_and_keeps_the_rest(db, repo, outbox):
+    records = [make_record(original_idea=f"Idea number {n} for replay") for n in range(3)]
+    for record in records:
+        outbox.append(record, "store was down")
+    _bump_schema(db)
+
+    assert outbox.replay(repo) == 0
+    assert _outbox_uids(outbox) == [record.uid for record in records]
+
+    _restore_schema(db)
+    assert replay_outbox_at_start(repo, outbox) == 3
+    assert _uids(db) == [record.uid for record in records]
+
+
+def test_a_repository_that_could_not_be_opened_still_returns_the_improvement(outbox):
+    outcome = _improve(
+        "Plan a migration to Postgres", repo=None, outbox=outbox,
+        repo_error="data/history.db has schema version 999, newer than 3",
+    )
+    assert outcome.saved is False
+    assert "schema version 999" in outcome.persistence_error
+    assert [record.uid for record in outbox.pending()] == [outcome.record.uid]
+
+
+def test_when_the_outbox_fails_too_the_user_still_gets_the_improvement_and_both_failures(db, repo, tmp_path):
+    _bump_schema(db)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the outbox's directory should be")
+    outbox = Outbox(blocker / "history.db.outbox.jsonl")
+
+    outcome = _improve("Write a privacy notice for our app", repo=repo, outbox=outbox)
+
+    assert outcome.saved is False and not outcome.kept_in_outbox
+    assert outcome.record.role == good_fields("x")["role"]
+    assert "newer" in outcome.persistence_error
+    assert "outbox" in outcome.persistence_error and "not-a-directory" in outcome.persistence_error
+
+
+def test_records_replayed_at_start_keep_their_original_timestamp_and_fields(db, repo, outbox):
+    record = make_record(guardrails=("line one\nline two", "plain"), confidence=None, quality=0.31)
+    outbox.append(record, "store was down")
+
+    assert replay_outbox_at_start(repo, outbox) == 1
+    stored = repo.find_recent(limit=1)[0]
+    assert stored.uid == record.uid
+    assert stored.timestamp == record.timestamp
+    assert (stored.guardrails, stored.confidence, stored.quality) == (record.guardrails, None, 0.31)

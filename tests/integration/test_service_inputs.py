@@ -1,0 +1,92 @@
+"""What the service checks before and around the model call: input, configuration, timing, scoring."""
+
+from __future__ import annotations
+
+import pytest
+from dspy.utils.dummies import DummyLM
+
+from pipeline.errors import InvalidIdea, ModelNotConfigured
+from pipeline.metrics import score_improvement
+from pipeline.normalize import normalize_prediction
+from pipeline.programs import load_program
+from pipeline.service import improve
+from store.memory import InMemoryPromptRepository
+from store.record import BackendType
+from tests.support.fake_openai import FakeOpenAIServer, good_fields
+
+IDEA = "Design a rollout plan for feature flags in our web app"
+
+
+@pytest.fixture
+def program():
+    return load_program(BackendType.ZERO_SHOT)
+
+
+def _call(program, lm, repo=None, idea=IDEA, context="", **kwargs):
+    module, version = program
+    return improve(
+        idea, context, BackendType.ZERO_SHOT, program=module, program_version=version, lm=lm,
+        repo=repo if repo is not None else InMemoryPromptRepository(), model_version="dummy", **kwargs,
+    )
+
+
+@pytest.mark.parametrize("idea", ["", "  hi  ", "abc\x00def ghi", "x" * 20_001])
+def test_an_invalid_idea_is_refused_before_any_request_reaches_the_model(idea, program):
+    from pipeline.lm import build_lm
+
+    with FakeOpenAIServer() as server:
+        lm = build_lm("openai/fake-model", api_base=server.base_url, api_key="test", max_retries=0)
+        with pytest.raises(InvalidIdea):
+            _call(program, lm, idea=idea)
+        assert server.requests == []
+
+
+def test_no_model_configured_explains_how_to_configure_one(program):
+    with pytest.raises(ModelNotConfigured, match="LLM_MODEL"):
+        _call(program, None)
+
+
+def test_a_bug_in_the_program_is_not_disguised_as_a_model_failure():
+    def broken_program(**inputs):
+        return {}["improved_prompt"]
+
+    with pytest.raises(KeyError):
+        improve(IDEA, program=broken_program, program_version="v", lm=DummyLM([]), repo=InMemoryPromptRepository(),
+                model_version="dummy")
+
+
+def test_latency_covers_the_program_call_only(program):
+    module, version = program
+    now = [100.0]
+
+    def timed_program(**inputs):
+        now[0] += 1.25  # the model takes 1.25 s; nothing else moves the clock
+        return module(**inputs)
+
+    outcome = improve(
+        IDEA, program=timed_program, program_version=version, lm=DummyLM([good_fields(IDEA)]),
+        repo=InMemoryPromptRepository(), model_version="dummy", clock=lambda: now[0],
+    )
+    assert outcome.record.latency_ms == pytest.approx(1250.0)
+
+
+def test_the_record_carries_normalised_fields_quality_and_experiment(program):
+    fields = {**good_fields(IDEA), "confidence": 85, "guardrails": ["- Ship behind a flag", "Roll back in 5 min "]}
+    repo = InMemoryPromptRepository()
+    outcome = _call(program, DummyLM([fields]), repo=repo, context="  Team of 4  ", experiment_id="exp-1")
+
+    record = outcome.record
+    assert record.confidence == pytest.approx(0.85)
+    assert record.guardrails == ("Ship behind a flag", "Roll back in 5 min")
+    assert record.context == "Team of 4"
+    assert record.experiment_id == "exp-1"
+    assert record.program_version == program[1]
+    assert record.quality == score_improvement(IDEA, normalize_prediction(fields | {"confidence": 0.85}))
+    assert repo.get(record.id) == record
+
+
+def test_the_backend_name_is_checked_like_the_idea(program):
+    module, version = program
+    with pytest.raises(InvalidIdea, match="backend"):
+        improve(IDEA, "", "three-shot", program=module, program_version=version, lm=DummyLM([]),
+                repo=InMemoryPromptRepository(), model_version="dummy")
