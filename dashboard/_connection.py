@@ -9,7 +9,7 @@ from pipeline.errors import PipelineError
 from pipeline.service import MODEL_ERROR_PACKAGES
 from prompt_improver.settings import Settings
 
-PING_MESSAGES = [{"role": "user", "content": "Reply with the single word: OK"}]
+PING_PROMPT = "Reply with the single word: OK"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def check_connection(config: Settings, lm: object | None = None) -> ConnectionRe
                 temperature=config.llm_temperature, max_tokens=config.llm_max_tokens, cache=False,
             )
         start = time.perf_counter()
-        answer = lm(messages=PING_MESSAGES)  # type: ignore[operator]
+        answer = lm(PING_PROMPT)  # type: ignore[operator]
         elapsed = (time.perf_counter() - start) * 1000
     except PipelineError as error:
         return ConnectionResult(False, str(error))

@@ -1,0 +1,95 @@
+"""The Improve page, driven through AppTest against the fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.app._support import open_app, texts
+from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply, status
+
+IDEA = "Write a launch announcement for our new public API"
+
+
+@pytest.fixture
+def model_env(monkeypatch: pytest.MonkeyPatch):
+    def configure(server: FakeOpenAIServer) -> None:
+        monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+        monkeypatch.setenv("LLM_API_BASE", server.base_url)
+        monkeypatch.setenv("LLM_API_KEY", "test-key")
+        monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+        monkeypatch.setenv("LLM_TIMEOUT_S", "20")
+
+    return configure
+
+
+def _submit(at, idea: str, backend: str = "zero-shot"):
+    at.text_area(key="improve_idea").input(idea)
+    at.text_area(key="improve_context").input("Audience: backend developers")
+    at.radio(key="improve_backend").set_value(backend)
+    at.button[0].click()  # the form's submit button
+    return at.run()
+
+
+def test_without_a_model_the_page_explains_how_to_configure_one(app_db: Path) -> None:
+    at = open_app()
+    assert not at.exception
+    page = texts(at)
+    assert "No language model is configured" in page
+    assert not at.text_area  # no form that would fail
+    assert any("LLM_API_BASE=http://127.0.0.1:11434/v1" in code.value for code in at.code)
+
+
+def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) -> None:
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        model_env(server)
+        at = open_app()
+        assert at.radio(key="improve_backend").value == "few-shot"  # DSPY_FEWSHOT_ENABLED defaults to true
+        at = _submit(at, IDEA)
+    assert not at.exception
+    with sqlite3.connect(app_db) as conn:
+        rows = conn.execute("SELECT id, backend, original_idea, model_version FROM prompt_history").fetchall()
+    assert len(rows) == 1
+    record_id, backend, idea, model = rows[0]
+    assert (backend, idea, model) == ("zero-shot", IDEA, "openai/fake-model")
+    assert f"Saved as #{record_id}" in texts(at)
+    assert any("Your task: write a launch announcement" in code.value for code in at.code)
+    assert [m.label for m in at.metric][:4] == ["Confidence", "Quality", "Latency", "Backend"]
+    assert at.metric[0].value == "0.86"
+
+
+def test_a_failing_model_shows_the_providers_message_without_an_exception(app_db: Path, model_env) -> None:
+    with FakeOpenAIServer(default=status(500, "the fake provider is down")) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    assert any("the fake provider is down" in error.value for error in at.error)
+    with sqlite3.connect(app_db) as conn:
+        assert conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] == 0
+
+
+def test_an_invalid_idea_is_refused_before_any_model_call(app_db: Path, model_env) -> None:
+    with FakeOpenAIServer() as server:
+        model_env(server)
+        at = _submit(open_app(), "hi")
+        assert server.requests == []
+    assert not at.exception
+    assert any("at least 5 non-blank characters" in error.value for error in at.error)
+
+
+def test_with_an_unopenable_database_the_improvement_is_kept_in_the_outbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_env
+) -> None:
+    not_a_db = tmp_path / "history.db"
+    not_a_db.write_text("this is not a database\n" * 100)
+    monkeypatch.setenv("SQLITE_DB_PATH", str(not_a_db))
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    assert "Kept in the outbox" in texts(at)
+    assert any("Your task" in code.value for code in at.code)  # the user still gets the prompt
+    outbox = tmp_path / "history.db.outbox.jsonl"
+    assert IDEA in outbox.read_text()
