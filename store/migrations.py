@@ -106,10 +106,15 @@ def migrate(db_path: Path, *, wal: bool = True, busy_timeout_ms: int = 5000) -> 
         version = _user_version(conn)
         if version > SCHEMA_VERSION:
             raise newer_schema_error(path, version)
-        # A write lock proves the file is writable before anything is changed (a read-only file would
-        # otherwise pass silently when no migration is pending).
+        # A rolled-back write proves the file is writable before anything is changed: a read-only file
+        # would otherwise pass silently when no migration is pending (in WAL mode even BEGIN IMMEDIATE
+        # succeeds on one; only writing a page fails).
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
+        try:
+            conn.execute(f"PRAGMA user_version = {version}")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
         _set_journal_mode(conn, path, wal)
         while _apply_next(conn, path):
             pass

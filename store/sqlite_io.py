@@ -32,6 +32,7 @@ INSERT_SQL = (
 # Primary result codes (the low byte of sqlite3.Error.sqlite_errorcode).
 _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
 _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 14, 26
+_GENERIC_HINT = "check that the file and its directory are writable by this user (a read-only mount?)"
 
 
 def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sqlite3.Connection:
@@ -77,16 +78,17 @@ def check_path(db_path: Path) -> None:
             break
 
 
-def _permission_hint(path: Path) -> str:
+def _permission_hint(path: Path) -> str | None:
+    """Which permission stops writing `path`, and the fix; None when none is found."""
     directory = path.parent
     if path.exists() and not os.access(path, os.W_OK):
-        return f"the file is not writable by this user: make it writable (chmod u+w {path})"
+        return f"the file is not writable by this user: make it writable (e.g. chmod u+w {path})"
     if directory.exists() and not os.access(directory, os.W_OK | os.X_OK):
         return (
             f"the directory {directory} is not writable by this user (SQLite also writes the -wal and "
-            f"-shm files beside the database): make it writable (chmod u+w {directory})"
+            f"-shm files beside the database): make it writable (e.g. chmod u+w {directory})"
         )
-    return "check that the file and its directory are writable by this user"
+    return None
 
 
 def describe(error: sqlite3.Error, db_path: Path) -> RepositoryError:
@@ -107,14 +109,18 @@ def describe(error: sqlite3.Error, db_path: Path) -> RepositoryError:
         )
     if code == _SQLITE_CANTOPEN or "unable to open database file" in text:
         check_path(path)  # a directory or a file-as-parent gets its own message
+        hint = _permission_hint(path)
+        if hint is not None:
+            return RepositoryConnectionError(f"cannot open or create {path} ({text}); {hint}")
         if not path.exists():
             return RepositoryConnectionError(
-                f"cannot open {path}: the file does not exist or cannot be created ({text}); "
-                f"{_permission_hint(path)}, or run the migrations to create it"
+                f"cannot open {path}: the file does not exist; run the migrations to create it "
+                "(store.migrations.migrate; the dashboard and every prompt-improver command run them at start)"
             )
-        return RepositoryConnectionError(f"cannot open {path} ({text}); {_permission_hint(path)}")
+        return RepositoryConnectionError(f"cannot open {path} ({text}); {_GENERIC_HINT}")
     if code in (_SQLITE_READONLY, _SQLITE_PERM) or "readonly" in text:
-        return RepositoryConnectionError(f"cannot write to {path} ({text}); {_permission_hint(path)}")
+        hint = _permission_hint(path) or _GENERIC_HINT
+        return RepositoryConnectionError(f"cannot write to {path} ({text}); {hint}")
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return RepositoryError(
             f"{path} stayed locked by another writer longer than the busy timeout ({text}); retry, or "
