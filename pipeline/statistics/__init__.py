@@ -14,7 +14,8 @@ from pipeline.statistics.errors import (
     UnknownMetric,
 )
 from pipeline.statistics.holm import holm_adjust
-from pipeline.statistics.paired import PairedMetricSummary, paired_metric_summary, rank_biserial, wilcoxon_p_value
+from pipeline.statistics.paired import PairedMetricSummary, paired_metric_summary
+from pipeline.statistics.signed_rank import rank_biserial, wilcoxon_p_value
 from pipeline.statistics.unpaired import UnpairedMetricSummary, compare_unpaired, mann_whitney
 from pipeline.statistics.wilson import wilson_interval
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy import stats
 
 from pipeline.statistics._clean import aligned_pairs, stable_mean
 from pipeline.statistics._json import plain
 from pipeline.statistics.bootstrap import bootstrap_mean_difference_ci
 from pipeline.statistics.errors import InsufficientData, InvalidSummary
+from pipeline.statistics.signed_rank import rank_biserial, wilcoxon_p_value
 
 # Differences are rounded before ranking and counting ties: 0.8 - 0.7 and 0.7 - 0.6 differ in the last
 # bit of a float, and must tie; 0.1 + 0.2 - 0.3 is not a win. Nine decimals is far below any real
@@ -62,48 +62,6 @@ class PairedMetricSummary:
     def to_dict(self) -> dict[str, object]:
         """Every field as a plain JSON value (numbers, booleans, the metric name; NaN becomes None)."""
         return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
-
-
-def rank_biserial(differences: Sequence[float] | np.ndarray) -> float:
-    """Matched-pairs rank-biserial correlation of paired differences.
-
-    Zero differences are left out; the absolute values of the others are ranked (ties share the average
-    rank), and the result is (sum of positive ranks − sum of negative ranks) / (sum of all ranks).
-
-    Args:
-        differences: few-shot minus zero-shot, one per pair.
-
-    Returns:
-        A value in [-1, 1]: +1 when few-shot is larger on every non-tied pair, −1 when it is smaller on
-        every one; 0.0 when there are no non-zero differences.
-    """
-    d = np.asarray(differences, dtype=float)
-    d = d[d != 0]
-    if d.size == 0:
-        return 0.0
-    ranks = stats.rankdata(np.abs(d))
-    positive, negative = ranks[d > 0].sum(), ranks[d < 0].sum()
-    return float((positive - negative) / (positive + negative))
-
-
-def wilcoxon_p_value(differences: Sequence[float] | np.ndarray) -> float:
-    """Two-sided Wilcoxon signed-rank p-value, zero differences dropped (scipy's `zero_method="wilcox"`).
-
-    "wilcox" is used because it matches the effect size and the win/loss counts, which also ignore ties;
-    scipy picks the exact distribution for small samples and the normal approximation for large ones.
-
-    Args:
-        differences: few-shot minus zero-shot, one per pair.
-
-    Returns:
-        The p-value; exactly 1.0 when every difference is zero (scipy would divide by zero there:
-        with nothing but ties there is no evidence of any difference).
-    """
-    d = np.asarray(differences, dtype=float)
-    if not np.any(d != 0):
-        return 1.0
-    result = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
-    return float(min(1.0, result.pvalue))
 
 
 def paired_metric_summary(
