@@ -1,5 +1,193 @@
-"""Analytics: placeholder."""
+"""Analytics: KPIs with deltas and charts for a date range, bookmarkable through the URL's query parameters."""
 
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
 import streamlit as st
 
-st.title("Analytics")
+from dashboard import _queries as queries
+from dashboard import _ui, charts, filters
+from dashboard._context import AppContext, app_context
+from dashboard._kpis import tiles
+from store.errors import RepositoryError
+
+ALL = "all"
+PRESET_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "365d": "365 days", "all": "All time", "custom": "Custom"}
+LAST_PARAMS_KEY = "analytics_last_params"
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _seed_widgets(today: date) -> None:
+    """On the first run of this page in a session, set the filter widgets from the URL (or the last view)."""
+    if "analytics_range" in st.session_state:
+        return
+    params = st.query_params.to_dict() or st.session_state.get(LAST_PARAMS_KEY, {})
+    view = filters.from_query_params(params, today)
+    st.session_state["analytics_range"] = view.preset
+    st.session_state["analytics_backend"] = view.backend or ALL
+    st.session_state["analytics_model"] = view.model or ALL
+    if view.preset == "custom":
+        st.session_state["analytics_dates"] = (view.start, view.end)
+
+
+def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
+    _seed_widgets(today)
+    models = queries.models(str(context.db_path), context.version)
+    chosen_model = st.session_state.get("analytics_model", ALL)
+    model_options = [ALL] + models + ([chosen_model] if chosen_model not in models and chosen_model != ALL else [])
+
+    left, middle, right = st.columns([5, 2, 3], vertical_alignment="bottom")
+    preset = left.segmented_control(
+        "Date range (UTC)",
+        list(filters.PRESETS),
+        format_func=PRESET_LABELS.get,
+        key="analytics_range",
+        required=True,
+    ) or filters.DEFAULT_PRESET
+    backend = middle.selectbox(
+        "Backend", [ALL, "zero-shot", "few-shot"], key="analytics_backend",
+        format_func=lambda value: "All backends" if value == ALL else value,
+    )
+    model = right.selectbox(
+        "Model", model_options, key="analytics_model",
+        format_func=lambda value: "All models" if value == ALL else value,
+    )
+    backend_value = None if backend == ALL else backend
+    model_value = None if model == ALL else model
+    if preset == "custom":
+        if "analytics_dates" not in st.session_state:
+            st.session_state["analytics_dates"] = (today - timedelta(days=29), today)
+        picked = st.date_input("Custom range (UTC, both days included)", key="analytics_dates", format="YYYY-MM-DD")
+        picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+        if len(picked) == 0:
+            picked = (today - timedelta(days=29), today)
+        start, end = (picked[0], picked[0]) if len(picked) == 1 else (picked[0], picked[1])
+        view = filters.custom_filter(start, end, backend_value, model_value)
+    else:
+        view = filters.preset_filter(preset, today, backend_value, model_value)
+
+    params = filters.to_query_params(view)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    st.session_state[LAST_PARAMS_KEY] = params
+    return view
+
+
+def _period_label(view: filters.ViewFilter) -> str:
+    previous = view.previous()
+    if previous is None:
+        return "the previous period"
+    return f"the previous {view.days:,} days ({previous[0].isoformat()} – {previous[1].isoformat()})"
+
+
+def _bucket_of(series: pd.DataFrame) -> str:
+    moments = pd.to_datetime(series["bucket"]).drop_duplicates().sort_values()
+    if len(moments) < 2:
+        return "day"
+    step = moments.diff().dropna().min()
+    if step <= pd.Timedelta(hours=1):
+        return "hour"
+    if step >= pd.Timedelta(days=7):
+        return "week"
+    return "day"
+
+
+def _kpi_row(kpis: dict, view: filters.ViewFilter, series: pd.DataFrame) -> None:
+    volume = series.groupby("bucket", sort=True)["count"].sum().tolist() if len(series) else None
+    for column, tile in zip(st.columns(5), tiles(kpis, _period_label(view))):
+        column.metric(
+            tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True,
+            chart_data=volume if tile.metric == "count" and volume and len(volume) > 1 else None,
+            chart_type="bar",
+        )
+
+
+def _empty_state(context: AppContext, view: filters.ViewFilter, total: int) -> None:
+    if total == 0:
+        if context.demo:
+            st.info("The demo database is empty.", icon=":material/info:")
+        else:
+            _ui.demo_offer(context, key="analytics_demo")
+        return
+    st.info(
+        f"**No improvements match** {view.describe()}. Try a longer range such as *All time*, or another "
+        f"backend or model — the history holds {total:,} record(s) in all.",
+        icon=":material/search_off:",
+    )
+
+
+def _downloads(context: AppContext, view: filters.ViewFilter) -> None:
+    db = str(context.db_path)
+    stamp = "all-time" if view.start is None else f"{view.start.isoformat()}_{view.end.isoformat()}"
+    left, right, _ = st.columns([2, 2, 6])
+    left.download_button(
+        "Summary report (CSV)", lambda: queries.summary_csv(db, view.start, view.end, view.backend, view.model),
+        file_name=f"prompt-summary_{stamp}.csv", mime="text/csv", key="analytics_download_summary",
+        icon=":material/summarize:", on_click="ignore",
+    )
+    right.download_button(
+        "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model),
+        file_name=f"prompt-records_{stamp}.csv", mime="text/csv", key="analytics_download_records",
+        icon=":material/download:", on_click="ignore",
+    )
+
+
+def _charts(context: AppContext, view: filters.ViewFilter, series: pd.DataFrame) -> None:
+    db, version = str(context.db_path), context.version
+    args = (db, version, view.start, view.end, view.backend, view.model)
+    bucket = _bucket_of(series)
+    left, right = st.columns([2, 1])
+    left.altair_chart(charts.volume_chart(series, bucket), width="stretch")
+    right.altair_chart(charts.backend_share_chart(queries.backend_distribution(*args)), width="stretch")
+    st.altair_chart(charts.score_chart(series, bucket), width="stretch")
+
+    hist = queries.histograms(*args)
+    left, right = st.columns(2)
+    left.altair_chart(charts.latency_chart(series, bucket), width="stretch")
+    latency = hist["latency_ms"]
+    unit, divisor = charts.latency_unit(latency["bin_end"]) if len(latency) else ("ms", 1.0)
+    scaled = latency.assign(bin_start=latency["bin_start"] / divisor, bin_end=latency["bin_end"] / divisor)
+    log_scale = bool(len(latency) and latency["log_scale"].any())
+    right.altair_chart(charts.histogram_chart(scaled, metric="Latency", unit=unit, log_scale=log_scale), width="stretch")
+    left, right = st.columns(2)
+    left.altair_chart(charts.histogram_chart(hist["confidence"], metric="Confidence"), width="stretch")
+    right.altair_chart(charts.histogram_chart(hist["quality"], metric="Quality"), width="stretch")
+
+    frameworks, roles = queries.top(*args)
+    left, right = st.columns(2)
+    if len(frameworks):
+        left.altair_chart(charts.top_chart(frameworks, title="Top frameworks", label="Framework"), width="stretch")
+    if len(roles):
+        right.altair_chart(charts.top_chart(roles, title="Top roles", label="Role"), width="stretch")
+
+
+def main() -> None:
+    context = app_context()
+    st.title("Analytics")
+    if context.repo_error:
+        _ui.database_problem(context)
+        return
+    today = _today()
+    try:
+        view = _filter_bar(context, today)
+        db, version = str(context.db_path), context.version
+        kpis = queries.kpis(db, version, view.start, view.end, view.backend, view.model)
+        st.caption(f"{view.describe()} · times in UTC")
+        if not kpis.get("count"):
+            overall = queries.kpis(db, version, None, None, None, None)
+            _empty_state(context, view, int(overall.get("count") or 0))
+            return
+        series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
+        _kpi_row(kpis, view, series)
+        _downloads(context, view)
+        _charts(context, view, series)
+    except RepositoryError as error:
+        st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")
+
+
+main()

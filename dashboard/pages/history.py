@@ -1,5 +1,181 @@
-"""History: placeholder."""
+"""History: every improvement, filtered and paginated on the server side, newest first, with a detail view."""
 
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
 import streamlit as st
 
-st.title("History")
+from dashboard import _queries as queries
+from dashboard import _ui, filters
+from dashboard._context import AppContext, app_context
+from store.errors import RepositoryError
+
+ALL = "all"
+PAGE_SIZES = [25, 50, 100]
+RANGE_LABELS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 365 days",
+                "all": "All time", "custom": "Custom range"}
+TABLE_COLUMNS = ["id", "timestamp", "backend", "original_idea", "framework", "confidence", "quality", "latency_ms",
+                 "model_version"]
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _reset_page() -> None:
+    st.session_state["history_page"] = 1
+
+
+def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str | None]:
+    today = _today()
+    models = queries.models(str(context.db_path), context.version)
+    with st.container(border=True):
+        cols = st.columns([2, 2, 2, 2, 3], vertical_alignment="bottom")
+        preset = cols[0].selectbox("Date range (UTC)", list(RANGE_LABELS), index=4, format_func=RANGE_LABELS.get,
+                                   key="history_range", on_change=_reset_page)
+        backend = cols[1].selectbox("Backend", [ALL, "zero-shot", "few-shot"], key="history_backend",
+                                    format_func=lambda v: "All backends" if v == ALL else v, on_change=_reset_page)
+        model = cols[2].selectbox("Model", [ALL] + models, key="history_model",
+                                  format_func=lambda v: "All models" if v == ALL else v, on_change=_reset_page)
+        min_confidence = cols[3].slider("Min confidence", 0.0, 1.0, 0.0, 0.05, key="history_min_confidence",
+                                        on_change=_reset_page)
+        text = cols[4].text_input("Search idea and prompt", key="history_text", placeholder="e.g. newsletter",
+                                  on_change=_reset_page)
+        backend_value = None if backend == ALL else backend
+        model_value = None if model == ALL else model
+        if preset == "custom":
+            picked = st.date_input("Dates (UTC, both days included)", value=(today - timedelta(days=29), today),
+                                   key="history_dates", format="YYYY-MM-DD", on_change=_reset_page)
+            picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+            start = picked[0] if picked else today
+            end = picked[1] if len(picked) > 1 else start
+            view = filters.custom_filter(start, end, backend_value, model_value)
+        else:
+            view = filters.preset_filter(preset, today, backend_value, model_value)
+    return view, (min_confidence or None), (text.strip() or None)
+
+
+def _table(frame: pd.DataFrame) -> list[int]:
+    shown = frame[[name for name in TABLE_COLUMNS if name in frame.columns]].copy()
+    if "timestamp" in shown:
+        shown["timestamp"] = pd.to_datetime(shown["timestamp"], utc=True, format="ISO8601")
+    if "latency_ms" in shown:
+        shown["latency_ms"] = shown["latency_ms"] / 1000.0
+    event = st.dataframe(
+        shown,
+        key="history_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+            "timestamp": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC"),
+            "backend": st.column_config.TextColumn("Backend", width="small"),
+            "original_idea": st.column_config.TextColumn("Idea", width="large"),
+            "framework": st.column_config.TextColumn("Framework"),
+            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+            "quality": st.column_config.ProgressColumn("Quality", min_value=0.0, max_value=1.0, format="%.2f"),
+            "latency_ms": st.column_config.NumberColumn("Latency (s)", format="%.2f"),
+            "model_version": st.column_config.TextColumn("Model"),
+        },
+    )
+    rows = list(event.selection.rows) if event is not None else []
+    return [int(shown.iloc[row]["id"]) for row in rows if row < len(shown)]
+
+
+def _pager(total: int, size: int) -> None:
+    pages = max(1, math.ceil(total / size))
+    page = min(max(1, int(st.session_state.get("history_page", 1))), pages)
+    st.session_state["history_page"] = page  # before the widget exists in this run: allowed
+    left, middle, right = st.columns([2, 6, 2], vertical_alignment="center")
+    left.number_input("Page", min_value=1, max_value=pages, step=1, key="history_page")
+    first, last = (page - 1) * size + 1, min(page * size, total)
+    middle.caption(f"Page {page:,} of {pages:,} · records {first:,}–{last:,} of {total:,}, newest first")
+    right.selectbox("Rows per page", PAGE_SIZES, index=1, key="history_page_size", on_change=_reset_page)
+
+
+def _detail(context: AppContext, record_id: int) -> None:
+    record = context.repo.get(record_id) if context.repo is not None else None
+    if record is None:
+        st.warning(f"Record #{record_id} is no longer in the history (pruned?).")
+        return
+    with st.container(border=True, key="history_detail"):
+        st.subheader(f"Record #{record.id}")
+        st.caption(
+            f"{record.timestamp.strftime('%Y-%m-%d %H:%M:%S')} UTC · {record.backend.value} · model "
+            f"`{record.model_version or '–'}` · program `{record.program_version or '–'}` · uid `{record.uid}`"
+        )
+        metrics = st.columns(4)
+        metrics[0].metric("Confidence", _ui.fmt_score(record.confidence))
+        metrics[1].metric("Quality", _ui.fmt_score(record.quality))
+        metrics[2].metric("Latency", _ui.fmt_latency(record.latency_ms))
+        metrics[3].metric("Experiment", record.experiment_id or "–")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Original idea**")
+            st.code(record.original_idea, language=None, wrap_lines=True)
+            st.markdown("**Context**")
+            st.code(record.context or "(none)", language=None, wrap_lines=True)
+            st.markdown("**Role**")
+            st.code(record.role or "–", language=None, wrap_lines=True)
+            st.markdown("**Directive**")
+            st.code(record.directive or "–", language=None, wrap_lines=True)
+            st.markdown("**Framework**")
+            st.code(record.framework or "–", language=None, wrap_lines=True)
+        with right:
+            st.markdown("**Improved prompt**")
+            st.code(record.improved_prompt, language=None, wrap_lines=True)
+            st.markdown("**Guardrails**")
+            st.code("\n".join(f"- {line}" for line in record.guardrails) or "–", language="markdown", wrap_lines=True)
+            st.markdown("**Reasoning**")
+            st.code(record.reasoning or "–", language=None, wrap_lines=True)
+
+
+def main() -> None:
+    context = app_context()
+    st.title("History")
+    if context.repo_error:
+        _ui.database_problem(context)
+        return
+    try:
+        view, min_confidence, text = _filters(context)
+        size = int(st.session_state.get("history_page_size", 50))
+        page = max(1, int(st.session_state.get("history_page", 1)))
+        db, version = str(context.db_path), context.version
+        frame, total = queries.history_page(
+            db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, (page - 1) * size
+        )
+        if total and frame.empty and page > 1:  # the filters shrank the result below this page
+            st.session_state["history_page"] = 1
+            frame, total = queries.history_page(
+                db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0
+            )
+        if not total:
+            overall = queries.kpis(db, version, None, None, None, None)
+            if not overall.get("count"):
+                _ui.demo_offer(context, key="history_demo")
+            else:
+                st.info("No record matches these filters. Widen the date range or clear the search.",
+                        icon=":material/search_off:")
+            return
+        header, download = st.columns([8, 2], vertical_alignment="bottom")
+        header.markdown(f"**{total:,}** matching record(s) · select a row to see every field")
+        download.download_button(
+            "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
+                                                        min_confidence, text),
+            file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
+            on_click="ignore",
+        )
+        selected = _table(frame)
+        _pager(total, size)
+        if selected:
+            _detail(context, selected[0])
+    except RepositoryError as error:
+        st.error(f"**The history could not be read.** {error}", icon=":material/error:")
+
+
+main()

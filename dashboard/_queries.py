@@ -1,0 +1,92 @@
+"""The pages' read side: the analytics worker's queries, cached for a short time per filter and data version.
+
+Each function is `st.cache_data(ttl=30)` keyed by its arguments — the database path, the data version
+(bumped when this app writes or prunes, so its own writes show at once) and the filters — so moving
+back and forth between filters is instant while writes by other processes show within 30 seconds.
+The queries run in the analytics worker's process (DuckDB never opens the file in this process).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import composition
+
+TTL_S = 30
+
+
+def _worker(db_path: str):
+    return composition.analytics_worker(db_path)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def kpis(db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None) -> dict:
+    """KPIs of the range and the previous period of equal length (`previous`, None for all time)."""
+    return _worker(db_path).kpis(start, end, backend=backend, model=model)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def timeseries(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> pd.DataFrame:
+    """Per bucket × backend: count, average confidence and quality, p50/p95 latency."""
+    return _worker(db_path).timeseries(start, end, backend=backend, model=model)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def backend_distribution(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> pd.DataFrame:
+    """Columns `backend`, `count`, `share`."""
+    return _worker(db_path).backend_distribution(start, end, backend=backend, model=model)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def models(db_path: str, version: int) -> list[str]:
+    """Every model in the history, most used first (for the model filters)."""
+    frame = _worker(db_path).model_distribution(None, None)
+    return [str(name) for name in frame["model"].tolist()]
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def histograms(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> dict[str, pd.DataFrame]:
+    """Confidence, quality and latency histograms by backend: `backend`, `bin_start`, `bin_end`, `count`."""
+    return _worker(db_path).histograms(start, end, backend=backend, model=model)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def top(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The most used frameworks and roles, as `name`, `count`."""
+    worker = _worker(db_path)
+    frameworks = worker.top_frameworks(start, end, backend=backend, model=model, limit=8)
+    roles = worker.top_roles(start, end, backend=backend, model=model, limit=8)
+    return frameworks.rename(columns={"framework": "name"}), roles.rename(columns={"role": "name"})
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def history_page(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    min_confidence: float | None, text: str | None, limit: int, offset: int,
+) -> tuple[pd.DataFrame, int]:
+    """One page of records matching the filters, newest first, and how many match in all."""
+    return _worker(db_path).history_page(
+        start, end, backend=backend, model=model, min_confidence=min_confidence, text=text, limit=limit, offset=offset
+    )
+
+
+def records_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
+                min_confidence: float | None = None, text: str | None = None) -> bytes:
+    """The matching records as CSV bytes (not cached: built when the user clicks the download)."""
+    return _worker(db_path).records_csv(start, end, backend=backend, model=model, min_confidence=min_confidence, text=text)
+
+
+def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None) -> bytes:
+    """The per day × backend summary report as CSV bytes (built when the user clicks the download)."""
+    return _worker(db_path).summary_csv(start, end, backend=backend, model=model)
