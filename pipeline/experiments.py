@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import ModelNotConfigured, PipelineError
-from pipeline.evalsets import EvalItem, eval_set_hash
+from pipeline.evalsets import EvalItem, check_against_demonstrations, eval_set_hash
 from store.errors import InvalidRecord, RepositoryError
 from store.experiments import Experiment, ExperimentNotFound, ExperimentRepository, ExperimentRun, new_experiment_id
 from store.record import BackendType, PromptHistory
@@ -58,6 +58,21 @@ class ExperimentResult:
     failed: int
     skipped: int
     errors: tuple[str, ...] = ()
+
+
+def check_eval_set(items: Sequence[EvalItem], few_shot_program: Any) -> None:
+    """Refuse evaluation ideas the few-shot program has seen: the shipped demonstrations and the demos
+    inside `few_shot_program` (a saved, bootstrapped program may hold others).
+
+    Raises:
+        InvalidEvalSet: naming each such idea.
+    """
+    from pipeline.demonstrations import load_demonstrations
+
+    demonstrations: list[Any] = list(load_demonstrations())
+    for predictor in getattr(few_shot_program, "predictors", lambda: [])():
+        demonstrations += list(getattr(predictor, "demos", []) or [])
+    check_against_demonstrations(items, demonstrations)
 
 
 def plan_calls(items: Sequence[Any], repeats: int) -> int:
