@@ -140,7 +140,7 @@ class Outbox:
                     _fsync_dir(self.path.parent)
             except OSError as error:
                 raise OutboxError(f"cannot append to the outbox {self.path}: {error}") from error
-        logger.warning("record %s kept in the outbox %s: %s", record.uid, self.path, reason)
+        logger.info("record %s kept in the outbox %s: %s", record.uid, self.path, reason)
 
     def _ends_with_newline(self) -> bool:
         with open(self.path, "rb") as handle:

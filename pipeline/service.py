@@ -129,7 +129,8 @@ def improve(
     return persist(record, repo=repo, outbox=outbox, breaker=breaker, repo_error=repo_error)
 
 
-def _is_model_error(error: BaseException) -> bool:
+def is_model_error(error: BaseException) -> bool:
+    """Whether an exception raised while a program ran comes from the model call (DSPy, litellm, HTTP)."""
     if isinstance(error, (OSError, TimeoutError)):  # sockets, connection refused, DNS
         return True
     package = type(error).__module__.split(".", 1)[0]
@@ -148,10 +149,10 @@ def _run_program(
     except PipelineError:
         raise
     except Exception as error:
-        if not _is_model_error(error):
+        if not is_model_error(error):
             raise
         failed = translate_model_error(error)
-        logger.warning("model call failed: %s", failed)
+        logger.info("model call failed: %s", failed)  # raised to the caller, who reports it
         raise failed from error
     latency_ms = (clock() - start) * 1000.0
     return normalize_prediction(prediction), max(0.0, latency_ms)

@@ -1,0 +1,179 @@
+"""`prompt-improver improve` and `compile-fewshot` against the fake OpenAI-compatible server.
+
+Configuration comes from the environment, as a user's would; the CLI runs in-process through `main`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.outbox import Outbox
+from prompt_improver.cli import main
+from store.record import PromptHistory
+from tests.support.builders import make_record
+from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply, status
+
+IDEA = "Write a changelog entry for our new export feature"
+RECORD_KEYS = set(PromptHistory.__dataclass_fields__)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as fake:
+        yield fake
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data" / "history.db"
+    monkeypatch.setenv("SQLITE_DB_PATH", str(path))
+    monkeypatch.setenv("DSPY_PROGRAM_DIR", str(tmp_path / "programs"))
+    # The CLI defaults this (no metadata download); setting it here lets monkeypatch undo it afterwards.
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    return path
+
+
+@pytest.fixture
+def model_env(server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+    monkeypatch.setenv("LLM_API_BASE", server.base_url)
+    monkeypatch.setenv("LLM_API_KEY", "test")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+    monkeypatch.setenv("LLM_TIMEOUT_S", "10")
+
+
+def _rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT id, uid, backend, improved_prompt FROM prompt_history ORDER BY id").fetchall()
+
+
+def test_improve_json_prints_the_record_fields_and_saves_it(server, db, model_env, capsys):
+    status_code = main(["improve", IDEA, "--context", "Users are data engineers", "--backend", "zero-shot", "--json"])
+    out, err = capsys.readouterr()
+
+    assert status_code == 0
+    result = json.loads(out)
+    assert set(result) == RECORD_KEYS | {"saved", "persistence_error"}
+    assert result["saved"] is True and result["persistence_error"] is None
+    assert result["improved_prompt"] == good_fields(IDEA)["improved_prompt"]
+    assert result["backend"] == "zero-shot"
+    assert result["model_version"] == "openai/fake-model"
+    assert result["latency_ms"] > 0 and 0 <= result["quality"] <= 1
+    assert _rows(db) == [(result["id"], result["uid"], "zero-shot", result["improved_prompt"])]
+    assert "Users are data engineers" in json.dumps(server.requests[0]["messages"])
+    assert err == ""
+
+
+def test_improve_prints_a_readable_result_by_default(server, db, model_env, capsys):
+    assert main(["improve", IDEA, "--backend", "zero-shot"]) == 0
+    out, _ = capsys.readouterr()
+    fields = good_fields(IDEA)
+    assert fields["improved_prompt"] in out
+    assert f"Role:       {fields['role']}" in out
+    assert "  - " + fields["guardrails"][0] in out
+    assert "Saved as #1" in out
+
+
+def test_the_default_backend_follows_dspy_fewshot_enabled(server, db, model_env, monkeypatch, capsys):
+    monkeypatch.setenv("DSPY_FEWSHOT_ENABLED", "false")
+    assert main(["improve", IDEA, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["backend"] == "zero-shot"
+
+
+def test_a_database_path_that_is_a_directory_still_prints_the_improvement_and_keeps_it(
+    server, tmp_path, model_env, capsys
+):
+    directory = tmp_path / "not-a-file.db"
+    directory.mkdir()
+
+    status_code = main(["improve", IDEA, "--backend", "zero-shot", "--json", "--db", str(directory)])
+    out, err = capsys.readouterr()
+
+    assert status_code == 0
+    result = json.loads(out)
+    assert result["saved"] is False
+    assert result["improved_prompt"] == good_fields(IDEA)["improved_prompt"]
+    assert "outbox" in result["persistence_error"]
+    assert "outbox" in err and "not saved" in err
+    kept = Outbox(tmp_path / "not-a-file.db.outbox.jsonl").pending()
+    assert [record.uid for record in kept] == [result["uid"]]
+
+
+def test_records_waiting_in_the_outbox_are_stored_at_start(server, db, model_env, capsys):
+    waiting = make_record()
+    db.parent.mkdir(parents=True)
+    Outbox(db.with_name(db.name + ".outbox.jsonl")).append(waiting, "database was locked")
+
+    assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
+    out, err = capsys.readouterr()
+
+    assert {uid for _, uid, _, _ in _rows(db)} == {waiting.uid, json.loads(out)["uid"]}
+    assert "1 earlier record(s) from the outbox" in err
+
+
+def test_without_a_model_it_exits_1_with_one_line_explaining_how_to_configure(db, capsys):
+    status_code = main(["improve", IDEA])
+    out, err = capsys.readouterr()
+
+    assert status_code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ") and "LLM_MODEL" in err and "LLM_API_BASE" in err
+    assert "Traceback" not in err
+
+
+def test_an_invalid_idea_exits_1_before_any_request_reaches_the_server(server, db, model_env, capsys):
+    status_code = main(["improve", "hi", "--json"])
+    _, err = capsys.readouterr()
+
+    assert status_code == 1
+    assert "idea needs at least 5 non-blank characters" in err
+    assert server.requests == []
+    assert not db.exists()
+
+
+def test_a_model_failure_exits_1_with_the_providers_message(server, db, model_env, capsys):
+    server.default = status(500, "model overloaded, try later")
+    status_code = main(["improve", IDEA, "--backend", "zero-shot"])
+    _, err = capsys.readouterr()
+
+    assert status_code == 1
+    assert "model overloaded, try later" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_compile_fewshot_saves_a_program_that_improve_then_uses(server, db, model_env, tmp_path, capsys):
+    assert main(["compile-fewshot", "--k", "2"]) == 0
+    out, _ = capsys.readouterr()
+    saved = tmp_path / "programs" / "few-shot.json"
+    assert saved.exists()
+    version = out.split("program version ")[1].rstrip(")\n")
+    assert str(saved) in out
+
+    assert main(["improve", IDEA, "--backend", "few-shot", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["program_version"] == version
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["improve", "--help"], ["history"]])
+def test_help_and_history_do_not_import_dspy_or_litellm(argv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "SQLITE_", "DSPY_"))}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env["SQLITE_DB_PATH"] = str(tmp_path / "history.db")
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "prompt_improver.cli", *argv],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr[-2000:]
+    assert completed.returncode in (0, 1)
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in completed.stderr.splitlines() if "|" in line}
+    assert "prompt_improver" in imported  # the measurement itself worked
+    assert "dspy" not in imported
+    assert "litellm" not in imported
