@@ -71,7 +71,7 @@ def test_latency_covers_the_program_call_only(program):
 
 
 def test_the_record_carries_normalised_fields_quality_and_experiment(program):
-    fields = {**good_fields(IDEA), "confidence": 85, "guardrails": ["- Ship behind a flag", "Roll back in 5 min "]}
+    fields = {**good_fields(IDEA), "confidence": "85%", "guardrails": "- Ship behind a flag\n- Roll back in 5 min"}
     repo = InMemoryPromptRepository()
     outcome = _call(program, DummyLM([fields]), repo=repo, context="  Team of 4  ", experiment_id="exp-1")
 
