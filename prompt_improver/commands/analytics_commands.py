@@ -1,0 +1,133 @@
+"""Analytics commands: `stats` (KPIs) and `export` (CSV reports).
+
+They run DuckDB in this process through `store.analytics.Analytics`: the CLI never opens the database
+through `sqlite3` for these commands, so only one copy of SQLite touches the file here, and skipping the
+worker process saves its start-up. DuckDB is imported inside the handlers, so other commands do not
+pay for it. Dates are UTC days, both ends inclusive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+
+from prompt_improver.cli import UsageError
+
+DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `stats` and `export` to the `prompt-improver` parser."""
+    stats = subparsers.add_parser("stats", help="KPIs of the history: counts, confidence, quality, latency")
+    _add_filters(stats)
+    stats.add_argument("--model", metavar="M", help="only records of this model_version")
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    stats.set_defaults(handler=run_stats)
+
+    export = subparsers.add_parser("export", help="write the records (or a per-day summary) of a range as CSV")
+    _add_filters(export)
+    export.add_argument("--model", metavar="M", help="only records of this model_version")
+    export.add_argument("--summary", action="store_true", help="per day x backend aggregates instead of records")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV file to write")
+    export.set_defaults(handler=run_export)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", metavar="DATE", help="from this UTC day on (inclusive)")
+    parser.add_argument("--until", metavar="DATE", help="up to this UTC day (inclusive)")
+    parser.add_argument("--backend", metavar="B", help="only 'zero-shot' or 'few-shot' records")
+    parser.add_argument("--db", metavar="PATH", help="the database file (default: SQLITE_DB_PATH)")
+
+
+def parse_day(option: str, value: str | None) -> date | None:
+    """`YYYY-MM-DD` as a date, or None.
+
+    Raises:
+        UsageError: naming the option, the value and the format.
+    """
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date; {DATE_HINT}") from None
+
+
+def _filters(args: argparse.Namespace) -> dict:
+    from store.record import BackendType
+
+    start, end = parse_day("--since", args.since), parse_day("--until", args.until)
+    if start is not None and end is not None and end < start:
+        raise UsageError(f"--until {end} is before --since {start}")
+    backend = None
+    if args.backend:
+        try:
+            backend = BackendType.parse(args.backend).value
+        except ValueError:
+            raise UsageError(f"--backend {args.backend!r} is not a backend; use zero-shot or few-shot") from None
+    return {"start": start, "end": end, "backend": backend, "model": args.model or None}
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db:
+        return Path(args.db)
+    from prompt_improver.settings import load_settings
+
+    return load_settings().sqlite_db_path
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    """Print the KPIs of the range (as JSON with `--json`)."""
+    filters = _filters(args)
+    from store.analytics import Analytics
+
+    with Analytics(_db_path(args)) as analytics:
+        stats = analytics.statistics(filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print(format_stats(stats))
+    return 0
+
+
+def format_stats(stats: dict) -> str:
+    """The statistics as a small aligned table: overall, then one column per backend."""
+    if stats["start"] is None:
+        return "no records yet"
+    columns = [("all", stats)] + [(name, values) for name, values in stats["by_backend"].items()]
+    rows = [
+        ("records", lambda s: f"{s.get('total_count', s.get('count', 0)):,}"),
+        ("avg confidence", lambda s: _fmt(s["average_confidence"], "{:.3f}")),
+        ("avg quality", lambda s: _fmt(s["average_quality"], "{:.3f}")),
+        ("avg latency", lambda s: _fmt(s["average_latency_ms"], "{:,.0f} ms")),
+        ("p50 latency", lambda s: _fmt(s["p50_latency_ms"], "{:,.0f} ms")),
+        ("p95 latency", lambda s: _fmt(s["p95_latency_ms"], "{:,.0f} ms")),
+    ]
+    lines = [f"{stats['start']} .. {stats['end']} (UTC, inclusive)"]
+    lines.append(f"{'':16}" + "".join(f"{name:>14}" for name, _ in columns))
+    for label, show in rows:
+        lines.append(f"{label:16}" + "".join(f"{show(values):>14}" for _, values in columns))
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the CSV report and print how many rows it holds."""
+    filters = _filters(args)
+    output = Path(args.output)
+    if output.is_dir():
+        raise UsageError(f"-o {output} is a directory; name a file")
+    if not output.absolute().parent.is_dir():
+        raise UsageError(f"-o {output}: the directory {output.absolute().parent} does not exist")
+    from store.analytics import Analytics
+
+    with Analytics(_db_path(args)) as analytics:
+        export = analytics.export_summary if args.summary else analytics.export_records
+        rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
+    print(f"{rows} rows written to {output}")
+    return 0

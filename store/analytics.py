@@ -1,0 +1,105 @@
+"""Analytics over the SQLite history, in the process that owns one DuckDB instance.
+
+Use it only in a process that never opens the history file through Python's `sqlite3` (DuckDB's sqlite
+extension carries its own SQLite; two copies in one process do not see each other's locks): the
+dashboard goes through `AnalyticsWorker`, and the CLI's `stats`/`export` use this class directly.
+
+Every call first syncs the read model with the file (cheap: a probe, and the new rows if any), so a
+record saved is visible to the next call; the file is attached read-only for the call and detached
+after, and nothing is ever written to it. Dates are UTC days, both ends inclusive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from store import analytics_histograms, analytics_queries, record_queries, reports
+from store.analytics_api import AnalyticsApi
+from store.duckdb_extension import connect_duckdb
+from store.read_model import ReadModel, SyncResult, connection_error
+
+logger = logging.getLogger(__name__)
+
+# Methods the worker may call by name: (function, needs the SQLite file attached during the query).
+QUERIES: dict[str, tuple[Callable, bool]] = {
+    "kpis": (analytics_queries.kpis, False),
+    "statistics": (analytics_queries.statistics, False),
+    "timeseries": (analytics_queries.timeseries, False),
+    "backend_distribution": (analytics_queries.backend_distribution, False),
+    "model_distribution": (analytics_queries.model_distribution, False),
+    "top_frameworks": (analytics_queries.top_frameworks, False),
+    "top_roles": (analytics_queries.top_roles, False),
+    "unpaired_samples": (analytics_queries.unpaired_samples, False),
+    "histograms": (analytics_histograms.histograms, False),
+    "history_page": (record_queries.history_page, True),
+    "export_records": (reports.export_records, True),
+    "export_summary": (reports.export_summary, False),
+    "records_csv": (reports.records_csv, True),
+    "summary_csv": (reports.summary_csv, False),
+}
+
+
+class Analytics(AnalyticsApi):
+    """Read-only analytics over the history in `db_path` (which need not exist yet: results are empty).
+
+    Not thread-safe (one DuckDB connection); the worker serialises calls. Close it when done.
+
+    Raises (from every query):
+        AnalyticsUnavailable: DuckDB's sqlite extension cannot be loaded (raised by the constructor).
+        RepositoryConnectionError: the file exists but is not a readable history database.
+        AnalyticsQueryError: an argument is invalid (a reversed range, an unknown metric).
+    """
+
+    def __init__(self, db_path: Path, *, verify_interval_s: float = 10.0):
+        self._connection = connect_duckdb()
+        self._model = ReadModel(self._connection, Path(db_path), verify_interval_s=verify_interval_s)
+
+    def close(self) -> None:
+        """Release the DuckDB instance."""
+        self._connection.close()
+
+    def __enter__(self) -> Analytics:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def sync(self) -> SyncResult:
+        """Bring the read model up to date now (each query does this itself)."""
+        return self._model.sync()
+
+    def _call(self, name: str, *args, **kwargs):
+        """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
+        function, needs_file = QUERIES[name]
+        with self._model.attached() as present:
+            if present:
+                self._model.sync_attached()
+            else:
+                self._model.clear()
+            if needs_file:
+                return self._run(function, args, kwargs) if present else _without_file(name, args, kwargs)
+        # Aggregates read only the native table: the file is already detached.
+        return self._run(function, args, kwargs)
+
+    def _run(self, function: Callable, args: tuple, kwargs: dict):
+        try:
+            return function(self._connection, *args, **kwargs)
+        except duckdb.ProgrammingError:
+            raise  # a bug in a query, not a problem with the file
+        except duckdb.Error as error:
+            raise connection_error(self._model.db_path, error) from None
+
+
+def _without_file(name: str, args: tuple, kwargs: dict):
+    # No database yet: nothing to list or export, and SQLite must not be touched.
+    if name == "history_page":
+        return record_queries.empty_records(), 0
+    header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
+    if name == "records_csv":
+        return header.encode("utf-8")
+    Path(args[0]).write_text(header, encoding="utf-8", newline="")
+    return 0

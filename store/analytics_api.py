@@ -1,0 +1,100 @@
+"""The analytics API, shared by `Analytics` (in-process) and `AnalyticsWorker` (in its own process).
+
+Dates are `datetime.date` values meaning UTC days, both ends inclusive (`None`: from the first / to the
+last record). `backend` is `zero-shot` or `few-shot` (None: both); `model` is a `model_version` (None:
+all). Results are dicts of plain Python values (None for an empty metric) or DataFrames (NaN).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+
+class AnalyticsApi:
+    """Named methods over `_call(name, *args, **kwargs)`, which subclasses implement."""
+
+    def _call(self, name: str, *args, **kwargs):  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def kpis(self, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> dict:
+        """Count, avg confidence/quality/latency, p50/p95 latency, `by_backend`, and `previous` (the
+        period of equal length before `start`, None without a `start`)."""
+        return self._call("kpis", start, end, backend=backend, model=model)
+
+    def statistics(self, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> dict:
+        """`total_count`, `average_confidence`, `average_latency_ms`, `backend_distribution`,
+        `p50_latency_ms`, `p95_latency_ms`, `average_quality`, `by_backend` (and `start`, `end`)."""
+        return self._call("statistics", start, end, backend=backend, model=model)
+
+    def timeseries(self, start=None, end=None, *, backend=None, model=None, bucket: str | None = None) -> pd.DataFrame:
+        """Bucket x backend rows (empty buckets kept): `bucket` (UTC), `backend`, `count`,
+        `avg_confidence`, `avg_quality`, `p50_latency_ms`, `p95_latency_ms`. Bucket: hour up to 2 days,
+        day up to 120 days, else week (Monday)."""
+        return self._call("timeseries", start, end, backend=backend, model=model, bucket=bucket)
+
+    def backend_distribution(self, start=None, end=None, *, backend=None, model=None) -> pd.DataFrame:
+        """Columns `backend`, `count`, `share`."""
+        return self._call("backend_distribution", start, end, backend=backend, model=model)
+
+    def model_distribution(self, start=None, end=None, *, backend=None, model=None) -> pd.DataFrame:
+        """Columns `model`, `count`, `share`."""
+        return self._call("model_distribution", start, end, backend=backend, model=model)
+
+    def histograms(self, start=None, end=None, *, backend=None, model=None) -> dict[str, pd.DataFrame]:
+        """`{"confidence", "quality", "latency_ms"}` -> `backend`, `bin`, `bin_start`, `bin_end`, `count`,
+        `log_scale`."""
+        return self._call("histograms", start, end, backend=backend, model=model)
+
+    def top_frameworks(self, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
+        """Columns `framework`, `count`, `share`; the `limit` most used."""
+        return self._call("top_frameworks", start, end, backend=backend, model=model, limit=limit)
+
+    def top_roles(self, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
+        """Columns `role`, `count`, `share`; the `limit` most used."""
+        return self._call("top_roles", start, end, backend=backend, model=model, limit=limit)
+
+    def unpaired_samples(self, start=None, end=None, metric: str = "quality", *, backend=None, model=None) -> dict:
+        """`{backend: [values of metric]}` for `confidence`, `quality` or `latency_ms`, NULLs left out."""
+        return self._call("unpaired_samples", start, end, metric, backend=backend, model=model)
+
+    def history_page(
+        self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
+        text: str | None = None, limit: int = 50, offset: int = 0,
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of whole records, newest first, and the total matching; `text` searches the idea and
+        the improved prompt case-insensitively."""
+        return self._call(
+            "history_page", start, end, backend=backend, model=model, min_confidence=min_confidence,
+            text=text, limit=limit, offset=offset,
+        )
+
+    def export_records(
+        self, path: Path, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
+        text: str | None = None,
+    ) -> int:
+        """Write the matching records (every column) as CSV to `path`; return the row count."""
+        return self._call(
+            "export_records", Path(path), start, end, backend=backend, model=model, min_confidence=min_confidence,
+            text=text,
+        )
+
+    def export_summary(self, path: Path, start=None, end=None, *, backend=None, model=None) -> int:
+        """Write the per day x backend summary as CSV to `path`; return the row count."""
+        return self._call("export_summary", Path(path), start, end, backend=backend, model=model)
+
+    def records_csv(
+        self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
+        text: str | None = None, max_rows: int = 200_000,
+    ) -> bytes:
+        """The matching records' CSV as bytes for a download (raises `ExportTooLarge` beyond `max_rows`)."""
+        return self._call(
+            "records_csv", start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
+            max_rows=max_rows,
+        )
+
+    def summary_csv(self, start=None, end=None, *, backend=None, model=None) -> bytes:
+        """The summary CSV as bytes for a download."""
+        return self._call("summary_csv", start, end, backend=backend, model=model)

@@ -1,0 +1,128 @@
+"""Date ranges and filters shared by every analytics query. Pure: no I/O.
+
+Dates are UTC calendar days and both ends are inclusive: `start=2026-01-01, end=2026-01-31` covers
+`[2026-01-01T00:00:00Z, 2026-02-01T00:00:00Z)`, so a record at 23:59:59.999999 on the end date counts
+and one at midnight the next day does not. A missing `start` or `end` means the first or last day that
+holds a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from store.record import BackendType
+
+BACKENDS = tuple(member.value for member in BackendType)
+BUCKETS = ("hour", "day", "week")
+HOUR_BUCKETS_UP_TO_DAYS = 2
+DAY_BUCKETS_UP_TO_DAYS = 120
+
+
+class AnalyticsQueryError(ValueError):
+    """An analytics query was given an invalid argument (a reversed range, an unknown metric or bucket)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Inclusive UTC days `start`..`end`, i.e. the instants `[lo, hi)` (naive datetimes, UTC)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise AnalyticsQueryError(f"the range ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def lo(self) -> datetime:
+        """The first instant of `start` (UTC)."""
+        return datetime.combine(self.start, time())
+
+    @property
+    def hi(self) -> datetime:
+        """The first instant after `end` (UTC), exclusive."""
+        return datetime.combine(self.end + timedelta(days=1), time())
+
+    @property
+    def days(self) -> int:
+        """The number of calendar days covered, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> DateRange:
+        """The period of equal length that ends the day before `start` (for deltas)."""
+        return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def as_dict(self) -> dict:
+        """`{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def check_dates(start: date | None, end: date | None) -> None:
+    """Refuse datetimes and other non-dates early, naming the value.
+
+    Raises:
+        AnalyticsQueryError: `start` or `end` is not a `datetime.date` (a `datetime` is refused too:
+            its time and zone would be silently dropped).
+    """
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+            raise AnalyticsQueryError(f"{name} must be a datetime.date (a UTC day) or None, got {value!r}")
+    if start is not None and end is not None and end < start:
+        raise AnalyticsQueryError(f"the range ends ({end}) before it starts ({start})")
+
+
+def resolve_range(start: date | None, end: date | None, first: datetime | None, last: datetime | None) -> DateRange | None:
+    """Fill a missing end from the data's first/last record; None when a bound is missing and there is no data."""
+    check_dates(start, end)
+    if start is None:
+        if first is None:
+            return None if end is None else DateRange(end, end)
+        start = min(first.date(), end) if end is not None else first.date()
+    if end is None:
+        end = max(last.date(), start) if last is not None else start
+    return DateRange(start, end)
+
+
+def choose_bucket(date_range: DateRange) -> str:
+    """`hour` for ranges of up to 2 days, `day` up to 120 days, `week` (starting Monday) beyond."""
+    if date_range.days <= HOUR_BUCKETS_UP_TO_DAYS:
+        return "hour"
+    if date_range.days <= DAY_BUCKETS_UP_TO_DAYS:
+        return "day"
+    return "week"
+
+
+def normalise_backend(backend: str | None) -> str | None:
+    """`zero-shot`/`few-shot` (any spelling `BackendType.parse` accepts), or None for both."""
+    if backend is None or backend == "":
+        return None
+    try:
+        return BackendType.parse(backend).value
+    except ValueError:
+        raise AnalyticsQueryError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}") from None
+
+
+def where(date_range: DateRange, backend: str | None, model: str | None, **extra: object) -> tuple[str, list]:
+    """A WHERE clause over the read model's `ts`, `backend` and `model` columns, and its parameters.
+
+    `extra` supports `min_confidence` (inclusive).
+    """
+    clauses, params = ["ts >= ?", "ts < ?"], [date_range.lo, date_range.hi]
+    backend = normalise_backend(backend)
+    if backend is not None:
+        clauses.append("backend = ?")
+        params.append(backend)
+    if model is not None and model != "":
+        clauses.append("model = ?")
+        params.append(model)
+    if extra.get("min_confidence") is not None:
+        clauses.append("confidence >= ?")
+        params.append(float(extra["min_confidence"]))
+    return " AND ".join(clauses), params
+
+
+def backends_for(backend: str | None) -> list[str]:
+    """The backends a per-backend result lists: the filtered one, or both."""
+    backend = normalise_backend(backend)
+    return [backend] if backend is not None else list(BACKENDS)

@@ -1,0 +1,179 @@
+"""`AnalyticsWorker`: the analytics in a long-lived process of their own, for apps that also write.
+
+DuckDB's sqlite extension carries its own copy of SQLite, and two copies in one process do not see each
+other's POSIX locks (a writer thread plus DuckDB queries crashed with SIGBUS here). So the dashboard,
+which saves records through `sqlite3`, asks this worker instead: one spawned process holding one DuckDB
+instance (the extension's LOAD is paid once) and the read model, answering requests over a Pipe.
+
+The client side is thread-safe (a lock serialises requests, as Streamlit calls from many threads). A
+worker that died is started again on the next call, which is retried once; a worker that does not answer
+within the timeout is killed and the call raises `AnalyticsWorkerError`. Errors raised inside the worker
+come back as the same exceptions (`AnalyticsUnavailable`, `RepositoryConnectionError`, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from store.analytics_api import AnalyticsApi
+from store.errors import RepositoryError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 120.0
+EXPORT_TIMEOUT_S = 1_800.0
+_EXPORTS = ("export_records", "export_summary", "records_csv")
+
+
+class AnalyticsWorkerError(RepositoryError):
+    """The analytics worker process failed, died twice in a row, or did not answer in time."""
+
+
+class AnalyticsWorker(AnalyticsApi):
+    """Analytics over `db_path`, computed in a separate process. Never writes to the database.
+
+    The process starts on the first call (or `start()`, to warm up while a page renders) and lives
+    until `close()`; use it as a context manager or let the composition root own it.
+    """
+
+    def __init__(self, db_path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S, verify_interval_s: float = 10.0):
+        self._db_path = Path(db_path)
+        self._timeout_s = timeout_s
+        self._verify_interval_s = verify_interval_s
+        self._lock = threading.Lock()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process id, or None when no process is running."""
+        return self._process.pid if self._process is not None and self._process.is_alive() else None
+
+    def start(self) -> None:
+        """Start the process now (it loads the extension and the read model before the first request)."""
+        with self._lock:
+            self._ensure_started()
+
+    def close(self) -> None:
+        """Stop the process (politely, then by force after 5 s)."""
+        with self._lock:
+            self._stop()
+
+    def __enter__(self) -> AnalyticsWorker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten worker must not outlive its owner for long
+        try:
+            self._stop()
+        except Exception:  # noqa: BLE001 - interpreter shutdown; nothing left to report to
+            pass
+
+    def _call(self, name: str, *args, **kwargs):
+        timeout = EXPORT_TIMEOUT_S if name in _EXPORTS else self._timeout_s
+        with self._lock:
+            for attempt in (1, 2):
+                self._ensure_started()
+                try:
+                    self._conn.send((name, args, kwargs))
+                    if not self._conn.poll(timeout):
+                        self._stop(force=True)
+                        raise AnalyticsWorkerError(
+                            f"the analytics worker did not answer {name} within {timeout:.0f} s; it was stopped "
+                            "and the next call starts a new one"
+                        )
+                    status, value = self._conn.recv()
+                except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as error:
+                    exit_code = self._process.exitcode if self._process is not None else None
+                    self._stop(force=True)
+                    if attempt == 2:
+                        raise AnalyticsWorkerError(
+                            f"the analytics worker died twice while answering {name} (exit code {exit_code}): {error!r}"
+                        ) from None
+                    logger.warning("analytics worker died (exit code %s); starting a new one", exit_code)
+                    continue
+                if status == "ok":
+                    return value
+                raise value
+
+    def _ensure_started(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        self._stop(force=True)
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=True)
+        process = context.Process(
+            target=serve, args=(child, str(self._db_path), self._verify_interval_s),
+            name="prompt-improver-analytics", daemon=True,
+        )
+        process.start()
+        child.close()
+        self._process, self._conn = process, parent
+
+    def _stop(self, force: bool = False) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            try:
+                if not force:
+                    conn.send(None)
+            except OSError:
+                pass
+            conn.close()
+        if process is not None:
+            process.join(0 if force else 5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+
+def serve(conn: Connection, db_path: str, verify_interval_s: float) -> None:
+    """The worker's loop: answer `(name, args, kwargs)` requests until `None` or the pipe closes."""
+    from store.analytics import QUERIES, Analytics  # imported here: only the worker loads DuckDB
+
+    analytics = None
+    startup_error: BaseException | None = None
+    try:
+        analytics = Analytics(Path(db_path), verify_interval_s=verify_interval_s)
+        analytics.sync()  # warm up: load the read model before the first request arrives
+    except RepositoryError as error:  # reported to each request until the owner restarts us
+        startup_error = error
+    try:
+        while True:
+            try:
+                request = conn.recv()
+            except (EOFError, OSError):
+                return
+            if request is None:
+                return
+            name, args, kwargs = request
+            try:
+                if startup_error is not None and analytics is None:
+                    raise startup_error
+                if name not in QUERIES:
+                    raise AnalyticsWorkerError(f"unknown analytics request {name!r}")
+                reply = ("ok", analytics._call(name, *args, **kwargs))
+            except Exception as error:  # noqa: BLE001 - every failure goes back to the caller
+                reply = ("error", _portable(error))
+            try:
+                conn.send(reply)
+            except (OSError, ValueError):
+                return
+    finally:
+        if analytics is not None:
+            analytics.close()
+
+
+def _portable(error: Exception) -> Exception:
+    # Our errors and ValueErrors pickle as they are; anything else (a DuckDB bug, MemoryError) is
+    # reported by type and message, since its class may not exist in the caller's process.
+    if isinstance(error, (RepositoryError, ValueError)):
+        return error
+    logger.exception("analytics request failed")
+    return AnalyticsWorkerError(f"the analytics worker failed: {type(error).__name__}: {error}")

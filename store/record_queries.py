@@ -1,0 +1,164 @@
+"""Whole records (every column, text included) read straight from SQLite, for the History table and exports.
+
+The read model holds only the analytic columns (a year of full texts would cost gigabytes of worker
+memory), so these queries run inside SQLite through `sqlite_query()`, where the date range uses the
+timestamp index. They need the file attached (see `ReadModel.attached`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from store.analytics_queries import date_range
+from store.analytics_ranges import AnalyticsQueryError, DateRange, normalise_backend, where
+from store.read_model import ALIAS, TABLE
+from store.timestamps import ISO_FORMAT
+
+RECORD_COLUMNS = (
+    "id", "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
+    "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
+    "quality", "experiment_id",
+)
+_REAL = ("confidence", "latency_ms", "quality")
+_SQLITE_SELECT = "SELECT " + ", ".join(
+    f"CASE WHEN {name} IS NULL THEN NULL ELSE quote({name}) END" if name in _REAL else name for name in RECORD_COLUMNS
+) + " FROM prompt_history"
+_ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
+# Types come back as text from sqlite_query(); quote() kept every digit of each REAL, so the casts are exact.
+_TYPED = ", ".join(
+    f"CAST(c{i} AS BIGINT) AS id" if name == "id"
+    else f"CAST(c{i} AS DOUBLE) AS {name}" if name in _REAL
+    else f"c{i} AS {name}"
+    for i, name in enumerate(RECORD_COLUMNS)
+)
+
+
+def sqlite_literal(value: str) -> str:
+    """`value` as an SQLite string literal.
+
+    Raises:
+        AnalyticsQueryError: the value holds a NUL character (no stored text can contain one).
+    """
+    if "\x00" in value:
+        raise AnalyticsQueryError(f"a filter value contains a NUL character: {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str:
+    # The stored text has one fixed shape, so comparing it as text orders it as time.
+    clauses = [
+        f"timestamp >= '{rng.lo.strftime(ISO_FORMAT)}'",
+        f"timestamp < '{rng.hi.strftime(ISO_FORMAT)}'",
+    ]
+    backend = normalise_backend(backend)
+    if backend is not None:
+        clauses.append(f"backend = {sqlite_literal(backend)}")
+    if model:
+        clauses.append(f"model_version = {sqlite_literal(model)}")
+    return " AND ".join(clauses)
+
+
+def records_query(
+    rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
+    text: str | None = None,
+) -> tuple[str, list]:
+    """DuckDB SQL and parameters yielding every column of the matching records, oldest first, typed."""
+    window = _sqlite_where(rng, backend, model)
+    if min_confidence is not None:
+        window += f" AND confidence >= {float(min_confidence)!r}"
+    needle = (text or "").strip()
+    outer, params = "", []
+    if needle and needle.isascii():
+        window += " AND " + _like(needle)
+    elif needle:
+        outer = " WHERE contains(lower(original_idea), lower(?)) OR contains(lower(improved_prompt), lower(?))"
+        params = [needle, needle]
+    sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY timestamp, id"
+    sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', ?) AS t({_ALIASES})){outer}"
+    return sql, [sqlite_sql, *params]
+
+
+def _like(needle: str) -> str:
+    # SQLite's LIKE ignores case for ASCII letters; the needle's own % and _ are matched literally.
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = sqlite_literal(f"%{escaped}%")
+    return f"(original_idea LIKE {pattern} ESCAPE '\\' OR improved_prompt LIKE {pattern} ESCAPE '\\')"
+
+
+def empty_records() -> pd.DataFrame:
+    """A History page with no rows but every column."""
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in RECORD_COLUMNS})
+
+
+def history_page(
+    con: duckdb.DuckDBPyConnection,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    min_confidence: float | None = None,
+    text: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int]:
+    """One page of records, newest first, and the number of records matching the filters.
+
+    `text` matches case-insensitively anywhere in the idea or the improved prompt. Timestamps come back
+    as tz-aware UTC datetimes and guardrails as lists.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise AnalyticsQueryError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise AnalyticsQueryError(f"offset must be a whole number >= 0, got {offset!r}")
+    rng = date_range(con, start, end)
+    if rng is None:
+        return empty_records(), 0
+    clause, params = where(rng, backend, model, min_confidence=min_confidence)
+    needle = (text or "").strip()
+    if needle:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {_text_match_sql(rng, needle)}", _text_params(needle))
+        clause += " AND id IN (SELECT id FROM matched_ids)"
+    try:
+        total = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0]
+        ids = [row[0] for row in con.execute(
+            f"SELECT id FROM {TABLE} WHERE {clause} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()]
+    finally:
+        if needle:
+            con.execute("DROP TABLE IF EXISTS matched_ids")
+    if not ids:
+        return empty_records(), int(total)
+    sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
+    frame = con.execute(f"SELECT {_TYPED} FROM sqlite_query('{ALIAS}', ?) AS t({_ALIASES})", [sqlite_sql]).df()
+    position = {record_id: index for index, record_id in enumerate(ids)}
+    frame = frame.sort_values("id", key=lambda column: column.map(position)).reset_index(drop=True)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
+    frame["guardrails"] = [json.loads(value) for value in frame["guardrails"]]
+    return frame[list(RECORD_COLUMNS)], int(total)
+
+
+def _text_match_sql(rng: DateRange, needle: str) -> str:
+    window = _sqlite_where(rng, None, None)
+    if needle.isascii():
+        sqlite_sql = f"SELECT id FROM prompt_history WHERE {window} AND {_like(needle)}"
+        return f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', '{_duck(sqlite_sql)}') AS t(c0)"
+    # Beyond ASCII, SQLite's LIKE is case-sensitive: compare DuckDB's Unicode lower() instead.
+    sqlite_sql = f"SELECT id, original_idea, improved_prompt FROM prompt_history WHERE {window}"
+    return (
+        f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', '{_duck(sqlite_sql)}') AS t(c0, c1, c2) "
+        "WHERE contains(lower(c1), lower(?)) OR contains(lower(c2), lower(?))"
+    )
+
+
+def _text_params(needle: str) -> list:
+    return [] if needle.isascii() else [needle, needle]
+
+
+def _duck(sql: str) -> str:
+    return sql.replace("'", "''")
