@@ -49,8 +49,8 @@ def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
 def coerce_confidence(value: object) -> float:
     """Read a confidence as a number without judging it: "85%" → 0.85, "0.85" → 0.85, "85" → 85.0.
 
-    Used as the signature's before-validator so a loose answer parses; words become NaN, which
-    `normalize_confidence` turns into None with a warning.
+    Used as the signature's before-validator so a loose answer parses; words, percentages outside 0–100 and
+    fractions above 1 become NaN, which `normalize_confidence` turns into None with a warning.
     """
     if isinstance(value, bool):
         return math.nan
@@ -62,7 +62,7 @@ def coerce_confidence(value: object) -> float:
         text = text[:-1].strip()
     if match := _FRACTION.match(text):
         numerator, denominator = float(match.group(1)), float(match.group(2))
-        return numerator / denominator if denominator else math.nan
+        return numerator / denominator if denominator and 0 <= numerator <= denominator else math.nan
     if not _NUMBER.fullmatch(text):
         # "Confidence: 0.9" or "0.9 (high)": take a single number written inside a short answer.
         numbers = _NUMBER.findall(text)
@@ -71,7 +71,10 @@ def coerce_confidence(value: object) -> float:
         percent = percent or "%" in text
         text = numbers[0]
     number = float(text)
-    return number / 100 if percent else number
+    if percent:
+        # Judged here, while we still know it was a percentage: 250% must not pass as 2.5 → 0.025.
+        return number / 100 if 0 <= number <= 100 else math.nan
+    return number
 
 
 def normalize_confidence(value: object) -> float | None:
