@@ -14,22 +14,31 @@ import numpy as np
 from pipeline.statistics.errors import InvalidParameter, MismatchedPairs
 
 
-def _to_float(value: object) -> float:
-    if value is None:
+def _to_float(index: int, value: object) -> float:
+    # pandas' nullable columns hold pd.NA, which float() refuses; it means "missing" like None.
+    if value is None or type(value).__name__ == "NAType":
         return math.nan
-    return float(value)  # type: ignore[arg-type]
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"value at index {index} is not a number: {value!r}") from None
 
 
 def as_float_array(values: Sequence[object] | np.ndarray) -> np.ndarray:
-    """Convert a sequence to a 1-D float array, with None turned into NaN.
+    """Convert a sequence to a 1-D float array, with None (and pandas' NA) turned into NaN.
 
     Args:
         values: numbers, None or NaN; any iterable of scalars (list, tuple, numpy array, pandas Series).
 
     Returns:
         A new 1-D float64 array of the same length.
+
+    Raises:
+        InvalidParameter: naming the first value that is not a number (e.g. a string).
     """
-    return np.array([_to_float(v) for v in values], dtype=float)
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return values.astype(float)
+    return np.array([_to_float(i, v) for i, v in enumerate(values)], dtype=float)
 
 
 def drop_missing(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, int]:

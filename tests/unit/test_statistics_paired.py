@@ -6,11 +6,13 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from pipeline.statistics import (
     InsufficientData,
+    InvalidParameter,
     MismatchedPairs,
     bootstrap_mean_difference_ci,
     paired_metric_summary,
@@ -125,6 +127,15 @@ def test_pairs_with_a_missing_side_are_dropped_and_counted() -> None:
     assert (summary.n_pairs, summary.n_dropped) == (3, 3)
     assert summary.mean_zero_shot == pytest.approx(np.mean([0.5, 0.7, 0.4]))
     assert summary.mean_few_shot == pytest.approx(np.mean([0.6, 0.75, 0.5]))
+
+
+def test_pandas_missing_values_count_as_dropped_pairs_and_text_is_refused() -> None:
+    zero = pd.Series([0.5, None, 0.6, 0.7], dtype="Float64")
+    few = pd.Series([0.6, 0.7, pd.NA, 0.9], dtype="Float64")
+    summary = paired_metric_summary(zero, few, metric="quality", higher_is_better=True)
+    assert (summary.n_pairs, summary.n_dropped, summary.wins) == (2, 2, 2)
+    with pytest.raises(InvalidParameter, match="index 1 is not a number: 'high'"):
+        paired_metric_summary([0.5, "high"], [0.6, 0.7], metric="quality", higher_is_better=True)
 
 
 def test_no_complete_pair_raises_insufficient_data_naming_the_metric() -> None:
