@@ -34,7 +34,9 @@ def repo(db_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def _no_thread_left_behind():
+def _no_thread_left_behind(monkeypatch: pytest.MonkeyPatch):
+    # DSPy and litellm would download model metadata from GitHub on first use; tests stay offline.
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     before = set(threading.enumerate())
     yield
     # litellm starts its own logging/cost-map threads on first import; ours are the server's.
