@@ -44,7 +44,7 @@ FRAMEWORKS = {
 # domain: (ideas with {topic}/{audience}, topics, audiences, roles, preferred frameworks, output formats)
 DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
     "software": (
-        ("review my {topic} code", "explain {topic} to {audience}", "write unit tests for the {topic} module",
+        ("review my {topic} code", "explain our {topic} to {audience}", "write unit tests for the {topic} module",
          "find the bug in our {topic}", "refactor the {topic} so it is easier to maintain",
          "document the {topic} API for {audience}"),
         ("authentication service", "payment webhook handler", "CSV import", "rate limiter", "React form",
@@ -79,13 +79,13 @@ DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "marketing": (
         ("write ad copy for {topic}", "plan a launch campaign for {topic}", "write emails announcing {topic}",
-         "create social posts about {topic}", "write a landing page for {topic}", "name our {topic}"),
+         "create social posts about {topic}", "write a landing page for {topic}", "suggest names for {topic}"),
         ("a budgeting app", "our new API", "a coffee subscription", "a fitness tracker", "a B2B analytics tool",
          "a summer sale", "a webinar series", "an eco-friendly detergent"),
         ("small business owners", "developers", "parents", "IT buyers"),
         ("Growth marketer", "Brand copywriter", "Product marketing manager", "Email marketing specialist"),
         ("AIDA", "PAS", "CO-STAR", "CRISPE"),
-        ("five headline and body pairs", "a campaign plan as a table", "an email sequence", "a landing page in sections"),
+        ("five headline and body pairs", "a campaign plan in a table", "an email sequence", "a landing page in sections"),
     ),
     "education": (
         ("create a lesson plan on {topic}", "write quiz questions about {topic}", "explain {topic} to {audience}",
@@ -118,10 +118,10 @@ DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("a numbered runbook", "a checklist", "a blameless postmortem", "a RACI table"),
     ),
     "legal": (
-        ("summarise the {topic}", "draft a clause about {topic}", "explain {topic} to {audience}",
-         "list the risks in our {topic}", "compare two versions of the {topic}", "prepare questions about {topic}"),
-        ("data processing agreement", "NDA", "software licence", "employment contract", "privacy policy",
-         "terms of service", "supplier contract", "GDPR obligations"),
+        ("summarise {topic}", "draft a clause about {topic}", "explain {topic} to {audience}",
+         "list the risks in {topic}", "compare two versions of {topic}", "prepare questions about {topic}"),
+        ("our data processing agreement", "an NDA", "a software licence", "an employment contract",
+         "our privacy policy", "the terms of service", "a supplier contract", "our GDPR obligations"),
         ("a startup founder", "non-lawyers", "the procurement team", "the board"),
         ("Contract lawyer", "Privacy counsel", "Paralegal", "Compliance officer"),
         ("SCQA", "RTF", "CARE", "Chain-of-thought"),
@@ -184,14 +184,16 @@ def _build_pool(rng: random.Random, size: int, *, few_shot: bool) -> list[tuple]
     for _ in range(size):
         ideas, topics, audiences, roles, frameworks, formats = rng.choice(domains)
         topic, audience = rng.choice(topics), rng.choice(audiences)
-        idea = rng.choice(ideas).format(topic=topic, audience=audience)
-        if rng.random() < 0.3:
-            idea = idea[0].upper() + idea[1:] + rng.choice((".", "", " please", " asap", "?"))
+        template = rng.choice(ideas)
+        task = template.format(topic=topic, audience=audience)
+        # Rough ideas as people type them: mostly lower case, sometimes with a flourish.
+        idea = task if rng.random() < 0.7 else task[0].upper() + task[1:] + rng.choice((".", " please", " asap", "?"))
         context = rng.choice(CONTEXTS).format(audience=audience)
         role = rng.choice(roles)
         framework = rng.choice(frameworks) if rng.random() < 0.85 else rng.choice(list(FRAMEWORKS))
         output_format = rng.choice(formats)
-        directive = f"{idea[0].upper()}{idea[1:].rstrip('.?')} for {audience} as {output_format}"
+        for_whom = "" if "{audience}" in template else f" for {audience}"
+        directive = f"{task[0].upper()}{task[1:]}{for_whom} as {output_format}"
         count = rng.randint(4, 6) if few_shot else rng.randint(3, 5)
         guardrails = tuple(rng.sample(GENERIC_GUARDRAILS, count))
         lines = [
@@ -323,6 +325,6 @@ def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[Prompt
                 program_version=versions[version_index],
                 quality=quality,
                 timestamp=datetime.fromtimestamp(slot_epoch + offset * 3600, timezone.utc),
-                uid=uid_prefix + format(index, "x"),
+                uid=uid_prefix + format(index, "08x"),  # fixed width: uids ascend, the index appends
             )
             index += 1

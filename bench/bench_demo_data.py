@@ -1,0 +1,95 @@
+"""How long `prompt-improver demo-data --rows 1000000` takes, against raw `executemany` in the same run.
+
+    /work/venv/bin/python bench/bench_demo_data.py [--rows 1000000]
+
+Three measurements, each on a fresh migrated database in a temporary directory:
+1. generation only: `generate_demo_records` into a list (the records are then turned into INSERT tuples,
+   untimed, for step 2);
+2. baseline: raw sqlite3 `executemany` of those pre-built tuples, 10,000 rows per transaction, on one
+   open connection with the store's pragmas (WAL, synchronous=NORMAL) and the same table and indexes;
+3. the real command as a user runs it, in a subprocess (`prompt-improver demo-data`), wall time.
+Prints absolute seconds, the share of the command spent generating vs saving, and the ratio
+command / baseline. The issue's target is 1,000,000 rows in under 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+
+from store.demo import generate_demo_records
+from store.migrations import migrate
+from store.sqlite_io import INSERT_SQL, record_to_row
+
+BATCH = 10_000
+TARGET_S = 60.0
+
+
+def _baseline(path: Path, rows: list[tuple]) -> float:
+    migrate(path)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA synchronous = NORMAL")
+        started = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(INSERT_SQL, rows[start : start + BATCH])
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        (count,) = conn.execute("SELECT count(*) FROM prompt_history").fetchone()
+    assert count == len(rows), (count, len(rows))
+    return elapsed
+
+
+def _command(path: Path, rows: int) -> tuple[float, str]:
+    script = Path(sys.executable).with_name("prompt-improver")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "prompt_improver.cli"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*command, "demo-data", "--rows", str(rows), "--db", str(path)],
+        capture_output=True, text=True, check=False, cwd=path.parent,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"demo-data failed ({result.returncode}): {result.stderr.strip()}")
+    with closing(sqlite3.connect(path)) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM prompt_history").fetchone()
+    assert count == rows, (count, rows)
+    return elapsed, result.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    rows = parser.parse_args().rows
+    with tempfile.TemporaryDirectory(prefix="bench-demo-") as directory:
+        directory = Path(directory)
+        started = time.perf_counter()
+        records = list(generate_demo_records(rows, seed=0))
+        generate_s = time.perf_counter() - started
+        tuples = [record_to_row(record) for record in records]
+        del records
+        gc.collect()
+        baseline_s = _baseline(directory / "baseline.db", tuples)
+        del tuples
+        gc.collect()
+        command_s, output = _command(directory / "demo.db", rows)
+    save_s = max(command_s - generate_s, 0.0)
+    print(f"rows: {rows:,}")
+    print(f"baseline   raw executemany of pre-built tuples : {baseline_s:7.2f} s")
+    print(f"demo-data  whole command (subprocess, wall)    : {command_s:7.2f} s   ({output})")
+    print(f"  generating records (measured alone)          : {generate_s:7.2f} s   ({generate_s / command_s:.0%} of the command)")
+    print(f"  saving through save_many + start-up (rest)   : {save_s:7.2f} s   ({save_s / command_s:.0%})")
+    print(f"ratio demo-data / baseline: {command_s / baseline_s:.1f}x")
+    print(f"target: {rows:,} rows in < {TARGET_S:.0f} s scaled to 1M -> "
+          f"{'met' if command_s * 1_000_000 / rows < TARGET_S else 'MISSED'} ({command_s * 1_000_000 / rows:.1f} s per 1M)")
+
+
+if __name__ == "__main__":
+    main()

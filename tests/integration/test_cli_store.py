@@ -1,0 +1,355 @@
+"""`prompt-improver doctor | history | prune | demo-data`, end to end on real SQLite files.
+
+Most tests call `prompt_improver.cli.main` in-process (capsys captures what a user sees); a few run the
+installed `prompt-improver` console script as a real subprocess. Stored rows are checked with raw SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from prompt_improver.cli import main
+from prompt_improver.settings import load_settings
+from prompt_improver.wiring import open_repository
+from store.record import BackendType
+from store.timestamps import utc_now
+from tests.support.builders import make_record
+
+
+@pytest.fixture
+def run(capsys):
+    """Run `prompt-improver ARGS...` in-process; return (exit code, stdout, stderr)."""
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = main([str(arg) for arg in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run
+
+
+@pytest.fixture
+def repo(db_path):
+    return open_repository(load_settings(sqlite_db_path=db_path))
+
+
+def _rows(path: Path, sql: str = "SELECT count(*) FROM prompt_history") -> list[tuple]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _console_script() -> str:
+    script = Path(sys.executable).with_name("prompt-improver")
+    return str(script) if script.exists() else shutil.which("prompt-improver") or "prompt-improver"
+
+
+def _assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 1
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err
+
+
+# -- history ------------------------------------------------------------------------------------------
+
+
+def test_history_json_gives_the_saved_records_with_field_names_newest_first(run, repo, db_path):
+    older = repo.save(make_record(original_idea="first idea, with 'quotes'", guardrails=("a\nb", "ünïcode")))
+    newer = repo.save(
+        make_record(
+            original_idea="second idea",
+            backend=BackendType.ZERO_SHOT,
+            confidence=None,
+            timestamp=older.timestamp + timedelta(hours=1),
+        )
+    )
+    code, out, err = run("history", "--json", "--db", db_path)
+    assert (code, err) == (0, "")
+    assert json.loads(out) == [newer.to_dict(), older.to_dict()]
+    first = json.loads(out)[0]
+    assert set(first) >= {"id", "timestamp", "original_idea", "guardrails", "backend", "confidence", "latency_ms"}
+    assert first["timestamp"] == "2026-01-03T11:15:42.123456+00:00"
+    assert json.loads(out)[1]["guardrails"] == ["a\nb", "ünïcode"]
+
+
+def test_history_filters_by_backend_and_limit(run, repo, db_path):
+    base = datetime(2026, 1, 3, tzinfo=timezone.utc)
+    for hour, backend in enumerate(["few-shot", "zero-shot", "few-shot", "few-shot"]):
+        repo.save(make_record(backend=backend, timestamp=base + timedelta(hours=hour)))
+    code, out, _ = run("history", "--json", "--backend", "few-shot", "--limit", "2", "--db", db_path)
+    records = json.loads(out)
+    assert code == 0
+    assert [record["backend"] for record in records] == ["few-shot", "few-shot"]
+    assert [record["timestamp"][11:13] for record in records] == ["03", "02"]
+
+
+def test_history_until_a_bare_date_includes_that_whole_day(run, repo, db_path):
+    last_moment = datetime(2026, 1, 3, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+    repo.save(make_record(original_idea="late on the third", timestamp=last_moment))
+    repo.save(make_record(original_idea="start of the fourth", timestamp=last_moment + timedelta(microseconds=1)))
+    repo.save(make_record(original_idea="early on the second", timestamp=datetime(2026, 1, 2, 0, 0, tzinfo=timezone.utc)))
+
+    def ideas(*options: str) -> list[str]:
+        code, out, _ = run("history", "--json", "--db", db_path, *options)
+        assert code == 0
+        return [record["original_idea"] for record in json.loads(out)]
+
+    assert ideas("--until", "2026-01-03") == ["late on the third", "early on the second"]
+    assert ideas("--since", "2026-01-03", "--until", "2026-01-03") == ["late on the third"]
+    assert ideas("--since", "2026-01-04") == ["start of the fourth"]
+    assert ideas("--since", "2026-01-03T23:59:59.999999Z") == ["start of the fourth", "late on the third"]
+    assert ideas("--until", "2026-01-02T00:00:00+00:00") == ["early on the second"]
+
+
+def test_history_prints_a_readable_table(run, repo, db_path):
+    repo.save(make_record(original_idea="Summarise the quarterly report"))
+    code, out, _ = run("history", "--db", db_path)
+    assert code == 0
+    assert "Summarise the quarterly report" in out
+    assert "few-shot" in out and "0.82" in out and "1.2 s" in out
+    assert "1 record(s), newest first" in out
+
+
+def test_history_on_an_empty_database_says_so(run, db_path):
+    code, out, _ = run("history", "--db", db_path)
+    assert (code, out.strip()) == (0, "no records")
+
+
+@pytest.mark.parametrize("option, value", [("--since", "2026-13-01"), ("--until", "yesterday"), ("--since", "03/01/2026")])
+def test_history_bad_date_is_one_line_naming_the_value_and_the_format(run, db_path, option, value):
+    code, out, err = run("history", option, value, "--db", db_path)
+    _assert_one_line_error(code, err, option, repr(value), "YYYY-MM-DD")
+    assert out == ""
+
+
+def test_history_refuses_a_range_that_ends_before_it_starts(run, db_path):
+    code, _, err = run("history", "--since", "2026-02-01", "--until", "2026-01-01", "--db", db_path)
+    _assert_one_line_error(code, err, "--since 2026-02-01 is not before --until 2026-01-01")
+
+
+def test_history_refuses_an_unknown_backend(run, db_path):
+    code, _, err = run("history", "--backend", "three-shot", "--db", db_path)
+    _assert_one_line_error(code, err, "'three-shot'", "zero-shot")
+
+
+def test_history_reads_the_database_named_by_sqlite_db_path(run, monkeypatch, tmp_path):
+    path = tmp_path / "from-env" / "history.db"
+    monkeypatch.setenv("SQLITE_DB_PATH", str(path))
+    open_repository(load_settings()).save(make_record(original_idea="stored via the environment"))
+    code, out, _ = run("history", "--json")
+    assert code == 0
+    assert [record["original_idea"] for record in json.loads(out)] == ["stored via the environment"]
+
+
+# -- prune --------------------------------------------------------------------------------------------
+
+
+def _old_and_new(repo) -> None:
+    now = utc_now()
+    for days in (40, 35, 1):
+        repo.save(make_record(timestamp=now - timedelta(days=days)))
+
+
+def test_prune_dry_run_counts_without_deleting(run, repo, db_path):
+    _old_and_new(repo)
+    code, out, _ = run("prune", "--older-than-days", "30", "--dry-run", "--db", db_path)
+    assert code == 0
+    assert out.startswith("would delete 2 records older than ")
+    cutoff = (utc_now() - timedelta(days=30)).date().isoformat()
+    assert cutoff in out
+    assert _rows(db_path) == [(3,)]
+
+
+def test_prune_deletes_old_records_and_keeps_the_window(run, repo, db_path):
+    _old_and_new(repo)
+    code, out, _ = run("prune", "--older-than-days", "30", "--db", db_path)
+    assert code == 0
+    assert out.startswith("deleted 2 records older than ")
+    remaining = _rows(db_path, "SELECT timestamp FROM prompt_history")
+    assert len(remaining) == 1
+    assert remaining[0][0] > (utc_now() - timedelta(days=2)).isoformat()
+
+
+def test_prune_backup_holds_the_rows_from_before_the_prune(run, repo, db_path, tmp_path):
+    _old_and_new(repo)
+    before = _rows(db_path, "SELECT * FROM prompt_history ORDER BY id")
+    backup = tmp_path / "backups" / "before-prune.db"
+    code, out, _ = run("prune", "--older-than-days", "30", "--backup", backup, "--vacuum", "--db", db_path)
+    assert code == 0
+    assert f"backup of the database before pruning: {backup}" in out
+    assert "vacuumed" in out
+    assert _rows(backup, "SELECT * FROM prompt_history ORDER BY id") == before
+    assert _rows(db_path) == [(1,)]
+
+
+def test_prune_never_overwrites_an_existing_backup(run, repo, db_path, tmp_path):
+    _old_and_new(repo)
+    backup = tmp_path / "taken.db"
+    backup.write_text("an earlier backup")
+    code, _, err = run("prune", "--older-than-days", "30", "--backup", backup, "--db", db_path)
+    _assert_one_line_error(code, err, "already exists")
+    assert backup.read_text() == "an earlier backup"
+    assert _rows(db_path) == [(3,)]
+
+
+def test_prune_refuses_zero_days(run, db_path):
+    code, _, err = run("prune", "--older-than-days", "0", "--db", db_path)
+    _assert_one_line_error(code, err, "--older-than-days must be at least 1, got 0")
+
+
+# -- demo-data ------------------------------------------------------------------------------------------
+
+
+def test_demo_data_writes_the_requested_rows(run, db_path):
+    code, out, err = run("demo-data", "--rows", "1500", "--days", "10", "--seed", "3", "--db", db_path)
+    assert code == 0
+    assert out.startswith(f"wrote 1,500 demo records (10 days, seed 3) to {db_path} in ")
+    assert err == ""  # no progress bar: stderr is not a terminal here
+    assert _rows(db_path, "SELECT count(*), min(model_version), max(model_version) FROM prompt_history") == [
+        (1500, "demo", "demo")
+    ]
+    assert _rows(db_path, "SELECT count(DISTINCT backend) FROM prompt_history") == [(2,)]
+    oldest = _rows(db_path, "SELECT min(timestamp) FROM prompt_history")[0][0]
+    assert oldest >= (utc_now() - timedelta(days=10, minutes=1)).isoformat()
+
+
+def test_demo_data_can_be_added_twice(run, db_path):
+    assert run("demo-data", "--rows", "100", "--db", db_path)[0] == 0
+    assert run("demo-data", "--rows", "100", "--db", db_path)[0] == 0
+    assert _rows(db_path) == [(200,)]
+
+
+def test_demo_data_refuses_to_mix_into_a_real_history(run, repo, db_path):
+    repo.save(make_record())
+    code, out, err = run("demo-data", "--rows", "10", "--db", db_path)
+    _assert_one_line_error(code, err, "1 records that are not demo data", "--force", "--db")
+    assert _rows(db_path) == [(1,)]
+    code, out, _ = run("demo-data", "--rows", "10", "--force", "--db", db_path)
+    assert code == 0
+    assert _rows(db_path) == [(11,)]
+
+
+# -- doctor ---------------------------------------------------------------------------------------------
+
+
+def test_doctor_reports_a_healthy_database_and_exits_0(run, repo, db_path):
+    repo.save(make_record())
+    code, out, err = run("doctor", "--db", db_path)
+    assert code == 0, err
+    assert str(db_path) in out
+    assert "rows            1" in out
+    assert "journal mode    wal" in out
+    assert "quick_check     ok" in out
+    assert "model: not configured" in out
+    assert "status: ok" in out
+    assert err == ""
+
+
+def test_doctor_names_a_file_that_is_not_a_database_and_its_fix(run, tmp_path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    code, out, err = run("doctor", "--db", bogus)
+    assert code == 1
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("problem: database") and "not an SQLite database" in lines[0]
+    assert lines[1].strip().startswith("fix: ")
+    assert "status: 1 problem(s)" in out
+    assert bogus.read_text().startswith("these are my notes")  # doctor does not touch the file
+
+
+def test_doctor_does_not_create_a_missing_database(run, tmp_path):
+    code, out, _ = run("doctor", "--db", tmp_path / "new" / "history.db")
+    assert code == 0
+    assert "not created yet" in out
+    assert not (tmp_path / "new").exists()
+
+
+def test_doctor_hides_secrets_but_shows_the_model(run, monkeypatch, db_path):
+    monkeypatch.setenv("LLM_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.setenv("LLM_API_KEY", "sk-very-secret-1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-2")
+    monkeypatch.setenv("LLM_API_BASE", "https://user:hunter2@proxy.example:8443/v1")
+    code, out, _ = run("doctor", "--db", db_path)
+    assert code == 0
+    assert "model: openai/gpt-4o-mini" in out
+    assert "sk-very-secret" not in out and "hunter2" not in out
+    assert "OPENAI_API_KEY           set (hidden)" in out
+    assert "https://user:***@proxy.example:8443/v1" in out
+    assert "LLM_MAX_TOKENS           2000" in out
+
+
+def test_doctor_counts_records_waiting_in_the_outbox(run, repo, db_path):
+    settings = load_settings(sqlite_db_path=db_path)
+    settings.outbox_path.write_text('{"uid": "a"}\n\n{"uid": "b"}\n', encoding="utf-8")
+    code, out, _ = run("doctor", "--db", db_path)
+    assert code == 0
+    assert "outbox: 2 record(s) waiting" in out
+
+
+# -- the installed console script -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_console_script_lists_history_and_fails_cleanly_on_a_bad_date(repo, db_path, tmp_path):
+    saved = repo.save(make_record())
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SQLITE_", "LLM_"))}
+    ok = subprocess.run(
+        [_console_script(), "history", "--json", "--db", str(db_path)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == [saved.to_dict()]
+    bad = subprocess.run(
+        [_console_script(), "history", "--until", "2026-02-30", "--db", str(db_path)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stdout == ""
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines() == [
+        "error: --until: '2026-02-30' is not a date; use YYYY-MM-DD or an ISO-8601 timestamp such as "
+        "2026-01-03T10:15:00+00:00 (UTC if no offset)"
+    ]
+
+
+@pytest.mark.slow
+def test_console_script_shows_a_progress_bar_only_on_a_terminal(db_path, tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SQLITE_", "LLM_"))}
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [_console_script(), "demo-data", "--rows", "3000", "--db", str(db_path)],
+        stdout=subprocess.PIPE, stderr=follower, text=True, cwd=tmp_path, env=env,
+    ) as on_terminal:
+        os.close(follower)  # the child holds its own copy; reading ends with EIO when it exits
+        progress = b""
+        try:
+            while chunk := os.read(leader, 4096):
+                progress += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(leader)
+        stdout = on_terminal.stdout.read()
+    assert on_terminal.wait(timeout=120) == 0
+    assert stdout.startswith("wrote 3,000 demo records")
+    assert b"100.0% 3,000/3,000" in progress
+    piped = subprocess.run(
+        [_console_script(), "demo-data", "--rows", "3000", "--db", str(db_path)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False,
+    )
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert _rows(db_path) == [(6000,)]
