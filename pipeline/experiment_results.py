@@ -99,18 +99,31 @@ def _mean(values: list[float | None]) -> float | None:
     return fmean(present) if present else None
 
 
-def item_pairs(rows: list[PairedRow]) -> dict[str, tuple[list[float | None], list[float | None]]]:
-    """metric → (zero-shot values, few-shot values), one value per item that has a complete repeat."""
+def item_summaries(rows: list[PairedRow]) -> list[dict[str, Any]]:
+    """One dict per item with a complete repeat: `item`, `idea`, `context`, `pairs` (complete repeats) and,
+    per metric, `<metric>_zero_shot`, `<metric>_few_shot` (means over those repeats) and `<metric>_difference`."""
     by_item: dict[int, list[PairedRow]] = {}
     for row in rows:
         if row.complete:
             by_item.setdefault(row.item_index, []).append(row)
-    pairs: dict[str, tuple[list[float | None], list[float | None]]] = {m: ([], []) for m in METRICS}
-    for item_rows in by_item.values():
+    summaries = []
+    for index, item_rows in sorted(by_item.items()):
+        entry: dict[str, Any] = {"item": index + 1, "idea": item_rows[0].idea, "context": item_rows[0].context,
+                                 "pairs": len(item_rows)}
         for metric in METRICS:
-            pairs[metric][0].append(_mean([r.value(BackendType.ZERO_SHOT, metric) for r in item_rows]))
-            pairs[metric][1].append(_mean([r.value(BackendType.FEW_SHOT, metric) for r in item_rows]))
-    return pairs
+            zero = _mean([r.value(BackendType.ZERO_SHOT, metric) for r in item_rows])
+            few = _mean([r.value(BackendType.FEW_SHOT, metric) for r in item_rows])
+            entry[f"{metric}_zero_shot"] = zero
+            entry[f"{metric}_few_shot"] = few
+            entry[f"{metric}_difference"] = None if zero is None or few is None else few - zero
+        summaries.append(entry)
+    return summaries
+
+
+def item_pairs(rows: list[PairedRow]) -> dict[str, tuple[list[float | None], list[float | None]]]:
+    """metric → (zero-shot values, few-shot values), one value per item that has a complete repeat."""
+    items = item_summaries(rows)
+    return {m: ([i[f"{m}_zero_shot"] for i in items], [i[f"{m}_few_shot"] for i in items]) for m in METRICS}
 
 
 @dataclass(frozen=True, slots=True)
