@@ -172,7 +172,7 @@ def persist(
     it already has).
     """
     if repo is None:
-        return _keep(record, outbox, f"the database could not be opened: {repo_error or 'no repository'}")
+        return _keep(record, outbox, repo_error or "no database is available (no repository was given)")
     if breaker is not None and not breaker.allow():
         snapshot = breaker.snapshot()
         wait = snapshot.seconds_until_probe or 0.0

@@ -18,6 +18,8 @@ from prompt_improver.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
+HISTORY_OFF = "history is turned off (SQLITE_ENABLED=false)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `improve` and `compile-fewshot` to the `prompt-improver` parser."""
@@ -105,8 +107,12 @@ def run_improve(args: argparse.Namespace) -> int:
     from pipeline.service import improve, replay_outbox_at_start
 
     program, program_version = load_program(backend, settings.dspy_program_dir, k=settings.dspy_fewshot_k)
-    outbox = Outbox(settings.outbox_path)
-    repo, repo_error = _open_repository(settings)
+    if not settings.sqlite_enabled:
+        # The user turned history off: nothing is opened, written or queued.
+        outbox, repo, repo_error = None, None, HISTORY_OFF
+    else:
+        outbox = Outbox(settings.outbox_path)
+        repo, repo_error = _open_repository(settings)
     try:
         replayed_at_start = replay_outbox_at_start(repo, outbox)
         outcome = improve(
@@ -125,7 +131,9 @@ def run_improve(args: argparse.Namespace) -> int:
         _print_readable(outcome)
     if replayed:
         print(f"note: {replayed} earlier record(s) from the outbox were stored in the database", file=sys.stderr)
-    if not outcome.saved:
+    if not settings.sqlite_enabled:
+        print("note: history is off (SQLITE_ENABLED=false); this improvement was not recorded", file=sys.stderr)
+    elif not outcome.saved:
         where = "kept in the outbox" if outcome.kept_in_outbox else "NOT kept anywhere"
         print(f"warning: the improvement was not saved to the database ({where}): {outcome.persistence_error}",
               file=sys.stderr)

@@ -177,3 +177,12 @@ def test_help_and_history_do_not_import_dspy_or_litellm(argv, tmp_path):
     assert "prompt_improver" in imported  # the measurement itself worked
     assert "dspy" not in imported
     assert "litellm" not in imported
+
+
+def test_with_history_turned_off_nothing_is_written(server, db, model_env, monkeypatch, capsys):
+    monkeypatch.setenv("SQLITE_ENABLED", "false")
+    assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["saved"] is False
+    assert "SQLITE_ENABLED=false" in err
+    assert not db.parent.exists()
