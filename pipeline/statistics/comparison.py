@@ -121,6 +121,7 @@ def compare_paired(
         InsufficientData: when no metric has a single complete pair.
         MismatchedPairs: when a metric's two sequences differ in length.
         UnknownMetric: for a metric whose direction is not known and not given.
+        InvalidParameter: for a value that is not a number, too few resamples or a bad confidence.
     """
     overrides = dict(higher_is_better or {})
     summaries: list[PairedMetricSummary] = []

@@ -93,6 +93,7 @@ def paired_metric_summary(
     Raises:
         MismatchedPairs: when the sequences differ in length.
         InsufficientData: when no pair has a value on both sides.
+        InvalidParameter: for a value that is not a number, too few resamples or a bad confidence.
     """
     zero, few, n_dropped = aligned_pairs(zero_shot, few_shot)
     if zero.size == 0:

@@ -124,6 +124,8 @@ def compare_unpaired(
 
     Raises:
         InsufficientData: when either group has no value left after dropping missing ones.
+        InvalidParameter: for a value that is not a number, a non-finite threshold, too few resamples
+            or a bad confidence.
     """
     zero, dropped_zero = drop_missing(zero_shot_values)
     few, dropped_few = drop_missing(few_shot_values)

@@ -101,8 +101,9 @@ def metric_sentence(summary: PairedMetricSummary, alpha: float = 0.05) -> str | 
     if not is_detected(summary, alpha):
         return None
     wording = wording_for(summary.metric, summary.higher_is_better)
-    larger_is_better = summary.higher_is_better
-    word = wording.improved if (summary.mean_difference > 0) == larger_is_better else wording.worsened
+    # The interval excludes zero here; its side (not the point estimate) decides the word, so the
+    # word always agrees with the bracketed numbers.
+    word = wording.improved if (summary.ci_low > 0) == summary.higher_is_better else wording.worsened
     mean, low, high = _signed([summary.mean_difference, summary.ci_low, summary.ci_high], wording.decimals)
     return (
         f"few-shot is {word} by {mean}{wording.unit} [{low}, {high}] "
