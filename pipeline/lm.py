@@ -9,6 +9,9 @@ Retries: DSPy owns them (the litellm engine is called with `num_retries=0`). A c
 connection failure, sleeping the provider's `Retry-After` when it sends one, else 1 s, 2 s, 4 s, … (capped
 at 60 s). Authentication, bad-request and not-found errors are not retried.
 
+Price map: unless LITELLM_LOCAL_MODEL_COST_MAP is already set, `build_lm` sets it to True so the first
+call does not fetch a price list from GitHub (see `build_lm`).
+
 Caching: DSPy's response cache keys on the request but ignores `api_base`, `base_url` and `api_key`, so
 the same model name on two servers would share answers. With `cache=False` no cache is read or written;
 with `cache=True` the endpoint is folded into the key through `rollout_id` (which DSPy keeps in the key and
@@ -18,6 +21,7 @@ strips before sending), so an answer cached for one server is never served for a
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import warnings
 from typing import TYPE_CHECKING
@@ -96,6 +100,11 @@ def build_lm(
     api_key = api_key.strip() if api_key and api_key.strip() else None
     if api_base is not None and api_key is None:
         api_key = NO_KEY
+    # On its first call in a process DSPy (and litellm, if it is ever imported) downloads a model price map
+    # from GitHub, waiting up to 5 s when the network is filtered — inside the timed model call, and a
+    # request to a third party from a local-first tool. The bundled copy serves the same purpose (cost
+    # estimates only). An explicit LITELLM_LOCAL_MODEL_COST_MAP=false keeps the download.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import dspy
     from dspy.utils.exceptions import LMConfigurationError
 

@@ -14,8 +14,8 @@ from pipeline.normalize import coerce_confidence, split_guardrails
 class ConfidenceFloat(float):
     """A float that also parses loose answers ("85%", "0.85 (high)"); words become NaN.
 
-    DSPy drops `Annotated` metadata from signature fields, so the leniency lives in the type. The prompt
-    still shows the model a JSON schema of a number in [0, 1]; `normalize_prediction` judges the value.
+    DSPy drops `Annotated` metadata from signature fields, so the leniency lives in the type. The model is
+    still asked for a number (the field description says 0 to 1); `normalize_prediction` judges the value.
     """
 
     @classmethod
@@ -24,7 +24,7 @@ class ConfidenceFloat(float):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
-        return {"type": "number", "minimum": 0, "maximum": 1}
+        return {"type": "number"}  # plain, as for `float`: strict structured-output modes accept it
 
 
 class GuardrailList(list):
@@ -38,7 +38,7 @@ class GuardrailList(list):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
-        return {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 7}
+        return {"type": "array", "items": {"type": "string"}}
 
 
 class ImprovePrompt(dspy.Signature):

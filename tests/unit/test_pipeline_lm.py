@@ -48,6 +48,18 @@ def test_a_custom_server_without_a_key_gets_a_placeholder_not_the_providers_key(
     assert lm.kwargs["api_key"] == NO_KEY
 
 
+def test_the_bundled_price_map_is_used_unless_the_user_chose(monkeypatch):
+    import os
+
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "placeholder")  # restored after the test
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP")
+    build_lm("openai/gpt-4o-mini", api_key="k")
+    assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "false")
+    build_lm("openai/gpt-4o-mini", api_key="k")
+    assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "false"
+
+
 def test_hosted_provider_without_a_key_uses_its_environment_variable():
     lm = build_lm("anthropic/claude-haiku-4-5")
     assert "api_key" not in lm.kwargs and "api_base" not in lm.kwargs
