@@ -88,7 +88,7 @@ def _open_repository(settings: Settings):
     try:
         return open_repository(settings), None
     except RepositoryError as error:
-        logger.warning("the database cannot be opened: %s", error)
+        logger.debug("the database cannot be opened: %s", error)  # the service reports it with the outcome
         return None, str(error)
 
 
@@ -133,10 +133,12 @@ def run_improve(args: argparse.Namespace) -> int:
         print(f"note: {replayed} earlier record(s) from the outbox were stored in the database", file=sys.stderr)
     if not settings.sqlite_enabled:
         print("note: history is off (SQLITE_ENABLED=false); this improvement was not recorded", file=sys.stderr)
+    elif outcome.kept_in_outbox:
+        # The reason is in the service's warning just above and in `persistence_error`.
+        print(f"warning: the improvement was not saved to the database; it is kept in the outbox "
+              f"{settings.outbox_path} and will be stored when the database works", file=sys.stderr)
     elif not outcome.saved:
-        where = "kept in the outbox" if outcome.kept_in_outbox else "NOT kept anywhere"
-        print(f"warning: the improvement was not saved to the database ({where}): {outcome.persistence_error}",
-              file=sys.stderr)
+        print(f"warning: the improvement was NOT saved: {outcome.persistence_error}", file=sys.stderr)
     return 0
 
 
