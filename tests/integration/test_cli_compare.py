@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +77,29 @@ def test_compare_json_in_a_subprocess_stores_the_experiment_and_tagged_history(e
     assert sql(db_path, "SELECT backend, count(*) FROM prompt_history WHERE experiment_id = ? GROUP BY backend "
                         "ORDER BY backend", experiment_id) == [("few-shot", 4), ("zero-shot", 4)]
     assert len(server.requests) == 8
+
+
+def test_progress_is_shown_on_a_terminal(eval_file, db_path, model_env):
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "prompt_improver.cli", "compare", "--eval-set", str(eval_file), "--json",
+         "--db", str(db_path)],
+        stdout=subprocess.PIPE, stderr=follower, text=True, env={**os.environ, **model_env},
+    ) as on_terminal:
+        os.close(follower)  # the child holds its own copy; reading ends with EIO when it exits
+        shown = b""
+        try:
+            while chunk := os.read(leader, 4096):
+                shown += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(leader)
+        stdout = on_terminal.stdout.read()
+    assert on_terminal.wait(timeout=240) == 0
+    assert b"8 model calls" in shown
+    assert b"\r[0/8]   0%" in shown and b"\r[8/8] 100%" in shown
+    assert json.loads(stdout)["n_pairs"] == 4  # the progress never mixes into the JSON on stdout
 
 
 def test_a_resume_after_server_errors_runs_only_the_failed_calls(eval_file, db_path, model_env, server, capsys):
