@@ -12,10 +12,13 @@ import json
 import os
 import shutil
 import subprocess
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
+from itertools import islice
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
@@ -40,6 +43,7 @@ PROVIDER_KEY_VARIABLES = (
     "OPENROUTER_API_KEY", "AZURE_API_KEY", "TOGETHERAI_API_KEY",
 )
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
+PREFETCH_BATCH = 10_000
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 
 
@@ -379,11 +383,12 @@ def run_demo_data(args: argparse.Namespace) -> int:
             f"{path} holds {real:,} records that are not demo data, and demo rows would mix with that history; "
             "write them to another file with --db data/demo.db, or pass --force to add them anyway"
         )
-    records: Iterable[PromptHistory] = generate_demo_records(args.rows, days=args.days, seed=args.seed)
-    if sys.stderr.isatty():
-        records = _progress(records, args.rows, sys.stderr)
     started = time.perf_counter()
-    written = repo.save_many(records)
+    # Records are built in a second thread while SQLite (which releases the GIL) writes the previous
+    # batch: building and validating a record costs about as much as inserting it.
+    with closing(_prefetched(generate_demo_records(args.rows, days=args.days, seed=args.seed))) as records:
+        shown = _progress(records, args.rows, sys.stderr) if sys.stderr.isatty() else records
+        written = repo.save_many(shown, batch_size=PREFETCH_BATCH)
     elapsed = time.perf_counter() - started
     rate = written / elapsed if elapsed > 0 else 0.0
     print(
@@ -402,6 +407,47 @@ def _count_non_demo_records(settings: Settings) -> int:
             "SELECT count(*) FROM prompt_history WHERE model_version <> ?", (DEMO_MODEL_VERSION,)
         ).fetchone()
     return int(count)
+
+
+def _prefetched(records: Iterable[PromptHistory], batch: int = PREFETCH_BATCH) -> Iterator[PromptHistory]:
+    """Yield `records`, produced ahead in batches by a worker thread (at most two batches waiting).
+
+    Closing the iterator early (an error while saving, Ctrl-C) stops and joins the worker.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    finished = object()
+
+    def produce() -> None:
+        try:
+            iterator = iter(records)
+            while not stop.is_set() and (chunk := list(islice(iterator, batch))):
+                while not stop.is_set():
+                    try:
+                        ready.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+            outcome: object = finished
+        except BaseException as error:  # handed to the consuming thread, which re-raises it
+            outcome = error
+        while not stop.is_set():
+            try:
+                ready.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="demo-data-producer", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not finished:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _progress(records: Iterable[PromptHistory], total: int, stream: TextIO) -> Iterator[PromptHistory]:
