@@ -23,14 +23,6 @@ from prompt_improver.settings import SettingsError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(
-    page_title="Prompt Improver",
-    page_icon=":material/auto_fix_high:",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
-
-
 def _settings_error_page() -> None:
     st.title("Prompt Improver cannot start")
     st.error(f"**A setting is invalid.** {st.session_state.get('_settings_error', '')}", icon=":material/error:")
@@ -41,6 +33,12 @@ def _settings_error_page() -> None:
 
 
 def main() -> None:
+    st.set_page_config(
+        page_title="Prompt Improver",
+        page_icon=":material/auto_fix_high:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
     try:
         context = _context.app_context()
     except SettingsError as error:
@@ -64,4 +62,8 @@ def main() -> None:
     page.run()
 
 
-main()
+# Streamlit runs this file as `__main__`; the analytics worker is a *spawned* process, which re-imports the
+# parent's `__main__` under the name `__mp_main__`. The guard keeps that child from running the app (and
+# from opening the database through sqlite3 in the process where DuckDB attaches it).
+if __name__ == "__main__":
+    main()

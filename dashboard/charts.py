@@ -26,7 +26,7 @@ BACKEND_COLOR = alt.Color(
     legend=alt.Legend(orient="top", title=None),
 )
 BUCKET_LABELS = {"hour": "Hour (UTC)", "day": "Day (UTC)", "week": "Week starting (UTC)"}
-CHART_HEIGHT = 260
+CHART_HEIGHT = 320
 
 
 def _bucket_label(buckets: pd.Series, bucket: str) -> pd.Series:
@@ -76,36 +76,31 @@ def volume_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     )
 
 
-def score_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
-    """Lines: average confidence and average quality per time bucket, by backend (two panels, 0–1)."""
+SCORE_TITLES = {"avg_confidence": "Average confidence", "avg_quality": "Average quality"}
+
+
+def score_chart(series: pd.DataFrame, bucket: str = "day", metric: str = "avg_confidence") -> alt.Chart:
+    """Lines: the average of a 0–1 score (`avg_confidence` or `avg_quality`) per time bucket, by backend.
+
+    Buckets without records draw no point (the line breaks instead of dropping to zero).
+    """
+    title = SCORE_TITLES[metric]
     frame = _prepare_series(series, bucket)
-    long = frame.melt(
-        id_vars=["bucket", "when", "backend", "count"],
-        value_vars=["avg_confidence", "avg_quality"],
-        var_name="metric",
-        value_name="score",
-    )
-    long["metric"] = long["metric"].map({"avg_confidence": "Average confidence", "avg_quality": "Average quality"})
-    long = long.dropna(subset=["score"])
-    base = alt.Chart(long).encode(
+    frame = frame.assign(score=frame[metric]).dropna(subset=["score"])
+    base = alt.Chart(frame, title=alt.Title(f"{title} over time", subtitle=f"per {bucket}, by backend")).encode(
         x=_time_axis(bucket),
-        y=alt.Y("score:Q", title="Score (0–1)", scale=alt.Scale(domain=[0, 1], zero=False)),
+        y=alt.Y("score:Q", title=f"{title} (0–1)", scale=alt.Scale(domain=[0, 1], zero=False)),
         color=BACKEND_COLOR,
         tooltip=[
             alt.Tooltip("when:N", title="When"),
             alt.Tooltip("backend:N", title="Backend"),
-            alt.Tooltip("metric:N", title="Metric"),
-            alt.Tooltip("score:Q", title="Score", format=".3f"),
+            alt.Tooltip("score:Q", title=title, format=".3f"),
             alt.Tooltip("count:Q", title="Improvements", format=","),
         ],
     )
-    layered = base.mark_line(strokeWidth=2, interpolate="monotone") + base.mark_point(size=18, filled=True)
-    return (
-        layered.properties(height=CHART_HEIGHT - 40, width="container")
-        .facet(column=alt.Column("metric:N", title=None, header=alt.Header(labelFontSize=13, labelFontWeight=600)))
-        .properties(title=alt.Title("Confidence and quality over time", subtitle=f"average per {bucket}, by backend"))
-        .resolve_scale(x="shared", y="shared")
-    )
+    line = base.mark_line(strokeWidth=2, interpolate="monotone")
+    points = base.mark_point(size=16, filled=True)
+    return (line + points).properties(height=CHART_HEIGHT)
 
 
 def latency_unit(values_ms: pd.Series) -> tuple[str, float]:
@@ -140,7 +135,8 @@ def latency_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
                 "percentile:N",
                 title="Percentile",
                 scale=alt.Scale(domain=["p50", "p95"], range=[[1, 0], [6, 4]]),
-                legend=alt.Legend(orient="top", title=None),
+                legend=alt.Legend(orient="top", title=None, symbolType="stroke", symbolStrokeColor="#1F2333",
+                                  symbolStrokeWidth=2, symbolSize=400),
             ),
             tooltip=[
                 alt.Tooltip("when:N", title="When"),
@@ -161,16 +157,19 @@ def backend_share_chart(distribution: pd.DataFrame) -> alt.Chart:
     frame["share"] = frame["count"] / total if total else 0.0
     base = alt.Chart(frame, title=alt.Title("Backend mix", subtitle="share of improvements")).encode(
         theta=alt.Theta("count:Q", stack=True),
-        color=BACKEND_COLOR,
+        color=alt.Color(
+            "backend:N", title=None, scale=alt.Scale(domain=BACKENDS, range=BACKEND_COLORS),
+            legend=alt.Legend(orient="bottom", title=None),
+        ),
         tooltip=[
             alt.Tooltip("backend:N", title="Backend"),
             alt.Tooltip("count:Q", title="Improvements", format=","),
             alt.Tooltip("share:Q", title="Share", format=".1%"),
         ],
     )
-    donut = base.mark_arc(innerRadius=62, outerRadius=100, stroke="#FFFFFF", strokeWidth=2)
-    labels = base.mark_text(radius=122, fontSize=12, fontWeight=600).encode(text=alt.Text("share:Q", format=".0%"))
-    return (donut + labels).properties(height=CHART_HEIGHT)
+    donut = base.mark_arc(innerRadius=55, outerRadius=90, stroke="#FFFFFF", strokeWidth=2)
+    labels = base.mark_text(radius=110, fontSize=13, fontWeight=600).encode(text=alt.Text("share:Q", format=".0%"))
+    return (donut + labels).properties(height=CHART_HEIGHT, padding={"left": 24, "right": 24, "top": 8, "bottom": 4})
 
 
 def histogram_chart(histogram: pd.DataFrame, *, metric: str, unit: str = "", log_scale: bool = False) -> alt.Chart:
@@ -212,8 +211,8 @@ def top_chart(top: pd.DataFrame, *, title: str, label: str) -> alt.Chart:
         .mark_bar(color="#4F46E5", cornerRadiusEnd=3)
         .encode(
             x=alt.X("count:Q", title="Improvements (count)"),
-            y=alt.Y("name:N", title=label, sort="-x", axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("name:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260, labelOverlap=False)),
             tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("count:Q", title="Improvements", format=",")],
         )
-        .properties(height=max(120, 24 * len(frame)))
+        .properties(height=60 + 30 * len(frame))
     )

@@ -97,13 +97,30 @@ def _bucket_of(series: pd.DataFrame) -> str:
     return "day"
 
 
+def _sparklines(series: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-bucket values for the tiles whose overall value can be computed exactly from the series."""
+    if series.empty or series["bucket"].nunique() < 2:
+        return {}
+    frame = series.assign(
+        conf_sum=series["avg_confidence"].fillna(0) * series["count"],
+        qual_sum=series["avg_quality"].fillna(0) * series["count"],
+    )
+    per = frame.groupby("bucket", sort=True)[["count", "conf_sum", "qual_sum"]].sum()
+    counts = per["count"].where(per["count"] > 0)
+    return {
+        "count": per["count"].astype(float).tolist(),
+        "avg_confidence": (per["conf_sum"] / counts).dropna().round(4).tolist(),
+        "avg_quality": (per["qual_sum"] / counts).dropna().round(4).tolist(),
+    }
+
+
 def _kpi_row(kpis: dict, view: filters.ViewFilter, series: pd.DataFrame) -> None:
-    volume = series.groupby("bucket", sort=True)["count"].sum().tolist() if len(series) else None
+    lines = _sparklines(series)
     for column, tile in zip(st.columns(5), tiles(kpis, _period_label(view))):
         column.metric(
             tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True,
-            chart_data=volume if tile.metric == "count" and volume and len(volume) > 1 else None,
-            chart_type="bar",
+            height="stretch", chart_data=lines.get(tile.metric) or None,
+            chart_type="bar" if tile.metric == "count" else "area",
         )
 
 
@@ -121,20 +138,23 @@ def _empty_state(context: AppContext, view: filters.ViewFilter, total: int) -> N
     )
 
 
-def _downloads(context: AppContext, view: filters.ViewFilter) -> None:
+def _downloads(context: AppContext, view: filters.ViewFilter, count: int) -> None:
     db = str(context.db_path)
+    too_many = count > queries.MAX_DOWNLOAD_ROWS
     stamp = "all-time" if view.start is None else f"{view.start.isoformat()}_{view.end.isoformat()}"
-    left, right, _ = st.columns([2, 2, 6])
-    left.download_button(
-        "Summary report (CSV)", lambda: queries.summary_csv(db, view.start, view.end, view.backend, view.model),
-        file_name=f"prompt-summary_{stamp}.csv", mime="text/csv", key="analytics_download_summary",
-        icon=":material/summarize:", on_click="ignore",
-    )
-    right.download_button(
-        "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model),
-        file_name=f"prompt-records_{stamp}.csv", mime="text/csv", key="analytics_download_records",
-        icon=":material/download:", on_click="ignore",
-    )
+    with st.container(horizontal=True, key="analytics_downloads"):
+        st.download_button(
+            "Summary report (CSV)", lambda: queries.summary_csv(db, view.start, view.end, view.backend, view.model),
+            file_name=f"prompt-summary_{stamp}.csv", mime="text/csv", key="analytics_download_summary",
+            icon=":material/summarize:", on_click="ignore",
+        )
+        st.download_button(
+            "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model),
+            file_name=f"prompt-records_{stamp}.csv", mime="text/csv", key="analytics_download_records",
+            icon=":material/download:", on_click="ignore", disabled=too_many,
+            help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records; use `prompt-improver export` "
+                  "for this range." if too_many else None),
+        )
 
 
 def _charts(context: AppContext, view: filters.ViewFilter, series: pd.DataFrame) -> None:
@@ -144,7 +164,9 @@ def _charts(context: AppContext, view: filters.ViewFilter, series: pd.DataFrame)
     left, right = st.columns([2, 1])
     left.altair_chart(charts.volume_chart(series, bucket), width="stretch")
     right.altair_chart(charts.backend_share_chart(queries.backend_distribution(*args)), width="stretch")
-    st.altair_chart(charts.score_chart(series, bucket), width="stretch")
+    left, right = st.columns(2)
+    left.altair_chart(charts.score_chart(series, bucket, "avg_confidence"), width="stretch")
+    right.altair_chart(charts.score_chart(series, bucket, "avg_quality"), width="stretch")
 
     hist = queries.histograms(*args)
     left, right = st.columns(2)
@@ -167,6 +189,7 @@ def _charts(context: AppContext, view: filters.ViewFilter, series: pd.DataFrame)
 
 
 def main() -> None:
+    _ui.ensure_router()
     context = app_context()
     st.title("Analytics")
     if context.repo_error:
@@ -184,7 +207,7 @@ def main() -> None:
             return
         series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
         _kpi_row(kpis, view, series)
-        _downloads(context, view)
+        _downloads(context, view, int(kpis["count"]))
         _charts(context, view, series)
     except RepositoryError as error:
         st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")

@@ -136,6 +136,7 @@ def _detail(context: AppContext, record_id: int) -> None:
 
 
 def main() -> None:
+    _ui.ensure_router()
     context = app_context()
     st.title("History")
     if context.repo_error:
@@ -168,7 +169,9 @@ def main() -> None:
             "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
                                                         min_confidence, text),
             file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
-            on_click="ignore",
+            on_click="ignore", disabled=total > queries.MAX_DOWNLOAD_ROWS,
+            help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
+                  "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
         )
         selected = _table(frame)
         _pager(total, size)

@@ -58,6 +58,7 @@ def _improve(context, idea: str, extra: str, backend: str) -> None:
 
 
 def main() -> None:
+    _ui.ensure_router()
     context = app_context()
     config = context.user_settings
     st.title("Improve a prompt")

@@ -196,6 +196,7 @@ def _model_section(context: AppContext) -> None:
 
 
 def main() -> None:
+    _ui.ensure_router()
     context = app_context()
     st.title("Settings")
     if context.repo is not None:

@@ -67,13 +67,15 @@ def test_latency_chart_values_are_converted_to_the_unit_on_the_axis() -> None:
 def test_empty_buckets_stay_on_the_volume_axis_but_draw_no_score_point() -> None:
     volume = charts.volume_chart(_series())
     assert len(volume.data) == 6 and (volume.data["count"] == 0).sum() == 2
-    scores = charts.score_chart(_series())
-    assert scores.data["score"].notna().all() and len(scores.data) == 8  # 2 backends x 2 days x 2 metrics
+    scores = charts.score_chart(_series(), metric="avg_quality")
+    assert scores.data["score"].notna().all() and len(scores.data) == 4  # 2 backends x the 2 days with records
 
 
-def test_score_chart_shows_confidence_and_quality_on_a_zero_to_one_axis() -> None:
-    spec = charts.score_chart(_series()).to_dict()
-    assert "Score (0–1)" in _titles(spec)
+@pytest.mark.parametrize(("metric", "axis"), [("avg_confidence", "Average confidence (0–1)"),
+                                              ("avg_quality", "Average quality (0–1)")])
+def test_score_charts_show_their_score_on_a_zero_to_one_axis(metric: str, axis: str) -> None:
+    spec = charts.score_chart(_series(), metric=metric).to_dict()
+    assert axis in _titles(spec)
     assert {"domain": [0, 1], "zero": False} in _find(spec, "scale")
 
 
