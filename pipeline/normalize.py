@@ -208,7 +208,9 @@ _HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      "check the provider account's billing and quota"),
     (("LMRateLimitError", "RateLimitError"), "the provider is rate-limiting requests",
      "wait and try again, lower LLM_CONCURRENCY, or raise LLM_MAX_RETRIES"),
-    (("LMTimeoutError", "Timeout", "APITimeoutError", "TimeoutException", "ReadTimeout"),
+    (("ConnectTimeout", "ConnectTimeoutError"), "could not reach the model server in time",
+     "is the server at LLM_API_BASE running and reachable?"),
+    (("LMTimeoutError", "Timeout", "APITimeoutError", "TimeoutException", "ReadTimeout", "TimeoutError"),
      "the model did not answer in time", "increase LLM_TIMEOUT_S or use a faster model"),
     (("LMTransportError", "APIConnectionError", "ConnectError", "ConnectionError"),
      "could not reach the model server", "is the server at LLM_API_BASE running and reachable?"),
@@ -216,7 +218,7 @@ _HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      "check LLM_MODEL (for a local server, the name it serves, e.g. `ollama list`)"),
     (("LMNotConfiguredError", "LMConfigurationError"), "the model is not configured correctly",
      "check LLM_MODEL, LLM_API_BASE and LLM_API_KEY"),
-    (("LMServerError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError", "APIError"),
+    (("LMServerError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError"),
      "the model server failed (HTTP 5xx) after retries", "try again later or raise LLM_MAX_RETRIES"),
     (("LMInvalidRequestError", "BadRequestError", "UnprocessableEntityError"),
      "the provider rejected the request", "check LLM_MODEL and LLM_MAX_TOKENS"),
@@ -254,12 +256,15 @@ def translate_model_error(exc: BaseException) -> ImprovementFailed:
             )
             failed.__cause__ = exc
             return failed
-    for item, names in names_by_exc:
-        for class_names, problem, hint in _HINTS:
+    # Hints in priority order over the whole chain: DSPy reports a read timeout as a transport error
+    # whose cause is a ReadTimeout, and the timeout is what the user can act on.
+    for class_names, problem, hint in _HINTS:
+        for item, names in names_by_exc:
             if names.intersection(class_names):
-                status = getattr(item, "status", None) or getattr(item, "status_code", None)
+                status = next((code for code in (getattr(e, "status", None) or getattr(e, "status_code", None)
+                                                 for e in chain) if isinstance(code, int)), None)
                 detail = excerpt(getattr(item, "message", None) or str(item) or type(item).__name__, 500)
-                code = f" (HTTP {status})" if isinstance(status, int) else ""
+                code = f" (HTTP {status})" if status is not None else ""
                 failed = ImprovementFailed(f"{problem}{code}: {detail} — {hint}")
                 failed.__cause__ = exc
                 return failed

@@ -204,6 +204,33 @@ def test_dspy_lm_errors_are_translated_with_their_status():
     assert "LLM_API_BASE" in str(translate_model_error(LMTransportError("failed to connect")))
 
 
+def test_a_read_timeout_reported_as_a_transport_error_names_the_timeout_setting():
+    from dspy.utils.exceptions import LMTransportError
+
+    try:
+        try:
+            raise TimeoutError("timed out")
+        except TimeoutError as cause:
+            raise LMTransportError("read timed out waiting for headers: no bytes for 1s") from cause
+    except LMTransportError as error:
+        failed = translate_model_error(error)
+    assert "did not answer in time" in str(failed) and "LLM_TIMEOUT_S" in str(failed)
+    assert "LLM_API_BASE" not in str(failed)
+
+
+class APIError(Exception):  # litellm's and the OpenAI SDK's common base
+    pass
+
+
+class BadRequestError(APIError):
+    pass
+
+
+def test_a_bad_request_is_not_mistaken_for_a_server_failure():
+    failed = translate_model_error(BadRequestError("max_tokens is too large"))
+    assert "rejected the request" in str(failed) and "HTTP 5xx" not in str(failed)
+
+
 def test_error_is_found_in_the_cause_chain():
     try:
         try:
