@@ -87,7 +87,7 @@ PLACEHOLDER_PATTERNS = re.compile(
     r"\[insert|\[your|\[placeholder|<your|<insert|\{your|\{insert|\btodo\b|\btbd\b|lorem ipsum|xxx+|\?\?\?",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#']*")
+_WORD = re.compile(r"[^\W_][\w+#']*")  # Unicode words: an idea in French or German has key terms too
 
 
 def key_terms(text: str, limit: int = MAX_KEY_TERMS) -> list[str]:

@@ -154,6 +154,13 @@ def test_score_is_deterministic_and_within_the_unit_interval():
     assert len(scores) == 1 and 0.0 <= scores.pop() <= 1.0
 
 
+def test_key_terms_work_beyond_ascii():
+    french = with_(improved_prompt="Tu es un rédacteur. Écris un article de blog sur la pâtisserie française "
+                   "pour débutants, en trois étapes, avec des exemples concrets et une liste de contrôle finale.")
+    assert criteria_scores("article sur la pâtisserie française", french)["coverage"] == 1.0
+    assert criteria_scores("article sur la pâtisserie française", GOOD)["coverage"] == 0.0
+
+
 def test_idea_without_key_terms_counts_as_covered():
     assert criteria_scores("do it now", GOOD)["coverage"] == 1.0
 
