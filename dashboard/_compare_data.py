@@ -31,7 +31,7 @@ SHARE_THRESHOLDS = {"quality": 0.8, "confidence": 0.8, "latency_ms": 5_000.0}
 
 
 def _experiments(db_path: str, busy_timeout_ms: int) -> Any:
-    from store.experiments import SQLiteExperimentRepository
+    from store.sqlite_experiments import SQLiteExperimentRepository
 
     return SQLiteExperimentRepository(db_path, busy_timeout_ms)
 

@@ -117,7 +117,7 @@ def run_with_progress(context: AppContext, *, concurrency: int, items: list | No
     """Run or resume an experiment with a progress bar. What happened is left in `st.session_state[NOTICE_KEY]`
     as `(kind, message)` for the page to show (it survives a rerun). None when it could not run."""
     from pipeline.experiments import run_experiment
-    from store.experiments import SQLiteExperimentRepository
+    from store.sqlite_experiments import SQLiteExperimentRepository
 
     bar = st.progress(0.0, text="Starting the experiment…")
 

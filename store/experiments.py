@@ -1,27 +1,23 @@
-"""Compare experiments: the domain records, the repository port, its SQLite adapter and an in-memory fake.
+"""Compare experiments: the domain records, the repository port and an in-memory fake.
 
 An experiment runs an evaluation set through both backends `repeats` times. Each attempt of one
 (item, repeat, backend) is an `ExperimentRun`; a succeeded run points at the `prompt_history` record it
-produced by `uid`. Resuming and pairing are computed from these rows. Standard library only.
+produced by `uid`. Resuming and pairing are computed from these rows. Standard library only; the SQLite
+adapter is `store.sqlite_experiments.SQLiteExperimentRepository`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
-from collections.abc import Iterable
-from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from store.errors import InvalidRecord, RepositoryError
 from store.record import BackendType, PromptHistory
 from store.repository import PromptRepository
-from store.sqlite_io import SELECT_COLUMNS, connect, row_to_record, translate_errors
-from store.timestamps import from_iso, to_iso, utc_now
+from store.timestamps import utc_now
 
 EXPERIMENT_STATUSES = ("running", "completed", "partial", "interrupted")
 RUN_STATUSES = ("succeeded", "failed")
@@ -211,112 +207,3 @@ class InMemoryExperimentRepository:
             found.update({r.uid: r for r in batch if r.experiment_id == experiment_id})
             offset += len(batch)
         return found
-
-
-_EXPERIMENT_COLUMNS = (
-    "id", "name", "created", "eval_set_hash", "model_version", "program_version_zero_shot",
-    "program_version_few_shot", "repeats", "status", "planned", "succeeded", "failed", "items",
-)
-_RUN_COLUMNS = ("experiment_id", "item_index", "repeat", "backend", "status", "idea", "context", "record_uid", "error")
-
-
-def _row_to_experiment(row: tuple) -> Experiment:
-    values = dict(zip(_EXPERIMENT_COLUMNS, row))
-    values["created"] = from_iso(values["created"])
-    values["items"] = tuple(tuple(pair) for pair in json.loads(values["items"]))
-    return Experiment(**values)
-
-
-class SQLiteExperimentRepository:
-    """The SQLite adapter: one short-lived connection per operation, `BEGIN IMMEDIATE` for writes.
-
-    The database must already be migrated (`store.migrations.migrate`, run by the composition root).
-    """
-
-    def __init__(self, db_path: Path | str, busy_timeout_ms: int = 5_000) -> None:
-        self.db_path = Path(db_path)
-        self.busy_timeout_ms = busy_timeout_ms
-
-    def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
-        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-            return conn.execute(sql, tuple(params)).fetchall()
-
-    def _write(self, statements: Iterable[tuple[str, tuple]]) -> None:
-        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    conn.execute(sql, params)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def create(self, experiment: Experiment) -> Experiment:
-        params = (
-            experiment.id, experiment.name, to_iso(experiment.created), experiment.eval_set_hash,
-            experiment.model_version, experiment.program_version_zero_shot, experiment.program_version_few_shot,
-            experiment.repeats, experiment.status, experiment.planned, experiment.succeeded, experiment.failed,
-            json.dumps([list(pair) for pair in experiment.items], ensure_ascii=False),
-        )
-        sql = (
-            f"INSERT INTO experiments ({', '.join(_EXPERIMENT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in _EXPERIMENT_COLUMNS)})"
-        )
-        self._write([(sql, params)])
-        return experiment
-
-    def get(self, experiment_id: str) -> Experiment | None:
-        rows = self._read(f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments WHERE id = ?", (experiment_id,))
-        return _row_to_experiment(rows[0]) if rows else None
-
-    def list_experiments(self, limit: int = 100) -> list[Experiment]:
-        rows = self._read(
-            f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments ORDER BY created DESC, id LIMIT ?", (limit,)
-        )
-        return [_row_to_experiment(row) for row in rows]
-
-    def record_run(self, run: ExperimentRun) -> None:
-        if self.get(run.experiment_id) is None:
-            raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r} in {self.db_path}")
-        sql = (
-            f"INSERT INTO experiment_runs ({', '.join(_RUN_COLUMNS)}, updated) "
-            f"VALUES ({', '.join('?' for _ in _RUN_COLUMNS)}, ?) "
-            "ON CONFLICT (experiment_id, item_index, repeat, backend) DO UPDATE SET "
-            "status = excluded.status, idea = excluded.idea, context = excluded.context, "
-            "record_uid = excluded.record_uid, error = excluded.error, updated = excluded.updated"
-        )
-        params = (
-            run.experiment_id, run.item_index, run.repeat, run.backend.value, run.status, run.idea, run.context,
-            run.record_uid, run.error, to_iso(utc_now()),
-        )
-        self._write([(sql, params)])
-
-    def runs(self, experiment_id: str) -> list[ExperimentRun]:
-        rows = self._read(
-            f"SELECT {', '.join(_RUN_COLUMNS)} FROM experiment_runs WHERE experiment_id = ? "
-            "ORDER BY item_index, repeat, backend",
-            (experiment_id,),
-        )
-        return [ExperimentRun(**dict(zip(_RUN_COLUMNS, row))) for row in rows]
-
-    def set_status(self, experiment_id: str, status: str) -> Experiment:
-        if status not in EXPERIMENT_STATUSES:
-            raise InvalidRecord(f"experiment status must be one of {EXPERIMENT_STATUSES}, got {status!r}")
-        self._write([(
-            "UPDATE experiments SET status = ?, "
-            "succeeded = (SELECT count(*) FROM experiment_runs WHERE experiment_id = ? AND status = 'succeeded'), "
-            "failed = (SELECT count(*) FROM experiment_runs WHERE experiment_id = ? AND status = 'failed') "
-            "WHERE id = ?",
-            (status, experiment_id, experiment_id, experiment_id),
-        )])
-        experiment = self.get(experiment_id)
-        if experiment is None:
-            raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.db_path}")
-        return experiment
-
-    def records(self, experiment_id: str) -> dict[str, PromptHistory]:
-        rows = self._read(
-            f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history WHERE experiment_id = ?", (experiment_id,)
-        )
-        return {record.uid: record for record in map(row_to_record, rows)}

@@ -92,7 +92,7 @@ def run_compare(args: argparse.Namespace) -> int:
         raise _usage_error("--resume uses the experiment's own evaluation set and repeats; drop --eval-set/--repeats")
 
     from prompt_improver.wiring import open_repository
-    from store.experiments import SQLiteExperimentRepository
+    from store.sqlite_experiments import SQLiteExperimentRepository
 
     history = open_repository(settings)
     experiments = SQLiteExperimentRepository(settings.sqlite_db_path, settings.sqlite_busy_timeout_ms)

@@ -14,7 +14,7 @@ from dspy.utils.dummies import DummyLM
 from pipeline.evalsets import EvalItem
 from pipeline.experiments import ServiceImprover, run_experiment
 from pipeline.programs import load_program
-from store.experiments import SQLiteExperimentRepository
+from store.sqlite_experiments import SQLiteExperimentRepository
 from store.migrations import migrate
 from store.record import BackendType
 from store.sqlite_repository import SQLitePromptRepository

@@ -14,11 +14,11 @@ from store.experiments import (
     ExperimentNotFound,
     ExperimentRun,
     InMemoryExperimentRepository,
-    SQLiteExperimentRepository,
 )
 from store.memory import InMemoryPromptRepository
 from store.migrations import migrate
 from store.record import BackendType
+from store.sqlite_experiments import SQLiteExperimentRepository
 from store.sqlite_repository import SQLitePromptRepository
 from tests.support.builders import make_record
 

@@ -18,7 +18,7 @@ from pipeline.evalsets import EvalItem
 from pipeline.experiment_results import paired_results, summarize
 from pipeline.experiments import ExperimentMismatch, ServiceImprover, plan_calls, run_experiment
 import pipeline.programs as _programs
-from store.experiments import SQLiteExperimentRepository
+from store.sqlite_experiments import SQLiteExperimentRepository
 from store.migrations import migrate
 from store.record import BackendType
 from store.sqlite_repository import SQLitePromptRepository
