@@ -161,3 +161,12 @@ def test_without_a_model_compare_explains_how_to_configure_one(eval_file, db_pat
     assert main(["compare", "--eval-set", str(eval_file), "--db", str(db_path)]) == 1
     err = capsys.readouterr().err
     assert "LLM_MODEL" in err and err.count("\n") == 1
+
+
+def test_experiments_never_answer_from_the_response_cache_even_when_it_is_on(eval_file, db_path, model_env, server,
+                                                                             monkeypatch, capsys):
+    monkeypatch.setenv("LLM_CACHE", "true")
+    for _ in range(2):
+        assert main(["compare", "--eval-set", str(eval_file), "--json", "--db", str(db_path)]) == 0
+    assert [json.loads(line)["succeeded"] for line in capsys.readouterr().out.splitlines()] == [8, 8]
+    assert len(server.requests) == 16  # the second experiment asked the model again for every run
