@@ -171,3 +171,30 @@ def test_the_history_tab_compares_the_ranges_records_without_pairing(app_db: Pat
     quality = table[table["Metric"] == "Quality"].iloc[0]
     assert quality["Records (zero / few)"] == "12 / 12"
     assert quality["Difference of means [95% CI]"].startswith("+0.200 [")
+
+
+def test_an_uploaded_set_is_planned_or_refused_with_the_line_or_demonstration_named(app_db: Path, model_env) -> None:
+    from pipeline.demonstrations import read_demonstration_records
+
+    demo_idea = read_demonstration_records()[0]["original_idea"]
+    with FakeOpenAIServer() as server:
+        model_env(server)
+        at = open_app(PAGE)
+        at.segmented_control(key="compare_source").set_value("upload").run()
+        uploader = at.file_uploader(key="compare_upload")
+        uploader.set_value(("ideas.jsonl", b'{"idea": "Plan a garden for a shady yard"}\n'
+                                           b'{"idea": "Write a haiku about rain", "context": "for kids"}\n',
+                            "application/jsonl")).run()
+        assert any("**4 model calls**" in info.value for info in at.info)
+        assert not at.button(key="compare_start").disabled
+
+        at.file_uploader(key="compare_upload").set_value(
+            ("ideas.csv", f'idea,context\nPlan a garden for a shady yard,\n"{demo_idea.lower()}",\n'.encode(), "text/csv")
+        ).run()
+        assert any(demo_idea.lower() in error.value for error in at.error)
+        assert at.button(key="compare_start").disabled
+
+        at.file_uploader(key="compare_upload").set_value(("ideas.jsonl", b'{"idea": "ok"}\n', "application/jsonl")).run()
+        assert any("ideas.jsonl line 1" in error.value for error in at.error)
+        assert server.requests == []
+    assert not at.exception
