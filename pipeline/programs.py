@@ -122,7 +122,8 @@ def read_program(path: Path | str) -> PromptImprover:
     try:
         program.load_state(state)
     except Exception as error:  # any shape problem inside the state: report the file, not DSPy internals
-        raise ProgramFileError(f"the saved program {path} cannot be loaded ({type(error).__name__}: {error}); {fix}") from error
+        problem = f"{type(error).__name__}: {error}"
+        raise ProgramFileError(f"the saved program {path} cannot be loaded ({problem}); {fix}") from error
     return program
 
 
@@ -161,9 +162,19 @@ def compile_few_shot(
     """Bootstrap a few-shot program against `lm` with the quality metric (this calls the model).
 
     `BootstrapFewShot` runs the program over the demonstrations and keeps up to `max_bootstrapped_demos`
-    of the model's own answers that pass the metric's threshold, filling up to `k` with labeled ones.
+    (at most `k`) of the model's own answers that pass the metric's threshold, filling up to `k` with
+    labeled ones.
     Runs inside `dspy.context(lm=lm)`, never `dspy.configure`.
+
+    Raises:
+        ValueError: `k` is not a positive integer or `max_bootstrapped_demos` is not a non-negative integer.
     """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    bootstrapped = max_bootstrapped_demos
+    if isinstance(bootstrapped, bool) or not isinstance(bootstrapped, int) or bootstrapped < 0:
+        raise ValueError(f"max_bootstrapped_demos must be a non-negative integer, got {max_bootstrapped_demos!r}")
+    max_bootstrapped_demos = min(max_bootstrapped_demos, k)  # the program holds k demonstrations in all
     import dspy
     from dspy.teleprompt import BootstrapFewShot
 

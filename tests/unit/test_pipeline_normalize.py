@@ -41,7 +41,9 @@ def test_confidence_forms_become_a_fraction(given, expected):
     assert normalize_confidence(given) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("given", [-0.1, "-5", 101, "250%", "-3%", "15/10", math.nan, math.inf, "high", "very confident", True])
+@pytest.mark.parametrize(
+    "given", [-0.1, "-5", 101, "250%", "-3%", "15/10", math.nan, math.inf, "high", "very confident", True]
+)
 def test_impossible_confidence_becomes_none_with_a_warning(given, caplog):
     with caplog.at_level(logging.WARNING, logger="pipeline.normalize"):
         assert normalize_confidence(given) is None

@@ -165,6 +165,22 @@ def test_unknown_backend_and_bad_k_are_refused():
         build_few_shot(0)
 
 
+def test_compile_few_shot_refuses_bad_sizes_before_calling_the_model():
+    lm = DummyLM([])
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        compile_few_shot(lm, k=0)
+    with pytest.raises(ValueError, match="max_bootstrapped_demos must be a non-negative integer"):
+        compile_few_shot(lm, k=2, max_bootstrapped_demos=-1)
+    assert lm.history == []
+
+
+def test_compile_few_shot_with_a_small_k_keeps_k_demonstrations():
+    trainset = __import__("pipeline.demonstrations", fromlist=["x"]).load_demonstrations()[:4]
+    lm = DummyLM([answer_from(record) for record in RECORDS[:4]])
+    compiled = compile_few_shot(lm, k=2, trainset=trainset)  # max_bootstrapped_demos defaults to 4
+    assert len(compiled.improve.predict.demos) == 2
+
+
 def test_compile_few_shot_bootstraps_good_answers_from_the_model():
     trainset = __import__("pipeline.demonstrations", fromlist=["x"]).load_demonstrations()[:6]
     # The teacher answers each training idea in order; every answer is the demonstration's own (a good one).

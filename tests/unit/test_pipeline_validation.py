@@ -44,7 +44,9 @@ def test_context_over_the_limit_is_refused():
         validate_idea("Write a haiku about rain", "y" * (MAX_CONTEXT_CHARS + 1))
 
 
-@pytest.mark.parametrize(("idea", "context", "name"), [("Write a\x00 poem", "", "idea"), ("Write a poem", "a\x00", "context")])
+@pytest.mark.parametrize(
+    ("idea", "context", "name"), [("Write a\x00 poem", "", "idea"), ("Write a poem", "a\x00", "context")]
+)
 def test_nul_character_is_refused_with_its_position(idea, context, name):
     with pytest.raises(InvalidIdea, match=rf"{name} contains a NUL character .* at index \d+"):
         validate_idea(idea, context)
