@@ -54,9 +54,13 @@ class Analytics(AnalyticsApi):
         AnalyticsQueryError: an argument is invalid (a reversed range, an unknown metric).
     """
 
-    def __init__(self, db_path: Path, *, verify_interval_s: float = 10.0):
+    def __init__(self, db_path: Path, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
         self._connection = connect_duckdb()
-        self._model = ReadModel(self._connection, Path(db_path), verify_interval_s=verify_interval_s)
+        self._model = ReadModel(
+            self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
+        )
+        self._first_sync: SyncResult | None = None
+        self._last_sync: SyncResult | None = None
 
     def close(self) -> None:
         """Release the DuckDB instance."""
@@ -70,16 +74,35 @@ class Analytics(AnalyticsApi):
 
     def sync(self) -> SyncResult:
         """Bring the read model up to date now (each query does this itself)."""
-        return self._model.sync()
+        return self._remember(self._model.sync())
+
+    def status(self) -> dict:
+        """How the read model was first filled (`restore` from the snapshot, or `rebuild`) and its size now."""
+        first, last = self._first_sync, self._last_sync
+        return {
+            "db_path": str(self._model.db_path),
+            "first_sync": first.mode if first else None,
+            "last_sync": last.mode if last else None,
+            "rows": last.rows if last else 0,
+        }
+
+    def _remember(self, result: SyncResult) -> SyncResult:
+        if self._first_sync is None and result.mode != "missing":
+            self._first_sync = result
+        self._last_sync = result
+        return result
+
+    def housekeeping(self) -> None:
+        """Work that can wait until a reply is out: refresh the on-disk snapshot of a large read model."""
+        self._model.save_snapshot_if_due()
 
     def _call(self, name: str, *args, **kwargs):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
+        if name == "status":
+            return self.status()
         function, needs_file = QUERIES[name]
         with self._model.attached() as present:
-            if present:
-                self._model.sync_attached()
-            else:
-                self._model.clear()
+            self._remember(self._model.sync_attached() if present else self._model.clear())
             if needs_file:
                 return self._run(function, args, kwargs) if present else _without_file(name, args, kwargs)
         # Aggregates read only the native table: the file is already detached.

@@ -19,6 +19,11 @@ class AnalyticsApi:
     def _call(self, name: str, *args, **kwargs):  # pragma: no cover - implemented by subclasses
         raise NotImplementedError
 
+    def status(self) -> dict:
+        """`db_path`, `first_sync` (`restore`: started from the on-disk snapshot; `rebuild`: a full load),
+        `last_sync` and `rows` in the read model."""
+        return self._call("status")
+
     def kpis(self, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> dict:
         """Count, avg confidence/quality/latency, p50/p95 latency, `by_backend`, and `previous` (the
         period of equal length before `start`, None without a `start`)."""

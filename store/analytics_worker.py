@@ -40,13 +40,21 @@ class AnalyticsWorker(AnalyticsApi):
     until `close()`; use it as a context manager or let the composition root own it.
     """
 
-    def __init__(self, db_path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S, verify_interval_s: float = 10.0):
+    def __init__(
+        self, db_path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S, verify_interval_s: float = 30.0,
+        snapshot_min_rows: int | None = 50_000,
+    ):
         self._db_path = Path(db_path)
         self._timeout_s = timeout_s
-        self._verify_interval_s = verify_interval_s
+        self._options = {"verify_interval_s": verify_interval_s, "snapshot_min_rows": snapshot_min_rows}
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+
+    @property
+    def db_path(self) -> Path:
+        """The history file this worker reads."""
+        return self._db_path
 
     @property
     def pid(self) -> int | None:
@@ -109,7 +117,7 @@ class AnalyticsWorker(AnalyticsApi):
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=True)
         process = context.Process(
-            target=serve, args=(child, str(self._db_path), self._verify_interval_s),
+            target=serve, args=(child, str(self._db_path), self._options),
             name="prompt-improver-analytics", daemon=True,
         )
         process.start()
@@ -133,15 +141,16 @@ class AnalyticsWorker(AnalyticsApi):
                 process.join(5)
 
 
-def serve(conn: Connection, db_path: str, verify_interval_s: float) -> None:
+def serve(conn: Connection, db_path: str, options: dict) -> None:
     """The worker's loop: answer `(name, args, kwargs)` requests until `None` or the pipe closes."""
     from store.analytics import QUERIES, Analytics  # imported here: only the worker loads DuckDB
 
     analytics = None
     startup_error: BaseException | None = None
     try:
-        analytics = Analytics(Path(db_path), verify_interval_s=verify_interval_s)
+        analytics = Analytics(Path(db_path), **options)
         analytics.sync()  # warm up: load the read model before the first request arrives
+        analytics.housekeeping()
     except RepositoryError as error:  # reported to each request until the owner restarts us
         startup_error = error
     try:
@@ -156,7 +165,7 @@ def serve(conn: Connection, db_path: str, verify_interval_s: float) -> None:
             try:
                 if startup_error is not None and analytics is None:
                     raise startup_error
-                if name not in QUERIES:
+                if name not in QUERIES and name != "status":
                     raise AnalyticsWorkerError(f"unknown analytics request {name!r}")
                 reply = ("ok", analytics._call(name, *args, **kwargs))
             except Exception as error:  # noqa: BLE001 - every failure goes back to the caller
@@ -165,6 +174,11 @@ def serve(conn: Connection, db_path: str, verify_interval_s: float) -> None:
                 conn.send(reply)
             except (OSError, ValueError):
                 return
+            if analytics is not None:
+                try:
+                    analytics.housekeeping()
+                except Exception:  # noqa: BLE001 - a cache refresh must never take the worker down
+                    logger.exception("analytics housekeeping failed")
     finally:
         if analytics is not None:
             analytics.close()

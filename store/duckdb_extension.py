@@ -5,7 +5,9 @@ it in a subprocess, because a process that opens the history through `sqlite3` m
 SQLite copy on the same file).
 
 `PROMPT_IMPROVER_SQLITE_EXTENSION` may name another extension file; it replaces the wheel's file (a
-path that does not exist behaves exactly like a missing wheel, which is how the failure path is tested).
+path that does not exist behaves exactly like a missing wheel). `PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY`
+names the repository (a URL or a local directory, e.g. a mirror) the `INSTALL sqlite` fallback uses
+instead of DuckDB's default one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from store.errors import AnalyticsUnavailable
 logger = logging.getLogger(__name__)
 
 EXTENSION_PATH_VARIABLE = "PROMPT_IMPROVER_SQLITE_EXTENSION"
+REPOSITORY_VARIABLE = "PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY"
 WHEEL_PACKAGE = "duckdb_extension_sqlite_scanner"
 _CONFIG = {
     # Loading is explicit; an unplanned autoload would try the network mid-query.
@@ -64,6 +67,7 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
     """
     connection = duckdb.connect(":memory:", config=dict(_CONFIG))
     try:
+        connection.execute("SET enable_progress_bar = false")  # it would draw on a CLI user's terminal
         _load_sqlite_extension(connection)
         # One SQLite connection per scan: a consistent snapshot, and no parallel readers on the file.
         connection.execute("SET sqlite_disable_multithreaded_scans = true")
@@ -86,8 +90,9 @@ def _load_sqlite_extension(connection: duckdb.DuckDBPyConnection) -> None:
     else:
         wheel_problem = f"the extension file {path} does not exist"
     logger.debug("sqlite extension from the wheel unavailable (%s); trying INSTALL sqlite", wheel_problem)
+    repository = os.environ.get(REPOSITORY_VARIABLE)
     try:
-        connection.execute("INSTALL sqlite")
+        connection.execute(f"INSTALL sqlite FROM '{_quote(repository)}'" if repository else "INSTALL sqlite")
         connection.execute("LOAD sqlite")
     except duckdb.Error as error:
         install_problem = str(error).splitlines()[0]
@@ -97,7 +102,7 @@ def _load_sqlite_extension(connection: duckdb.DuckDBPyConnection) -> None:
         ) from None
 
 
-def _quote(path: Path) -> str:
+def _quote(path: Path | str) -> str:
     return str(path).replace("'", "''")
 
 

@@ -10,7 +10,8 @@ bumps `app_settings.prune_generation` in the same transaction as every retention
 generation, a maximum id below the watermark or (checked every `verify_interval_s`) a row count that no
 longer matches all trigger a rebuild.
 
-The SQLite file is attached READ_ONLY for the length of one sync or query and detached afterwards, and
+A large model is also kept on disk between processes (`store/read_model_snapshot.py`), validated the
+same way before use. The SQLite file is attached READ_ONLY for the length of one sync or query and detached afterwards, and
 every result is consumed fully, so no read transaction stays open to block the writer's checkpoints.
 """
 
@@ -25,13 +26,14 @@ from pathlib import Path
 
 import duckdb
 
+from store import read_model_snapshot as snapshot
 from store.errors import RepositoryConnectionError
+from store.read_model_snapshot import SnapshotState
 
 logger = logging.getLogger(__name__)
 
 ALIAS = "history"  # the name the SQLite file is attached under
 TABLE = "records"
-_COLUMNS = "id, ts, backend, model, framework, role, confidence, quality, latency_ms"
 _EMPTY_TABLE = (
     f"CREATE OR REPLACE TABLE {TABLE} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
     "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE)"
@@ -59,15 +61,11 @@ _APPEND = f"""
            CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE)
     FROM sqlite_query('{ALIAS}', ?) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
 """
-_PROBE = (
-    "SELECT (SELECT value FROM app_settings WHERE key = 'prune_generation'), "
-    "(SELECT coalesce(max(id), 0) FROM prompt_history)"
-)
 
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    """What one freshness sync did: `mode` is 'missing', 'unchanged', 'append' or 'rebuild'."""
+    """What one freshness sync did: `mode` is 'missing', 'unchanged', 'append', 'restore' or 'rebuild'."""
 
     mode: str
     rows: int
@@ -77,18 +75,23 @@ class SyncResult:
 class ReadModel:
     """The `records` table in `connection`, mirroring the history in `db_path`. Never writes to the file.
 
-    Not thread-safe: one owner (the analytics worker's loop, or a CLI command) calls it.
+    Not thread-safe: one owner (the analytics worker's loop, or a CLI command) calls it. With
+    `snapshot_min_rows` set, histories of at least that many rows are also kept on disk (see
+    `store/read_model_snapshot.py`) so the next process starts from there.
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, db_path: Path, *, verify_interval_s: float = 10.0):
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, db_path: Path, *, verify_interval_s: float = 30.0,
+        snapshot_min_rows: int | None = 50_000,
+    ):
         self._connection = connection
         self._db_path = Path(db_path)
         self._verify_interval_s = verify_interval_s
-        self._loaded = False
-        self._generation: str | None = None
-        self._watermark = 0
-        self._rows = 0
+        self._snapshot_min_rows = snapshot_min_rows
+        self._state: SnapshotState | None = None  # None: nothing loaded
         self._verified_at = 0.0
+        self._saved_rows = 0  # rows in the snapshot this process last wrote or read
+        self._tried_snapshot = False
         connection.execute(_EMPTY_TABLE)
 
     @property
@@ -124,71 +127,113 @@ class ReadModel:
     def sync_attached(self) -> SyncResult:
         """`sync` for a caller that already holds the file attached (see `attached`)."""
         try:
-            if not self._has_history_table():
+            probe = self._probe()
+            if probe is None:
                 return self.clear()
-            generation, max_id = self._probe()
-            if not self._loaded or generation != self._generation or max_id < self._watermark:
-                return self._rebuild()
-            if time.monotonic() - self._verified_at >= self._verify_interval_s and not self._count_matches():
-                return self._rebuild()
-            if max_id == self._watermark:
-                return SyncResult("unchanged", self._rows)
-            return self._append()
+            restored = self._restore_snapshot()
+            if restored:
+                probe = self._probe(self._state.watermark)
+            result = self._follow(*probe)
+            return SyncResult("restore", result.rows, result.added) if restored and result.mode != "rebuild" else result
         except duckdb.ProgrammingError:
-            raise  # a bug in the SQL above, not a problem with the file
+            raise  # a bug in the SQL here, not a problem with the file
         except duckdb.Error as error:
             raise connection_error(self._db_path, error) from None
 
-    def _has_history_table(self) -> bool:
-        rows = self._sqlite("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'prompt_history'")
-        return bool(rows)
+    def _follow(self, generation: str | None, max_id: int, uid: str | None) -> SyncResult:
+        state = self._state
+        if state is None or generation != state.generation or max_id < state.watermark or uid != state.uid:
+            return self._rebuild()
+        if time.monotonic() - self._verified_at >= self._verify_interval_s and not self._count_matches():
+            return self._rebuild()
+        if max_id == state.watermark:
+            return SyncResult("unchanged", state.rows)
+        return self._append()
 
-    def _probe(self) -> tuple[str | None, int]:
-        has_settings = self._sqlite("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'app_settings'")
-        sql = _PROBE if has_settings else "SELECT NULL, (SELECT coalesce(max(id), 0) FROM prompt_history)"
-        generation, max_id = self._sqlite(sql)[0]
-        return generation, int(max_id)
+    def _probe(self, watermark: int | None = None) -> tuple[str | None, int, str | None] | None:
+        """(prune generation, max id, uid at the watermark), or None when the file has no history table."""
+        tables = {row[0] for row in self._sqlite(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('prompt_history', 'app_settings')"
+        )}
+        if "prompt_history" not in tables:
+            return None
+        if watermark is None:
+            watermark = self._state.watermark if self._state is not None else 0
+        generation = (
+            "(SELECT value FROM app_settings WHERE key = 'prune_generation')" if "app_settings" in tables else "NULL"
+        )
+        row = self._sqlite(
+            f"SELECT {generation}, (SELECT coalesce(max(id), 0) FROM prompt_history), "
+            f"(SELECT uid FROM prompt_history WHERE id = {int(watermark):d})"
+        )[0]
+        return row[0], int(row[1]), row[2]
 
     def _count_matches(self) -> bool:
-        (count,) = self._sqlite(f"SELECT count(*) FROM prompt_history WHERE id <= {self._watermark:d}")[0]
+        # `+id` keeps SQLite off the rowid range (which reads every table page) and on a covering index.
+        (count,) = self._sqlite(f"SELECT count(*) FROM prompt_history WHERE +id <= {self._state.watermark:d}")[0]
         self._verified_at = time.monotonic()
-        return int(count) == self._rows
+        return int(count) == self._state.rows
 
     def _rebuild(self) -> SyncResult:
         # A prune committed while the scan ran changes the generation: load again (the scan itself is one
         # SQLite statement, so it saw either all or none of that prune).
         for _ in range(3):
-            generation, _max_id = self._probe()
+            generation = self._probe()[0]
             self._connection.execute(_FULL_LOAD)
             if self._probe()[0] == generation:
                 break
         self._connection.execute(f"DROP TABLE {TABLE}")
         self._connection.execute(f"ALTER TABLE {TABLE}_loading RENAME TO {TABLE}")
-        watermark, rows = self._connection.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {TABLE}").fetchone()
-        self._loaded, self._generation, self._watermark, self._rows = True, generation, watermark, rows
+        self._state = self._measure(generation)
         self._verified_at = time.monotonic()
-        logger.debug("read model rebuilt from %s: %d rows, watermark %d", self._db_path, rows, watermark)
-        return SyncResult("rebuild", rows, rows)
+        logger.debug("read model rebuilt from %s: %d rows", self._db_path, self._state.rows)
+        return SyncResult("rebuild", self._state.rows, self._state.rows)
 
     def _append(self) -> SyncResult:
-        before = self._rows
-        self._connection.execute(_APPEND, [_APPEND_SQLITE.format(watermark=self._watermark)])
-        watermark, rows = self._connection.execute(
-            f"SELECT coalesce(max(id), 0), count(*) FROM {TABLE}"
-        ).fetchone()
-        self._watermark, self._rows = watermark, rows
-        return SyncResult("append", rows, rows - before)
+        before = self._state.rows
+        self._connection.execute(_APPEND, [_APPEND_SQLITE.format(watermark=self._state.watermark)])
+        self._state = self._measure(self._state.generation)
+        return SyncResult("append", self._state.rows, self._state.rows - before)
+
+    def _measure(self, generation: str | None) -> SnapshotState:
+        watermark, rows = self._connection.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {TABLE}").fetchone()
+        uid = self._sqlite(f"SELECT uid FROM prompt_history WHERE id = {int(watermark):d}")
+        return SnapshotState(generation, int(watermark), int(rows), uid[0][0] if uid else None)
 
     def clear(self) -> SyncResult:
         """Empty the table (there is no history yet)."""
-        if self._loaded or self._rows:
+        if self._state is not None:
             self._connection.execute(_EMPTY_TABLE)
-        self._loaded, self._generation, self._watermark, self._rows = False, None, 0, 0
+        self._state = None
         return SyncResult("missing", 0)
+
+    def _restore_snapshot(self) -> bool:
+        # Only once per process, before the first load: afterwards this process's own table is fresher.
+        if self._tried_snapshot or self._state is not None or self._snapshot_min_rows is None:
+            return False
+        self._tried_snapshot = True
+        state = snapshot.restore(self._connection, snapshot.snapshot_path(self._db_path), TABLE)
+        if state is None:
+            return False
+        self._state, self._saved_rows = state, state.rows
+        self._verified_at = float("-inf")  # check the row count on this first sync
+        return True
+
+    def save_snapshot_if_due(self) -> bool:
+        """Write the snapshot when the table is large and has grown by 10% (or was rebuilt) since the last one."""
+        state = self._state
+        if self._snapshot_min_rows is None or state is None or state.rows < self._snapshot_min_rows:
+            return False
+        if self._saved_rows and abs(state.rows - self._saved_rows) < max(self._saved_rows // 10, 1):
+            return False
+        saved = snapshot.save(self._connection, snapshot.snapshot_path(self._db_path), TABLE, state)
+        if saved:
+            self._saved_rows = state.rows
+        return saved
 
     def _sqlite(self, sql: str) -> list[tuple]:
         # Runs inside SQLite (its indexes apply); the result is small and fetched whole.
-        return self._connection.execute(f"SELECT * FROM sqlite_query('{ALIAS}', ?)", [sql]).fetchall()
+        return self._connection.execute(f"SELECT * FROM sqlite_query('{ALIAS}', ?) AS t", [sql]).fetchall()
 
 
 def connection_error(db_path: Path, error: duckdb.Error) -> RepositoryConnectionError:

@@ -85,10 +85,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
     with Analytics(_db_path(args)) as analytics:
         stats = analytics.statistics(filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
-    if args.json:
-        print(json.dumps(stats, indent=2))
-    else:
-        print(format_stats(stats))
+        print(json.dumps(stats, indent=2) if args.json else format_stats(stats), flush=True)
+        analytics.housekeeping()  # after the answer is out: keeps the next run fast on a large history
     return 0
 
 
@@ -129,5 +127,6 @@ def run_export(args: argparse.Namespace) -> int:
     with Analytics(_db_path(args)) as analytics:
         export = analytics.export_summary if args.summary else analytics.export_records
         rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
-    print(f"{rows} rows written to {output}")
+        print(f"{rows} rows written to {output}", flush=True)
+        analytics.housekeeping()
     return 0

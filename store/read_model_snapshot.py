@@ -1,0 +1,96 @@
+"""A disposable copy of the read model on disk, so a fresh process skips the full load of a large history.
+
+Why: filling the read model reads every page of the SQLite table (about 2 s per million rows here, the
+text columns included, since SQLite stores rows whole), which alone would exceed the 2 s a fresh
+`prompt-improver stats` or a restarted dashboard may take. The snapshot (`<db file>.analytics.duckdb`,
+a few MB per million rows) is only a starting point: the read model validates it against the SQLite
+file exactly as it validates itself (prune generation, the uid at the watermark, and the row count)
+and appends the rows saved since, or rebuilds. Deleting it is always safe. It is never written for
+small histories (a full load of those is fast) nor where the directory is not writable.
+
+A snapshot is written to a temporary file and renamed into place, so concurrent processes (the
+dashboard's worker, a CLI command) never see a half-written one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+SUFFIX = ".analytics.duckdb"
+_ALIAS = "snapshot"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotState:
+    """What the snapshot claims to mirror: the source's prune generation, max id, row count and the uid at it."""
+
+    generation: str | None
+    watermark: int
+    rows: int
+    uid: str | None
+
+
+def snapshot_path(db_path: Path) -> Path:
+    """Where the snapshot of `db_path` lives: beside it, `<name>.analytics.duckdb`."""
+    return db_path.with_name(db_path.name + SUFFIX)
+
+
+def restore(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> SnapshotState | None:
+    """Replace `table` with the snapshot's rows; None (table untouched) when there is no usable snapshot."""
+    if not path.is_file():
+        return None
+    try:
+        con.execute(f"ATTACH '{_quote(path)}' AS {_ALIAS} (READ_ONLY)")
+    except duckdb.Error as error:
+        logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
+        return None
+    try:
+        meta = con.execute(f"SELECT format, generation, watermark, rows, uid FROM {_ALIAS}.meta").fetchone()
+        if meta is None or meta[0] != FORMAT:
+            return None
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_ALIAS}.{table}")
+        return SnapshotState(meta[1], int(meta[2]), int(meta[3]), meta[4])
+    except duckdb.Error as error:
+        logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
+        return None
+    finally:
+        con.execute(f"DETACH {_ALIAS}")
+
+
+def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: SnapshotState) -> bool:
+    """Write `table` and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.unlink(missing_ok=True)
+        con.execute(f"ATTACH '{_quote(temporary)}' AS {_ALIAS}")
+        try:
+            con.execute(f"CREATE TABLE {_ALIAS}.{table} AS SELECT * FROM {table}")
+            con.execute(
+                f"CREATE TABLE {_ALIAS}.meta AS SELECT ? AS format, ?::VARCHAR AS generation, "
+                "?::BIGINT AS watermark, ?::BIGINT AS rows, ?::VARCHAR AS uid",
+                [FORMAT, state.generation, state.watermark, state.rows, state.uid],
+            )
+        finally:
+            con.execute(f"DETACH {_ALIAS}")
+        os.replace(temporary, path)
+        return True
+    except (duckdb.Error, OSError) as error:
+        logger.info("not writing the analytics snapshot %s: %s", path, str(error).splitlines()[0])
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+        return False
+
+
+def _quote(path: Path) -> str:
+    return str(path.absolute()).replace("'", "''")
