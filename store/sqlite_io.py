@@ -47,8 +47,7 @@ def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sql
         timeout=busy_timeout_ms / 1000,
         isolation_level=None,
     )
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    try:  # `timeout=` above already set SQLite's busy timeout
         conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
