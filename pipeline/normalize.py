@@ -24,7 +24,8 @@ EXCERPT_CHARS = 200
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 _FRACTION = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*/\s*(\d+(?:\.\d*)?)\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*•‣▪◦–—]+|\(?\d{1,3}[.):]|\(?[a-zA-Z][.)](?=\s))\s*")
+# A bullet or a number is stripped only when it is one: "3.5 s at most" and "-5% tolerance" keep theirs.
+_BULLET = re.compile(r"^\s*(?:[-*•‣▪◦–—]+(?![\d.])|\(?\d{1,3}[.):](?=\s)|\(?[a-zA-Z][.)](?=\s))\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ def split_guardrails(value: object) -> list[str]:
         items = [item if isinstance(item, str) else json.dumps(item) if isinstance(item, dict) else str(item)
                  for item in value if item is not None]
     else:
-        items = [str(value)]
+        items = [json.dumps(value, default=str) if isinstance(value, dict) else str(value)]
     return [cleaned for item in items if (cleaned := _strip_bullet(item))]
 
 

@@ -73,8 +73,17 @@ def test_guardrails_in_any_common_shape_become_a_clean_list(given):
     assert split_guardrails(given) == ["Stay under 600 words", "Define terms", "Cite sources"]
 
 
-def test_a_guardrail_that_starts_with_a_number_keeps_it():
-    assert split_guardrails(["10 words per line at most"]) == ["10 words per line at most"]
+@pytest.mark.parametrize(
+    "guardrail", ["10 words per line at most", "3.5 seconds per answer at most", "-5% tolerance on totals",
+                  "2:30 pm is the deadline"],
+)
+def test_a_guardrail_that_starts_with_a_number_keeps_it(guardrail):
+    assert split_guardrails([guardrail]) == [guardrail]
+    assert split_guardrails(f"- {guardrail}\n- Cite sources") == [guardrail, "Cite sources"]
+
+
+def test_a_mapping_given_as_guardrails_is_kept_as_json_text():
+    assert split_guardrails({"limit": "600 words"}) == ['{"limit": "600 words"}']
 
 
 def test_prediction_is_normalised_into_an_improved_prompt():
