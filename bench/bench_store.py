@@ -12,7 +12,9 @@ a plain DELETE for comparison, with the WAL size after each. `--delete-rows 0` s
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -168,11 +170,14 @@ def bench_delete(directory: Path, rows: int) -> list[tuple]:
         path = fresh(template, f"delete-{'auto' if fraction is None else 'plain'}.db")
         repo = SQLitePromptRepository(path)
         options = {} if fraction is None else {"rebuild_fraction": fraction}
+        before = resource.getrusage(resource.RUSAGE_SELF)
         began = time.perf_counter()
         deleted = repo.delete_older_than(10, **options)
         seconds = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         health = repo.health()
-        results.append((label, seconds, deleted, health.wal_bytes, health.row_count, health.quick_check))
+        results.append((label, seconds, cpu, deleted, health.wal_bytes, health.row_count, health.quick_check))
         repo.close()
         path.unlink()
     return results
@@ -201,9 +206,10 @@ def main() -> None:
         if args.delete_rows:
             print()
             print(f"delete on a {args.delete_rows:,}-row database:")
-            for label, seconds, deleted, wal_bytes, remaining, check in bench_delete(directory, args.delete_rows):
-                print(f"  {label:<36} {seconds:6.2f} s  deleted {deleted:,}, left {remaining:,}, "
-                      f"WAL after {wal_bytes / 1e6:.1f} MB, quick_check {check}  (target <= 3 s)")
+            for label, seconds, cpu, deleted, wal_bytes, remaining, check in bench_delete(directory, args.delete_rows):
+                print(f"  {label:<36} {seconds:6.2f} s wall ({cpu:.2f} s CPU)  deleted {deleted:,}, left "
+                      f"{remaining:,}, WAL after {wal_bytes / 1e6:.1f} MB, quick_check {check}  (target <= 3 s)")
+            print(f"  load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

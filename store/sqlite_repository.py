@@ -285,12 +285,22 @@ class SQLitePromptRepository:
                 f"backup target {target} already exists; choose a new file name (backups are never overwritten)"
             )
         check_path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with translate_errors(self.db_path):
-            with closing(connect(self.db_path, self.busy_timeout_ms)) as source:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RepositoryConnectionError(
+                f"cannot create the directory {target.parent} for the backup ({error.strerror}); choose another path"
+            ) from error
+        try:
+            with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as source:
                 self._check_version(source)
                 with translate_errors(target), closing(connect(target, self.busy_timeout_ms, create=True)) as copy:
                     source.backup(copy)
+        except BaseException:
+            # A half-written backup must not pass for a good one (nor block the retry as "already exists").
+            for leftover in (target, target.with_name(target.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            raise
 
     def delete_older_than(
         self, days: int, backup_to: Path | None = None, *, rebuild_fraction: float = REBUILD_FRACTION

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store.migrations import migrate
+from store.query_rules import like_pattern, text_matches
 from store.record import BackendType, PromptHistory
 from store.sqlite_repository import SQLitePromptRepository
 
@@ -84,3 +85,12 @@ def test_stored_rows_use_json_guardrails_and_the_fixed_utc_timestamp_format(repo
     assert backend == record.backend.value
     assert len(stamp) == len("2026-01-03T10:15:42.123456+00:00") and stamp.endswith("+00:00") and stamp[10] == "T"
     assert datetime.fromisoformat(stamp) == record.timestamp
+
+
+@settings(max_examples=100, deadline=None)
+@given(needle=st.text(st.characters(max_codepoint=127, blacklist_characters="\x00"), max_size=4),
+       haystack=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20))
+def test_the_fakes_text_rule_for_ascii_text_is_exactly_sqlites_escaped_like(needle, haystack):
+    with closing(sqlite3.connect(":memory:")) as conn:
+        (like,) = conn.execute("SELECT ? LIKE ? ESCAPE '\\'", (haystack, like_pattern(needle))).fetchone()
+    assert bool(like) == text_matches(needle, haystack)
