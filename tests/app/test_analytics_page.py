@@ -1,0 +1,92 @@
+"""The Analytics page: filters kept in the URL, exact KPIs, deltas, and a helpful empty state."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from prompt_improver.settings import load_settings
+from prompt_improver.wiring import open_repository
+from store.record import BackendType
+from store.timestamps import utc_now
+from tests.app._support import open_app, texts
+from tests.support.builders import make_record
+
+ANALYTICS = "pages/analytics.py"
+
+
+def _noon(days_ago: int) -> datetime:
+    return datetime.combine(utc_now().date() - timedelta(days=days_ago), time(12), tzinfo=timezone.utc)
+
+
+def _seed(db_path: Path) -> None:
+    """At noon UTC: 3 few-shot and 2 zero-shot in the last 7 days (days 0-4), 2 few-shot 9 and 10 days
+    ago, and one record 200 days ago."""
+    records = [make_record(backend=BackendType.FEW_SHOT, confidence=0.9, timestamp=_noon(d)) for d in (0, 2, 4)]
+    records += [make_record(backend=BackendType.ZERO_SHOT, confidence=0.6, timestamp=_noon(d)) for d in (1, 3)]
+    records += [make_record(backend=BackendType.FEW_SHOT, confidence=0.8, timestamp=_noon(d)) for d in (9, 10)]
+    records.append(make_record(timestamp=_noon(200)))
+    open_repository(load_settings(sqlite_db_path=db_path)).save_many(records)
+
+
+def _metrics(at) -> dict[str, tuple[str, str | None]]:
+    return {metric.label: (metric.value, metric.delta or None) for metric in at.metric}
+
+
+def test_a_bookmarked_view_opens_with_its_filters_and_widget_changes_update_the_url(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app()
+    at.query_params["range"] = "7d"
+    at.query_params["backend"] = "few-shot"
+    at.switch_page(ANALYTICS).run()
+    assert not at.exception
+    assert at.segmented_control(key="analytics_range").value == "7d"
+    assert at.selectbox(key="analytics_backend").value == "few-shot"
+    assert _metrics(at)["Improvements"] == ("3", "+50%")  # 3 few-shot this week, 2 the week before
+    assert _metrics(at)["Avg confidence"][0] == "0.900"
+
+    at.segmented_control(key="analytics_range").set_value("all").run()
+    at.selectbox(key="analytics_backend").set_value("all").run()
+    assert not at.exception
+    assert at.query_params == {"range": "all"}
+    assert _metrics(at)["Improvements"] == ("8", None)  # all time has no previous period
+
+    at.segmented_control(key="analytics_range").set_value("30d").run()
+    assert at.query_params == {}  # the default view keeps the URL clean
+
+
+def test_a_custom_range_round_trips_through_the_url(app_db: Path) -> None:
+    _seed(app_db)
+    today = utc_now().date()
+    at = open_app()
+    at.query_params.update({"range": "custom", "from": (today - timedelta(days=3)).isoformat(), "to": today.isoformat()})
+    at.switch_page(ANALYTICS).run()
+    assert not at.exception
+    assert at.segmented_control(key="analytics_range").value == "custom"
+    assert at.date_input(key="analytics_dates").value == (today - timedelta(days=3), today)
+    assert _metrics(at)["Improvements"][0] == "4"  # days 0 to 3, both ends included
+    assert at.query_params["from"] == (today - timedelta(days=3)).isoformat()
+
+
+def test_invalid_url_parameters_fall_back_to_the_default_view(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app()
+    at.query_params.update({"range": "forever", "backend": "<script>", "from": "yesterday"})
+    at.switch_page(ANALYTICS).run()
+    assert not at.exception
+    assert at.segmented_control(key="analytics_range").value == "30d"
+    assert at.selectbox(key="analytics_backend").value == "all"
+    assert _metrics(at)["Improvements"][0] == "7"
+
+
+def test_a_range_without_records_shows_a_helpful_empty_state(app_db: Path) -> None:
+    _seed(app_db)
+    today = utc_now().date()
+    at = open_app()
+    at.query_params.update({"range": "custom", "from": (today - timedelta(days=150)).isoformat(),
+                            "to": (today - timedelta(days=120)).isoformat()})
+    at.switch_page(ANALYTICS).run()
+    assert not at.exception
+    assert not at.metric and not at.get("vega_lite_chart")
+    page = texts(at)
+    assert "No improvements match" in page and "All time" in page and "8 record(s) in all" in page

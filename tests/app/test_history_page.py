@@ -1,0 +1,75 @@
+"""The History page: server-side pages newest first, filters, a detail view with every field, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+
+from dashboard import _queries as queries
+from prompt_improver.settings import load_settings
+from prompt_improver.wiring import open_repository
+from store.record import BackendType
+from store.timestamps import utc_now
+from tests.app._support import open_app, texts
+from tests.support.builders import make_record
+
+HISTORY = "pages/history.py"
+
+
+def _seed(db_path: Path) -> None:
+    """60 records one hour apart (#1 oldest); every 10th is about a newsletter with confidence 0.95."""
+    now = utc_now()
+    records = []
+    for index in range(60):
+        newsletter = index % 10 == 0
+        records.append(make_record(
+            original_idea=f"Draft a newsletter issue {index}" if newsletter else f"Summarise meeting notes {index}",
+            improved_prompt="=cmd|' /C calc'!A0 You are an editor." if newsletter else "You are a note taker.",
+            confidence=0.95 if newsletter else 0.5,
+            backend=BackendType.FEW_SHOT if index % 2 else BackendType.ZERO_SHOT,
+            timestamp=now - timedelta(hours=60 - index),
+        ))
+    open_repository(load_settings(sqlite_db_path=db_path)).save_many(records)
+
+
+def test_pages_are_served_newest_first_and_the_last_page_holds_the_rest(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 50 and table["id"].tolist()[:3] == [60, 59, 58]
+    assert "records 1–50 of 60, newest first" in texts(at)
+    at.number_input(key="history_page").set_value(2).run()
+    assert at.dataframe[0].value["id"].tolist() == list(range(10, 0, -1))
+
+
+def test_filters_narrow_the_table_and_the_csv_to_the_same_records(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("newsletter").run()
+    at.slider(key="history_min_confidence").set_value(0.9).run()
+    at.selectbox(key="history_backend").set_value("zero-shot").run()
+    assert not at.exception
+    ids = at.dataframe[0].value["id"].tolist()
+    assert ids == [51, 41, 31, 21, 11, 1]
+    assert "**6** matching record(s)" in texts(at)
+
+    data = queries.records_csv(str(app_db), None, None, "zero-shot", None, 0.9, "newsletter")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert [int(row["id"]) for row in rows] == ids
+    assert all(row["improved_prompt"].startswith("'=cmd") for row in rows)  # formula neutralised
+
+
+def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert "Record #60" in texts(at)
+    blocks = [code.value for code in at.code]
+    assert "Summarise meeting notes 59" in blocks
+    assert "You are a note taker." in blocks
+    assert "- Keep it under 200 words\n- No unverifiable claims\n- Include one code sample" in blocks
