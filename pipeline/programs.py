@@ -124,6 +124,13 @@ def read_program(path: Path | str) -> PromptImprover:
     except Exception as error:  # any shape problem inside the state: report the file, not DSPy internals
         problem = f"{type(error).__name__}: {error}"
         raise ProgramFileError(f"the saved program {path} cannot be loaded ({problem}); {fix}") from error
+    for index, demo in enumerate(program.improve.predict.demos):
+        # A demonstration without the inputs would only fail later, inside a user's improvement.
+        if not hasattr(demo, "get") or not demo.get("original_idea") or not demo.get("improved_prompt"):
+            raise ProgramFileError(
+                f"the saved program {path} has a demonstration (#{index}) without original_idea or "
+                f"improved_prompt; {fix}"
+            )
     return program
 
 

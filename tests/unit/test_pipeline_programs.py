@@ -113,6 +113,9 @@ def test_save_and_load_round_trip_keeps_the_version(tmp_path):
     loaded = read_program(path)
     assert program_version(loaded) == version
     assert len(loaded.improve.predict.demos) == 3
+    lm = DummyLM([answer_from(RECORDS[7])])
+    assert normalize_prediction(run(loaded, lm)).role == RECORDS[7]["role"]
+    assert len(lm.history[-1]["messages"]) == 2 + 2 * 3  # the loaded demonstrations are sent
 
 
 def test_saved_program_is_readable_by_dspy_itself(tmp_path):
@@ -156,6 +159,16 @@ def test_corrupt_saved_program_names_the_file_and_the_fix(tmp_path, content, pro
         load_program("few-shot", tmp_path)
     assert str(path) in str(caught.value)
     assert "compile-fewshot" in str(caught.value)
+
+
+def test_saved_program_with_a_broken_demonstration_is_refused(tmp_path):
+    path = tmp_path / FEW_SHOT_FILE
+    save_program(build_few_shot(2), path)
+    state = json.loads(path.read_text())
+    state["improve.predict"]["demos"][1] = {"unrelated": "field"}
+    path.write_text(json.dumps(state))
+    with pytest.raises(ProgramFileError, match=r"demonstration \(#1\) without original_idea"):
+        load_program("few-shot", tmp_path)
 
 
 def test_unknown_backend_and_bad_k_are_refused():
