@@ -45,7 +45,8 @@ def test_without_a_model_the_page_explains_how_to_configure_one(app_db: Path) ->
 def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) -> None:
     with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
         model_env(server)
-        at = open_app()
+        at = open_app("pages/analytics.py")  # caches the empty analytics first
+        at.switch_page("pages/improve.py").run()
         assert at.radio(key="improve_backend").value == "few-shot"  # DSPY_FEWSHOT_ENABLED defaults to true
         at = _submit(at, IDEA)
     assert not at.exception
@@ -58,6 +59,8 @@ def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) 
     assert any("Your task: write a launch announcement" in code.value for code in at.code)
     assert [m.label for m in at.metric][:4] == ["Confidence", "Quality", "Latency", "Backend"]
     assert at.metric[0].value == "0.86"
+    at.switch_page("pages/analytics.py").run()  # this app's write shows at once, not after the cache's TTL
+    assert at.metric[0].label == "Improvements" and at.metric[0].value == "1"
 
 
 def test_a_failing_model_shows_the_providers_message_without_an_exception(app_db: Path, model_env) -> None:

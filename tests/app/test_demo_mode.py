@@ -1,0 +1,35 @@
+"""Demo mode: a separate demo database for this session, a visible banner, and the way back."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dashboard.composition import DEMO_ROWS, demo_path
+from tests.app._support import open_app, texts
+
+
+def _count(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
+
+
+def test_demo_data_lives_in_its_own_database_and_the_user_can_go_back(app_db: Path) -> None:
+    at = open_app("pages/history.py")
+    assert "Nothing here yet" in texts(at)
+    at.button(key="history_demo").click().run()
+    assert not at.exception
+
+    assert "Demo mode" in texts(at)
+    assert f"of {DEMO_ROWS:,}, newest first" in texts(at)
+    assert _count(demo_path(app_db)) == DEMO_ROWS
+    assert _count(app_db) == 0  # never a demo row in the user's history
+
+    at.switch_page("pages/analytics.py").run()  # the whole session follows the demo database
+    assert not at.exception and "Demo mode" in texts(at)
+    assert at.metric[0].label == "Improvements" and at.metric[0].value != "0"
+
+    at.button(key="leave_demo").click().run()
+    assert not at.exception
+    assert "Demo mode" not in texts(at)
+    assert "Nothing here yet" in texts(at)
