@@ -33,6 +33,12 @@ def _number(value: Any, digits: int = 3, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
+def _p_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def facts(summary: dict[str, Any]) -> None:
     """The experiment's model, programs, size, status and counts."""
     st.markdown(
@@ -76,17 +82,17 @@ def summary_table(summary: dict[str, Any]) -> None:
         f"{_number(r['95% CI high'], d, True)}]"
         for r, d in zip(table.to_dict("records"), (3, 3, 0))
     ])
+    for column in ("Wilcoxon p", "p (Holm)"):
+        table[column] = [_p_text(value) for value in table[column]]
     table["W / T / L"] = [f"{r['Few-shot wins']} / {r['Ties']} / {r['Few-shot losses']}" for r in table.to_dict("records")]
     shown = table[["Metric", "Difference [95% CI]", "Zero-shot mean", "Few-shot mean", "Zero-shot median",
                    "Few-shot median", "Wilcoxon p", "p (Holm)", "Effect size (rank-biserial)", "W / T / L", "Pairs"]]
-    st.dataframe(
-        shown, hide_index=True, width="stretch", key="compare_summary_table",
-        column_config={
-            name: st.column_config.NumberColumn(format="%.3f")
-            for name in ("Zero-shot mean", "Few-shot mean", "Zero-shot median", "Few-shot median", "Wilcoxon p",
-                         "p (Holm)", "Effect size (rank-biserial)")
-        },
-    )
+    shown = shown.astype({"Pairs": "Int64"}, errors="ignore").copy()
+    digits = (3, 3, 0)  # quality, confidence, latency in ms
+    for column in ("Zero-shot mean", "Few-shot mean", "Zero-shot median", "Few-shot median"):
+        shown[column] = [_number(value, d) for value, d in zip(shown[column], digits)]
+    shown["Effect size (rank-biserial)"] = [_number(v, 2, True) for v in shown["Effect size (rank-biserial)"]]
+    st.dataframe(shown, hide_index=True, width="stretch", key="compare_summary_table")
     st.caption("Differences are few-shot minus zero-shot, per idea (repeats averaged). The interval is a seeded "
                "95% bootstrap; p is the Wilcoxon signed-rank test, Holm-adjusted across the three metrics. For "
                "latency lower is better, so a negative difference and a few-shot win mean few-shot was faster.")
@@ -194,7 +200,7 @@ def history_comparison(context: AppContext, start: Any, end: Any, label: str) ->
                                             f"[{_number(r['ci_low'], digits, True)}, {_number(r['ci_high'], digits, True)}]",
             "Difference of p95 [95% CI]": f"{_number(r['p95_difference'], digits, True)} "
                                           f"[{_number(r['p95_ci_low'], digits, True)}, {_number(r['p95_ci_high'], digits, True)}]",
-            "Mann-Whitney p": _number(r["p_value"], 3),
+            "Mann-Whitney p": _p_text(r["p_value"]),
             "Good if": share,
             "Share good: zero-shot": f"{_number(r['share_zero_shot'], 2)} [{_number(r['share_zero_shot_low'], 2)}, "
                                          f"{_number(r['share_zero_shot_high'], 2)}]",

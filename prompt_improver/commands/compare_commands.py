@@ -220,6 +220,12 @@ def _plain(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _p(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def format_summary(summary: Any) -> str:
     """The human-readable summary: facts, verdict, warning, one table row per metric, the experiment id."""
     data = summary.to_dict()
@@ -243,7 +249,7 @@ def format_summary(summary: Any) -> str:
                     f"[{_signed(m.get('ci_low'), digits)}, {_signed(m.get('ci_high'), digits)}]")
         lines.append(
             f"{label:<13}{_plain(m.get('mean_zero_shot'), digits):>10}{_plain(m.get('mean_few_shot'), digits):>10}  "
-            f"{interval:<28}{_plain(m.get('p_value'), 3):>7}{_plain(m.get('p_value_adjusted'), 3):>10}"
+            f"{interval:<28}{_p(m.get('p_value')):>7}{_p(m.get('p_value_adjusted')):>10}"
             f"{_signed(m.get('effect_size'), 2):>8}  {m.get('wins', 0)}/{m.get('ties', 0)}/{m.get('losses', 0)}"
         )
     lines += ["", "Differences are few-shot minus zero-shot; W/T/L counts ideas where few-shot won, tied, lost.",
