@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from store.schema import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite_io import check_path, connect, split_statements, translate_errors
 
 logger = logging.getLogger(__name__)
+
+_SQLITE_BUSY = 5
 
 
 def newer_schema_error(db_path: Path, version: int) -> RepositoryConnectionError:
@@ -43,21 +46,33 @@ def _create_parent(path: Path) -> None:
         ) from error
 
 
-def _set_journal_mode(conn: sqlite3.Connection, path: Path, wal: bool) -> None:
-    current = conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
-    # Only switch between WAL and the default; a user's own non-WAL choice (truncate, persist) stays.
-    if wal and current != "wal":
-        wanted = "wal"
-    elif not wal and current == "wal":
-        wanted = "delete"
-    else:
+def _set_journal_mode(conn: sqlite3.Connection, path: Path, wal: bool, busy_timeout_ms: int) -> None:
+    # Switching journal mode needs an exclusive lock, and SQLite may answer SQLITE_BUSY at once instead of
+    # waiting (its deadlock avoidance), e.g. when another process is migrating the same new file; so the
+    # switch is retried until the busy timeout, re-reading the mode (the other process may have set it).
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        current = conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+        # Only switch between WAL and the default; a user's own non-WAL choice (truncate, persist) stays.
+        if wal and current != "wal":
+            wanted = "wal"
+        elif not wal and current == "wal":
+            wanted = "delete"
+        else:
+            return
+        try:
+            result = conn.execute(f"PRAGMA journal_mode = {wanted}").fetchone()[0].lower()
+        except sqlite3.OperationalError as error:
+            if (error.sqlite_errorcode & 0xFF) != _SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if result != wanted:
+            raise RepositoryConnectionError(
+                f"cannot switch {path} to journal_mode={wanted} (it stays {result}); check that the file "
+                "and its directory are writable, or set SQLITE_WAL_MODE to match"
+            )
         return
-    result = conn.execute(f"PRAGMA journal_mode = {wanted}").fetchone()[0].lower()
-    if result != wanted:
-        raise RepositoryConnectionError(
-            f"cannot switch {path} to journal_mode={wanted} (it stays {result}); check that the file "
-            "and its directory are writable, or set SQLITE_WAL_MODE to match"
-        )
 
 
 def _apply_next(conn: sqlite3.Connection, path: Path) -> bool:
@@ -115,7 +130,7 @@ def migrate(db_path: Path, *, wal: bool = True, busy_timeout_ms: int = 5000) -> 
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-        _set_journal_mode(conn, path, wal)
+        _set_journal_mode(conn, path, wal, busy_timeout_ms)
         while _apply_next(conn, path):
             pass
         return _user_version(conn)
