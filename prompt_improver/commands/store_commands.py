@@ -1,49 +1,36 @@
 """Store commands: `doctor`, `history`, `prune` and `demo-data`.
 
 Every command reads the database path from settings (`SQLITE_DB_PATH`) unless `--db PATH` is given.
-No heavy imports here (DuckDB is checked in a subprocess; pandas and DSPy are not needed).
+No heavy imports here (doctor checks DuckDB in a subprocess; pandas and DSPy are not needed).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
-import shutil
-import subprocess
 import queue
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from itertools import islice
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 from prompt_improver.cli import UsageError
+from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.wiring import open_repository
 from store.demo import DEMO_MODEL_VERSION, generate_demo_records
-from store.errors import RepositoryError
 from store.record import BackendType, PromptHistory
-from store.schema import SCHEMA_VERSION
 from store.sqlite_io import connect, translate_errors
-from store.sqlite_repository import SQLitePromptRepository
 
 DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
-EXTENSION_CHECK_MODULE = "store.duckdb_extension"
-EXTENSION_CHECK_TIMEOUT_S = 120
-SECRET_SUFFIXES = ("_key", "_secret", "_token", "_password")
-PROVIDER_KEY_VARIABLES = (
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY",
-    "OPENROUTER_API_KEY", "AZURE_API_KEY", "TOGETHERAI_API_KEY",
-)
-EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 PREFETCH_BATCH = 10_000
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 
 
@@ -53,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "doctor", help="check settings, the database, the outbox, DuckDB's sqlite extension and the model"
     )
     _add_db_option(doctor)
-    doctor.set_defaults(handler=run_doctor)
+    doctor.set_defaults(handler=_doctor)
 
     history = subparsers.add_parser("history", help="list stored improvements, newest first")
     history.add_argument("--limit", type=int, default=20, metavar="N", help="how many records (default 20)")
@@ -93,163 +80,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
 
 
-# ---------------------------------------------------------------------------------------------- doctor
-
-
-def run_doctor(args: argparse.Namespace) -> int:
-    """Print what is in force and what works; exit 1 if anything is broken, naming each problem's fix."""
-    settings = _settings(args)
-    problems: list[tuple[str, str]] = []
-    _print_settings(settings)
-    _print_database(settings, problems)
-    _print_outbox(settings, problems)
-    print("circuit breaker: kept per process; none runs in this CLI process")
-    _print_extension(problems)
-    if settings.llm_model:
-        print(f"model: {settings.llm_model}")
-    else:
-        print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
-    if not problems:
-        print("status: ok")
-        return 0
-    print(f"status: {len(problems)} problem(s)")
-    for problem, fix in problems:
-        print(f"problem: {problem}", file=sys.stderr)
-        print(f"  fix: {fix}", file=sys.stderr)
-    return 1
-
-
-def _print_settings(settings: Settings) -> None:
-    env_file = Path(".env")
-    print(f"settings (environment, then {env_file.resolve() if env_file.is_file() else 'no .env in this directory'}):")
-    for name in type(settings).model_fields:
-        print(f"  {name.upper():<24} {_show_setting(name, getattr(settings, name))}")
-    for variable in PROVIDER_KEY_VARIABLES:
-        if os.environ.get(variable):
-            print(f"  {variable:<24} set (hidden)")
-
-
-def _show_setting(name: str, value: object) -> str:
-    if value is None:
-        return "(not set)"
-    if name.endswith(SECRET_SUFFIXES):
-        return "set (hidden)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if name == "llm_api_base":
-        return _mask_url_password(str(value))
-    return str(value)
-
-
-def _mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None:
-    path = settings.sqlite_db_path
-    print("database:")
-    if not path.exists():
-        print(f"  path            {path.resolve()} (not created yet; created on first use)")
-        return
-    try:
-        # Read the file as it is: doctor reports, it does not migrate (health works on any schema version).
-        health = SQLitePromptRepository(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms).health()
-    except RepositoryError as error:
-        print(f"  path            {path.resolve()}")
-        print("  status          cannot be opened")
-        problems.append(
-            (
-                f"database {str(path)!r} cannot be opened: {error}",
-                "point SQLITE_DB_PATH (or --db) at a prompt history database, or move this file away so a new "
-                "database is created",
-            )
-        )
-        return
-    print(f"  path            {Path(health.path).resolve()}")
-    print(f"  file size       {_size(health.file_bytes)}")
-    print(f"  wal size        {_size(health.wal_bytes)}")
-    print(f"  rows            {health.row_count:,}")
-    print(f"  schema version  {health.schema_version}")
-    print(f"  journal mode    {health.journal_mode}")
-    print(f"  quick_check     {health.quick_check}")
-    if health.schema_version > SCHEMA_VERSION:
-        problems.append(
-            (
-                f"database {str(path)!r} has schema version {health.schema_version}, newer than the "
-                f"{SCHEMA_VERSION} this prompt-improver knows",
-                "upgrade prompt-improver (pip install -U prompt-improver, or git pull in a checkout)",
-            )
-        )
-    elif health.schema_version < SCHEMA_VERSION:
-        print(f"  (schema version {SCHEMA_VERSION} is current; the file is upgraded in place on next use)")
-    if health.quick_check != "ok":
-        problems.append(
-            (
-                f"database {str(path)!r} fails quick_check: {health.quick_check}",
-                f"restore a backup, or recover the rows with `sqlite3 {path} .recover > recovered.sql`",
-            )
-        )
-
-
-def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:
-    path = settings.outbox_path
-    if not path.exists():
-        print(f"outbox: empty ({path})")
-        return
-    try:
-        with path.open(encoding="utf-8", errors="replace") as lines:
-            waiting = sum(1 for line in lines if line.strip())
-    except OSError as error:
-        problems.append((f"outbox {str(path)!r} cannot be read: {error}", "check the file's permissions"))
-        return
-    print(f"outbox: {waiting:,} record(s) waiting to be stored ({path}); replayed after the next successful save")
-
-
-def _print_extension(problems: list[tuple[str, str]]) -> None:
-    # Never load DuckDB here: this process has the database open through sqlite3, and DuckDB's sqlite
-    # scanner carries its own SQLite copy (two copies in one process corrupt the file's locking).
-    if importlib.util.find_spec(EXTENSION_CHECK_MODULE) is None:
-        print("duckdb sqlite extension: unknown (the check is not installed)")
-        return
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", EXTENSION_CHECK_MODULE],
-            capture_output=True,
-            text=True,
-            timeout=EXTENSION_CHECK_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        print("duckdb sqlite extension: check failed")
-        problems.append(
-            (f"the DuckDB extension check could not run: {error}", f"run `{sys.executable} -m {EXTENSION_CHECK_MODULE}`")
-        )
-        return
-    output = " ".join(line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip())
-    if result.returncode == 0:
-        print(f"duckdb sqlite extension: loads{f' ({output})' if output else ''}")
-        return
-    print("duckdb sqlite extension: does not load")
-    problems.append(
-        (
-            "DuckDB's sqlite extension does not load, so analytics cannot run",
-            output or "reinstall the pinned pair: pip install 'duckdb==1.5.5' 'duckdb-extension-sqlite-scanner==1.5.5'",
-        )
-    )
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{count:,} B" if unit == "B" else f"{value:.1f} {unit} ({count:,} B)"
-        value /= 1024
-    return f"{count:,} B"
+def _doctor(args: argparse.Namespace) -> int:
+    return run_doctor(_settings(args))
 
 
 # --------------------------------------------------------------------------------------------- history
@@ -361,7 +193,7 @@ def run_prune(args: argparse.Namespace) -> int:
         before = repo.health().file_bytes
         repo.vacuum()
         after = repo.health().file_bytes
-        print(f"vacuumed: file size {_size(before)} -> {_size(after)}")
+        print(f"vacuumed: file size {format_size(before)} -> {format_size(after)}")
     return 0
 
 
