@@ -183,7 +183,8 @@ def run_prune(args: argparse.Namespace) -> int:
     cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
     if args.dry_run:
         count = repo.count_older_than(days)
-        print(f"would delete {count:,} records older than {cutoff} ({days} days); nothing was changed")
+        ignored = " (--backup and --vacuum do nothing in a dry run)" if backup is not None or args.vacuum else ""
+        print(f"would delete {count:,} records older than {cutoff} ({days} days); nothing was changed{ignored}")
         return 0
     deleted = repo.delete_older_than(days, backup_to=backup)
     print(f"deleted {deleted:,} records older than {cutoff} ({days} days)")

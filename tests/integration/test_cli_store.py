@@ -156,6 +156,18 @@ def test_history_reads_the_database_named_by_sqlite_db_path(run, monkeypatch, tm
     assert [record["original_idea"] for record in json.loads(out)] == ["stored via the environment"]
 
 
+def test_a_database_path_that_is_a_directory_is_one_line_naming_it(run, tmp_path):
+    (tmp_path / "somedir").mkdir()
+    code, _, err = run("history", "--db", tmp_path / "somedir")
+    _assert_one_line_error(code, err, "somedir is a directory")
+
+
+def test_an_invalid_setting_stops_the_command_naming_it(run, monkeypatch, db_path):
+    monkeypatch.setenv("SQLITE_RETENTION_DAYS", "0")
+    code, _, err = run("history", "--db", db_path)
+    _assert_one_line_error(code, err, "SQLITE_RETENTION_DAYS")
+
+
 # -- prune --------------------------------------------------------------------------------------------
 
 
@@ -167,9 +179,12 @@ def _old_and_new(repo) -> None:
 
 def test_prune_dry_run_counts_without_deleting(run, repo, db_path):
     _old_and_new(repo)
-    code, out, _ = run("prune", "--older-than-days", "30", "--dry-run", "--db", db_path)
+    backup = db_path.with_name("unused-backup.db")
+    code, out, _ = run("prune", "--older-than-days", "30", "--dry-run", "--backup", backup, "--db", db_path)
     assert code == 0
     assert out.startswith("would delete 2 records older than ")
+    assert "nothing was changed" in out
+    assert not backup.exists()
     cutoff = (utc_now() - timedelta(days=30)).date().isoformat()
     assert cutoff in out
     assert _rows(db_path) == [(3,)]
@@ -372,3 +387,14 @@ def test_demo_data_worker_hands_errors_to_the_caller_and_stops():
     assert [next(early) for _ in range(15)] == list(range(15))
     early.close()
     assert threading.active_count() == threads_before
+
+
+def test_store_commands_load_without_duckdb_pandas_or_dspy():
+    # A process that opens the history through sqlite3 must never also load DuckDB's SQLite copy, and
+    # `prompt-improver history` should not pay for importing the analytics or model stacks.
+    probe = (
+        "import sys, prompt_improver.commands.store_commands; "
+        "print(sorted(m for m in ('duckdb', 'pandas', 'dspy', 'litellm') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
