@@ -5,19 +5,14 @@ closes it, so the object is safe to share between threads and processes never sh
 The schema must already be migrated (`store.migrations.migrate`); an operation on a file with another
 schema version raises RepositoryConnectionError instead of guessing.
 
-One idle connection per process ("the WAL keeper") stays open while the repository lives: when the
-last connection to a WAL database closes, SQLite checkpoints and deletes the WAL, which made every
-`save` cost ~3 ms instead of ~0.4 ms. The keeper never runs a statement after opening and is never
-handed to a caller; `close()` (or the garbage collector) closes it.
+While the repository lives, a `WalKeeper` holds one idle connection per process so that the WAL is not
+checkpointed and deleted after every operation (see store/wal_keeper.py); `close()` releases it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import threading
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
@@ -25,38 +20,22 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
+from store import sqlite_retention
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
+from store.migrations import newer_schema_error
 from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.schema import SCHEMA_VERSION
 from store.sqlite_io import INSERT_SQL, SELECT_SQL, check_path, connect, record_to_row, row_to_record, translate_errors
+from store.sqlite_retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
+from store.wal_keeper import WalKeeper
 
 logger = logging.getLogger(__name__)
 
 _INSERT_ONCE = INSERT_SQL + " ON CONFLICT(uid) DO NOTHING"
 _ORDER = " ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?"
-_BUMP_PRUNE_GENERATION = (
-    "INSERT INTO app_settings (key, value) VALUES ('prune_generation', '1') "
-    "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-)
-# Above this fraction of rows to delete, retention copies the survivors aside, empties the table with
-# DELETE's truncate optimisation (which frees pages without rewriting them) and copies them back:
-# a row-by-row DELETE of most of a large table rewrites nearly every page through the WAL.
-REBUILD_FRACTION = 0.5
-# Debian's and many distributions' SQLite is compiled with SECURE_DELETE, which overwrites every freed
-# page with zeros: deleting 90% of a 1 GB table then writes ~1 GB through the WAL. FAST zeroes deleted
-# content only on pages written anyway; `vacuum()` rewrites the file when free pages must not keep old
-# text. A larger page cache keeps the survivors' pages in memory until the commit.
-_PRUNE_PRAGMAS = ("secure_delete = FAST", "cache_size = -65536")
-
-
-def _close_quietly(conn: sqlite3.Connection) -> None:
-    try:
-        conn.close()
-    except sqlite3.Error:  # closing is best effort; nothing is pending on this connection
-        pass
 
 
 class SQLitePromptRepository:
@@ -72,10 +51,7 @@ class SQLitePromptRepository:
         self.db_path = Path(db_path)
         self.busy_timeout_ms = busy_timeout_ms
         self.wal = wal
-        self._keeper_lock = threading.Lock()
-        self._keeper: sqlite3.Connection | None = None
-        self._keeper_pid: int | None = None
-        self._inherited: list[sqlite3.Connection] = []
+        self._keeper = WalKeeper(self.db_path) if wal else None
 
     def __repr__(self) -> str:
         return f"SQLitePromptRepository({str(self.db_path)!r})"
@@ -83,11 +59,9 @@ class SQLitePromptRepository:
     # -- connections ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the WAL keeper (operations still work afterwards and reopen it)."""
-        with self._keeper_lock:
-            if self._keeper is not None and self._keeper_pid == os.getpid():
-                _close_quietly(self._keeper)
-            self._keeper = None
+        """Release the WAL keeper (operations still work afterwards and hold it again)."""
+        if self._keeper is not None:
+            self._keeper.close()
 
     def __enter__(self) -> SQLitePromptRepository:
         return self
@@ -95,29 +69,11 @@ class SQLitePromptRepository:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _hold_wal_open(self) -> None:
-        if not self.wal or (self._keeper is not None and self._keeper_pid == os.getpid()):
-            return
-        with self._keeper_lock:
-            if self._keeper is not None and self._keeper_pid != os.getpid():
-                # Inherited across fork: closing it here could drop the parent's locks; keep it unused.
-                self._inherited.append(self._keeper)
-                self._keeper = None
-            if self._keeper is None:
-                keeper = sqlite3.connect(
-                    f"{self.db_path.absolute().as_uri()}?mode=rw", uri=True, check_same_thread=False
-                )
-                keeper.execute("PRAGMA user_version").fetchone()  # a read opens the WAL index
-                self._keeper, self._keeper_pid = keeper, os.getpid()
-                weakref.finalize(self, _close_quietly, keeper)
-
     def _check_version(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            from store.migrations import newer_schema_error
-
             raise newer_schema_error(self.db_path, version)
         raise RepositoryConnectionError(
             f"{self.db_path} has schema version {version} but this code needs {SCHEMA_VERSION}; run the "
@@ -137,7 +93,8 @@ class SQLitePromptRepository:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     self._check_version(conn)
-                    self._hold_wal_open()
+                    if self._keeper is not None:
+                        self._keeper.hold()
                     yield conn
                     conn.execute("COMMIT")
                 except BaseException:
@@ -273,34 +230,15 @@ class SQLitePromptRepository:
             return conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp < ?", (limit,)).fetchone()[0]
 
     def backup(self, target: Path | str) -> None:
-        """Write a consistent copy of the database to `target` with SQLite's online backup API.
+        """Write a consistent copy of the database to the new file `target` (SQLite's online backup API).
 
         Raises:
-            RepositoryConnectionError: `target` already exists (a backup is never overwritten) or
-                cannot be created.
+            RepositoryConnectionError: `target` already exists (a backup is never overwritten) or cannot
+                be created; the database cannot be opened or has another schema version.
         """
-        target = Path(target)
-        if target.exists():
-            raise RepositoryConnectionError(
-                f"backup target {target} already exists; choose a new file name (backups are never overwritten)"
-            )
-        check_path(target)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise RepositoryConnectionError(
-                f"cannot create the directory {target.parent} for the backup ({error.strerror}); choose another path"
-            ) from error
-        try:
-            with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as source:
-                self._check_version(source)
-                with translate_errors(target), closing(connect(target, self.busy_timeout_ms, create=True)) as copy:
-                    source.backup(copy)
-        except BaseException:
-            # A half-written backup must not pass for a good one (nor block the retry as "already exists").
-            for leftover in (target, target.with_name(target.name + "-journal")):
-                leftover.unlink(missing_ok=True)
-            raise
+        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as source:
+            self._check_version(source)
+            sqlite_retention.backup(source, Path(target), self.busy_timeout_ms)
 
     def delete_older_than(
         self, days: int, backup_to: Path | None = None, *, rebuild_fraction: float = REBUILD_FRACTION
@@ -309,52 +247,26 @@ class SQLitePromptRepository:
 
         If the backup fails nothing is deleted. The delete and the `prune_generation` bump (which tells
         the analytics read model that rows disappeared) commit together. When at least
-        `rebuild_fraction` of the rows go, the survivors are copied aside and back instead (see
-        REBUILD_FRACTION); either way ids are never reused.
+        `rebuild_fraction` of the rows go, the survivors are copied aside and back instead of deleting
+        row by row (see store/sqlite_retention.py); either way ids are never reused. The WAL is
+        checkpointed and truncated afterwards.
         """
         limit = to_iso(cutoff(days))
         if backup_to is not None:
             self.backup(backup_to)
-        with self._transaction(write=True, pragmas=_PRUNE_PRAGMAS) as conn:
-            doomed = conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp < ?", (limit,)).fetchone()[0]
-            if doomed == 0:
-                return 0
-            total = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
-            if doomed >= rebuild_fraction * total:
-                self._delete_by_rebuilding(conn, limit)
-            else:
-                conn.execute("DELETE FROM prompt_history WHERE timestamp < ?", (limit,))
-            conn.execute(_BUMP_PRUNE_GENERATION)
-        self._checkpoint()
-        logger.info("deleted %d records older than %d days from %s", doomed, days, self.db_path)
-        return doomed
-
-    @staticmethod
-    def _delete_by_rebuilding(conn: sqlite3.Connection, limit: str) -> None:
-        # The table keeps its identity (indexes, triggers, views and the AUTOINCREMENT sequence are
-        # untouched); only the rows move. A WHERE-less DELETE frees pages without logging their content.
-        conn.execute(
-            "CREATE TEMP TABLE prompt_history_survivors AS SELECT * FROM main.prompt_history WHERE timestamp >= ?",
-            (limit,),
-        )
-        conn.execute("DELETE FROM main.prompt_history")
-        conn.execute("INSERT INTO main.prompt_history SELECT * FROM temp.prompt_history_survivors ORDER BY id")
-        conn.execute("DROP TABLE temp.prompt_history_survivors")
-
-    def _checkpoint(self) -> None:
-        # Move the WAL's pages into the database and truncate the WAL, so a large delete does not leave
-        # a WAL as large as the deleted data. A busy reader only postpones this; it is not an error.
-        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if busy:
-                logger.info("WAL checkpoint of %s postponed: a reader is active", self.db_path)
+        with self._transaction(write=True, pragmas=PRUNE_PRAGMAS) as conn:
+            deleted = sqlite_retention.delete_before(conn, limit, rebuild_fraction)
+        if deleted:
+            sqlite_retention.checkpoint(self.db_path, self.busy_timeout_ms)
+            logger.info("deleted %d records older than %d days from %s", deleted, days, self.db_path)
+        return deleted
 
     def vacuum(self) -> None:
         """Rebuild the file to reclaim the space of deleted rows (needs free disk of the file's size)."""
         with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
             self._check_version(conn)
             conn.execute("VACUUM")
-        self._checkpoint()
+        sqlite_retention.checkpoint(self.db_path, self.busy_timeout_ms)
 
     # -- health and settings ----------------------------------------------------------------------
 
