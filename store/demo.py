@@ -16,6 +16,7 @@ from store.record import BackendType, PromptHistory
 from store.timestamps import utc_now
 
 DEMO_MODEL_VERSION = "demo"
+MAX_DAYS = 36_500
 POOL_SIZE = 4_096  # distinct improvements per backend (a power of two: drawn with getrandbits)
 MEASUREMENT_TABLE_SIZE = 16_384  # (confidence, latency, quality) draws per backend, also a power of two
 
@@ -238,12 +239,12 @@ def generate_demo_records(
     run at another time adds rows instead of colliding with the first.
 
     Raises:
-        ValueError: if `rows` is negative, `days` is not positive, or `now` is naive.
+        ValueError: if `rows` is negative, `days` is outside 1..36,500, or `now` is naive.
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
         raise ValueError(f"rows must be a whole number >= 0, got {rows!r}")
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be a whole number from 1 to {MAX_DAYS:,}, got {days!r}")
     now = utc_now() if now is None else now
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")

@@ -24,7 +24,7 @@ from prompt_improver.cli import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.wiring import open_repository
-from store.demo import DEMO_MODEL_VERSION, generate_demo_records
+from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.record import BackendType, PromptHistory
 from store.sqlite_io import connect, translate_errors
 
@@ -205,8 +205,8 @@ def run_demo_data(args: argparse.Namespace) -> int:
     """Write synthetic history through `save_many`, refusing to mix it into a real history."""
     if args.rows < 1:
         raise UsageError(f"--rows must be at least 1, got {args.rows}")
-    if args.days < 1:
-        raise UsageError(f"--days must be at least 1, got {args.days}")
+    if not 1 <= args.days <= MAX_DAYS:
+        raise UsageError(f"--days must be from 1 to {MAX_DAYS:,}, got {args.days}")
     settings = _settings(args)
     repo = open_repository(settings)
     path = settings.sqlite_db_path

@@ -130,7 +130,9 @@ def test_history_on_an_empty_database_says_so(run, db_path):
     assert (code, out.strip()) == (0, "no records")
 
 
-@pytest.mark.parametrize("option, value", [("--since", "2026-13-01"), ("--until", "yesterday"), ("--since", "03/01/2026")])
+@pytest.mark.parametrize(
+    "option, value", [("--since", "2026-13-01"), ("--until", "yesterday"), ("--since", "03/01/2026")]
+)
 def test_history_bad_date_is_one_line_naming_the_value_and_the_format(run, db_path, option, value):
     code, out, err = run("history", option, value, "--db", db_path)
     _assert_one_line_error(code, err, option, repr(value), "YYYY-MM-DD")
@@ -257,6 +259,17 @@ def test_demo_data_refuses_to_mix_into_a_real_history(run, repo, db_path):
     code, out, _ = run("demo-data", "--rows", "10", "--force", "--db", db_path)
     assert code == 0
     assert _rows(db_path) == [(11,)]
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [("--rows", "0", "--rows must be at least 1, got 0"), ("--days", "100000", "--days must be from 1 to 36,500, got 100000")],
+)
+def test_demo_data_refuses_bad_sizes_by_option(run, db_path, option, value, message):
+    argv = {"--rows": "10", "--days": "30"}
+    argv[option] = value
+    code, _, err = run("demo-data", "--rows", argv["--rows"], "--days", argv["--days"], "--db", db_path)
+    _assert_one_line_error(code, err, message)
 
 
 # -- doctor ---------------------------------------------------------------------------------------------

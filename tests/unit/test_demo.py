@@ -90,7 +90,8 @@ def test_runs_at_different_moments_do_not_reuse_uids():
     "kwargs, message",
     [
         ({"rows": -1}, "rows must be a whole number >= 0, got -1"),
-        ({"rows": 10, "days": 0}, "days must be a whole number >= 1, got 0"),
+        ({"rows": 10, "days": 0}, "days must be a whole number from 1 to 36,500, got 0"),
+        ({"rows": 10, "days": 36_501}, "days must be a whole number from 1 to 36,500, got 36501"),
         ({"rows": 10, "now": datetime(2026, 1, 1)}, "now must be timezone-aware"),
     ],
 )
