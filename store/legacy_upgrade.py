@@ -42,10 +42,31 @@ _INSERT_WITH_ID = (
 _MAX_LISTED_PROBLEMS = 5
 
 
+_REQUIRED = ("id", "timestamp", "original_idea", "improved_prompt", "backend")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 def is_legacy_layout(conn: sqlite3.Connection) -> bool:
     """True when the database has the original design's `prompt_history` table (no `uid` column)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(prompt_history)")}
+    columns = _columns(conn, "prompt_history")
     return bool(columns) and "uid" not in columns
+
+
+def _legacy_select(conn: sqlite3.Connection, path: Path) -> str:
+    """The SELECT reading every legacy column; optional columns an older variant lacks read as NULL."""
+    present = _columns(conn, LEGACY_TABLE)
+    missing = [name for name in _REQUIRED if name not in present]
+    if missing:
+        raise RepositoryConnectionError(
+            f"{path} has a prompt_history table without a uid column (the original design's) but it lacks "
+            f"{', '.join(missing)}; this is not a layout prompt-improver knows, so the file was left "
+            "unchanged; point SQLITE_DB_PATH at another file"
+        )
+    selected = [name if name in present else f"NULL AS {name}" for name in _LEGACY_COLUMNS]
+    return f"SELECT {', '.join(selected)} FROM {LEGACY_TABLE} ORDER BY id"
 
 
 def _timestamp(value: object) -> datetime:
@@ -124,7 +145,7 @@ def upgrade_legacy_table(conn: sqlite3.Connection, path: Path, migration_sql: st
     nulled_confidence: list[int] = []
     nulled_latency: list[int] = []
     copied = 0
-    rows = conn.execute(f"SELECT {', '.join(_LEGACY_COLUMNS)} FROM {LEGACY_TABLE} ORDER BY id")
+    rows = conn.execute(_legacy_select(conn, path))
     while batch := rows.fetchmany(2_000):
         converted = []
         for row in batch:

@@ -88,6 +88,12 @@ def _apply_next(conn: sqlite3.Connection, path: Path) -> bool:
         target = version + 1
         if target == 1 and is_legacy_layout(conn):
             upgrade_legacy_table(conn, path, MIGRATIONS[0])
+        elif target == 1 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'prompt_history'").fetchone():
+            raise RepositoryConnectionError(
+                f"{path} already has a prompt_history table but schema version 0, a layout this code does not "
+                "know (made by hand or by another tool?); the file was left unchanged; point SQLITE_DB_PATH "
+                "at another file"
+            )
         else:
             for statement in split_statements(MIGRATIONS[target - 1]):
                 conn.execute(statement)

@@ -210,3 +210,28 @@ def test_a_legacy_row_that_cannot_be_represented_stops_the_upgrade_and_leaves_th
     assert query(db_path, f"SELECT {', '.join(LEGACY_COLUMNS[:2])} FROM prompt_history WHERE id = 4") == [
         ("yesterday", LEGACY_ROWS[0]["original_idea"])
     ]
+
+
+def test_an_older_legacy_variant_without_optional_columns_is_upgraded(db_path):
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            "CREATE TABLE prompt_history (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp DATETIME DEFAULT "
+            "CURRENT_TIMESTAMP, original_idea TEXT NOT NULL, improved_prompt TEXT NOT NULL, backend TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO prompt_history (timestamp, original_idea, improved_prompt, backend) "
+            "VALUES ('2025-06-01 12:00:00', 'A minimal old idea', 'A prompt', 'zero_shot')"
+        )
+    migrate(db_path)
+    record = SQLitePromptRepository(db_path).get(1)
+    assert (record.original_idea, record.guardrails, record.model_version, record.confidence) == (
+        "A minimal old idea", (), "", None)
+
+
+def test_an_unknown_prompt_history_layout_at_version_zero_is_refused_and_left_unchanged(db_path):
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("CREATE TABLE prompt_history (uid TEXT, body TEXT)")
+    before = db_path.read_bytes()
+    with pytest.raises(RepositoryConnectionError, match="a layout this code does not know"):
+        migrate(db_path, wal=False)
+    assert db_path.read_bytes() == before
