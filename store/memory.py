@@ -141,8 +141,13 @@ class InMemoryPromptRepository:
         with self._lock:
             return sum(record.timestamp < limit for record in self._records.values())
 
-    def delete_older_than(self, days: int, backup_to: Path | None = None, **_options: object) -> int:
-        """Delete records older than `days` days; with `backup_to`, first write them all as JSON lines."""
+    def delete_older_than(
+        self, days: int, backup_to: Path | None = None, *, rebuild_fraction: float = 0.5
+    ) -> int:
+        """Delete records older than `days` days; with `backup_to`, first write them all as JSON lines.
+
+        `rebuild_fraction` is accepted for the SQLite adapter's signature; memory has one strategy.
+        """
         limit = cutoff(days)
         with self._lock:
             if backup_to is not None:
