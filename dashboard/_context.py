@@ -57,6 +57,21 @@ def leave_demo_mode() -> None:
     st.session_state[DEMO_KEY] = False
 
 
+def own_store(user: Settings) -> tuple[Any | None, str | None]:
+    """The user's own repository (or why it cannot be opened), whatever database the session shows.
+
+    Improvements are real work: made in demo mode they still go to the user's history, never the demo file.
+    """
+    try:
+        repo = composition.repository(
+            str(user.sqlite_db_path), user.sqlite_wal_mode, user.sqlite_busy_timeout_ms, user
+        )
+        composition.startup(str(user.sqlite_db_path), repo, user)
+        return repo, None
+    except RepositoryError as problem:
+        return None, str(problem)
+
+
 def app_context() -> AppContext:
     """The session's database and its repository.
 

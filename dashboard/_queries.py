@@ -41,14 +41,6 @@ def timeseries(
     return _worker(db_path).timeseries(start, end, backend=backend, model=model)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
-def backend_distribution(
-    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
-) -> pd.DataFrame:
-    """Columns `backend`, `count`, `share`."""
-    return _worker(db_path).backend_distribution(start, end, backend=backend, model=model)
-
-
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
 def models(db_path: str, version: int) -> list[str]:
     """Every model in the history, most used first (for the model filters)."""
@@ -128,3 +120,18 @@ def _csv_cell(value: object, neutralise) -> object:
 def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None) -> bytes:
     """The per day × backend summary report as CSV bytes (built when the user clicks the download)."""
     return _worker(db_path).summary_csv(start, end, backend=backend, model=model)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Checking the database…", max_entries=16)
+def health(db_path: str, version: int, _repo) -> object:
+    """The repository's health report (file sizes, rows, schema, `quick_check`), cached like the queries:
+    `quick_check` reads every page, which takes seconds on a large file."""
+    return _repo.health()
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def prune_preview(db_path: str, version: int, days: int, _repo) -> object:
+    """What a prune of records older than `days` days would delete (a dry run through the repository)."""
+    from dashboard._retention import preview
+
+    return preview(_repo, days)

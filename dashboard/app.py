@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import _context, _ui  # noqa: E402
+from dashboard import _context, _ui, composition  # noqa: E402
 from prompt_improver.settings import SettingsError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -59,6 +59,10 @@ def main() -> None:
 
     _ui.sidebar(context)
     _ui.demo_banner(context)
+    if context.repo is not None:
+        # Start the analytics worker now (it returns at once): it loads its read model while the user is
+        # still on the Improve page, so the first visit to History or Analytics does not wait for it.
+        composition.analytics_worker(str(context.db_path)).start()
     page.run()
 
 

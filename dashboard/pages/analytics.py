@@ -157,13 +157,19 @@ def _downloads(context: AppContext, view: filters.ViewFilter, count: int) -> Non
         )
 
 
-def _charts(context: AppContext, view: filters.ViewFilter, series: pd.DataFrame) -> None:
+def _backend_counts(kpis: dict) -> pd.DataFrame:
+    # The KPIs already hold the count per backend: no second query for the backend mix.
+    counts = {name: int(metrics.get("count") or 0) for name, metrics in (kpis.get("by_backend") or {}).items()}
+    return pd.DataFrame({"backend": list(counts), "count": list(counts.values())})
+
+
+def _charts(context: AppContext, view: filters.ViewFilter, kpis: dict, series: pd.DataFrame) -> None:
     db, version = str(context.db_path), context.version
     args = (db, version, view.start, view.end, view.backend, view.model)
     bucket = _bucket_of(series)
     left, right = st.columns([2, 1])
     left.altair_chart(charts.volume_chart(series, bucket), width="stretch")
-    right.altair_chart(charts.backend_share_chart(queries.backend_distribution(*args)), width="stretch")
+    right.altair_chart(charts.backend_share_chart(_backend_counts(kpis)), width="stretch")
     left, right = st.columns(2)
     left.altair_chart(charts.score_chart(series, bucket, "avg_confidence"), width="stretch")
     right.altair_chart(charts.score_chart(series, bucket, "avg_quality"), width="stretch")
@@ -208,7 +214,7 @@ def main() -> None:
         series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
         _kpi_row(kpis, view, series)
         _downloads(context, view, int(kpis["count"]))
-        _charts(context, view, series)
+        _charts(context, view, kpis, series)
     except RepositoryError as error:
         st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import _ui, composition
-from dashboard._context import app_context
+from dashboard._context import app_context, own_store
 from dashboard._results import RESULTS_KEY, remember, render_result
 from pipeline.errors import PipelineError
 from store.record import BackendType
@@ -38,6 +38,7 @@ def _improve(context, idea: str, extra: str, backend: str) -> None:
     from pipeline.service import improve  # DSPy is imported on the first improvement, not at page load
 
     config = context.user_settings
+    repo, repo_error = (context.repo, context.repo_error) if not context.demo else own_store(config)
     program, version = composition.program(backend, str(config.dspy_program_dir), config.dspy_fewshot_k)
     outcome = improve(
         idea,
@@ -46,14 +47,14 @@ def _improve(context, idea: str, extra: str, backend: str) -> None:
         program=program,
         program_version=version,
         lm=composition.lm_for(config),
-        repo=context.repo,
-        repo_error=context.repo_error,
+        repo=repo,
+        repo_error=repo_error,
         model_version=config.llm_model or "",
-        outbox=composition.outbox(str(context.settings.outbox_path)),
-        breaker=composition.breaker(str(context.db_path)),
+        outbox=composition.outbox(str(config.outbox_path)),
+        breaker=composition.breaker(str(config.sqlite_db_path)),
     )
     if outcome.saved or outcome.replayed:
-        context.changed()
+        composition.data_version(str(config.sqlite_db_path)).bump()
     remember(outcome)
 
 
@@ -63,6 +64,8 @@ def main() -> None:
     config = context.user_settings
     st.title("Improve a prompt")
     st.caption("Turn a rough idea into a structured prompt: role, directive, framework and guardrails.")
+    if context.demo:
+        st.caption(":material/info: Improvements are saved to your own history, not to the demo database.")
     if not config.llm_model:
         _how_to_configure()
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import _queries as queries
 from dashboard import _retention, _ui, composition
 from dashboard._context import AppContext, app_context
 from prompt_improver.wiring import (
@@ -105,7 +106,7 @@ def _retention_section(context: AppContext) -> None:
             help="Off by default: deleting history should be a choice. Stored in the database (auto_cleanup).",
         )
 
-        plan = _retention.preview(repo, int(days))
+        plan = queries.prune_preview(str(context.db_path), context.version, int(days), repo)
         st.markdown(f"**Preview:** {plan.sentence()}")
         options = st.columns(2)
         options[0].checkbox("Back up the database first", value=True, key="settings_backup")
@@ -141,7 +142,7 @@ def _health_section(context: AppContext) -> None:
             _ui.database_problem(context)
             health = None
         else:
-            health = context.repo.health()
+            health = queries.health(str(context.db_path), context.version, context.repo)
         cells = st.columns(4)
         cells[0].metric("Records", f"{health.row_count:,}" if health else "–")
         cells[1].metric("File size", _human_bytes(health.file_bytes) if health else "–")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from dashboard.composition import DEMO_ROWS, demo_path
 from tests.app._support import open_app, texts
+from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
 
 
 def _count(path: Path) -> int:
@@ -14,7 +17,16 @@ def _count(path: Path) -> int:
         return conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
 
 
-def test_demo_data_lives_in_its_own_database_and_the_user_can_go_back(app_db: Path) -> None:
+def test_demo_data_lives_in_its_own_database_and_the_user_can_go_back(
+    app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeOpenAIServer(default=reply(good_fields("Write a haiku about databases"))) as server:
+        monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+        monkeypatch.setenv("LLM_API_BASE", server.base_url)
+        _explore_and_return(app_db)
+
+
+def _explore_and_return(app_db: Path) -> None:
     at = open_app("pages/history.py")
     assert "Nothing here yet" in texts(at)
     at.button(key="history_demo").click().run()
@@ -29,7 +41,15 @@ def test_demo_data_lives_in_its_own_database_and_the_user_can_go_back(app_db: Pa
     assert not at.exception and "Demo mode" in texts(at)
     assert at.metric[0].label == "Improvements" and at.metric[0].value != "0"
 
+    at.switch_page("pages/improve.py").run()  # a real improvement made in demo mode is the user's
+    at.text_area(key="improve_idea").input("Write a haiku about databases")
+    next(button for button in at.button if button.label == "Improve").click()
+    at.run()
+    assert not at.exception and "Saved as #1" in texts(at)
+    assert _count(app_db) == 1 and _count(demo_path(app_db)) == DEMO_ROWS
+
     at.button(key="leave_demo").click().run()
     assert not at.exception
     assert "Demo mode" not in texts(at)
-    assert "Nothing here yet" in texts(at)
+    at.switch_page("pages/history.py").run()
+    assert "records 1–1 of 1, newest first" in texts(at)  # the user's own history again
