@@ -1,0 +1,254 @@
+"""The dashboard in a real browser: `streamlit run dashboard/app.py` on 127.0.0.1, driven by Chromium.
+
+One test walks the app the way a user does, against a seeded SQLite history: it opens a bookmarked
+Analytics view as the server's first request, improves a prompt on the Improve page against a fake
+OpenAI-compatible server (and finds the row in SQLite), then opens History, Analytics, Compare and
+Settings through the sidebar, checking what each page must show and that no error box appears.
+A full-page screenshot of every page goes to `artifacts/screenshots/` (git-ignored) for a human to look at.
+
+Playwright drives Debian's Chromium (`/usr/bin/chromium`, installed by `.ci/run`); no browser is
+downloaded. Without Chromium or the playwright package the test is skipped, saying which is missing.
+Waits are Playwright's `expect` polls on what the user sees and on Streamlit's own run state, never sleeps."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from store.demo import generate_demo_records
+from store.migrations import migrate
+from store.sqlite_repository import SQLitePromptRepository
+from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
+from tests.support.streamlit_server import ROOT, StreamlitServer
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[dev]')"
+)
+
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+SEEDED = 400
+IDEA = "Write a migration guide from REST to GraphQL for our mobile team"
+TIMEOUT_MS = 60_000  # a cold page run on a loaded 2-core CI machine; the waits end as soon as the page is ready
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def seeded_db(tmp_path: Path) -> Path:
+    """A history of SEEDED demo records over the last 60 days, both backends, written through sqlite3."""
+    path = tmp_path / "data" / "history.db"
+    path.parent.mkdir()
+    migrate(path)
+    with SQLitePromptRepository(path) as repo:
+        repo.save_many(generate_demo_records(SEEDED, days=60, seed=11))
+    return path
+
+
+@pytest.fixture
+def model_server() -> Iterator[FakeOpenAIServer]:
+    """The model provider: every call answers a good structured prompt for IDEA."""
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        yield server
+
+
+@pytest.fixture
+def app(seeded_db: Path, model_server: FakeOpenAIServer, tmp_path: Path) -> Iterator[StreamlitServer]:
+    """The dashboard served by `streamlit run` against the seeded database and the fake model."""
+    env = {
+        "SQLITE_DB_PATH": str(seeded_db),
+        "LLM_MODEL": "openai/fake-model",
+        "LLM_API_BASE": model_server.base_url,
+        "LLM_API_KEY": "test-key-1234",
+        "LLM_CACHE": "false",
+        "LLM_MAX_RETRIES": "0",
+        "DSPY_FEWSHOT_ENABLED": "true",
+        "DSPY_PROGRAM_DIR": str(tmp_path / "programs"),
+    }
+    with StreamlitServer(env, log_path=tmp_path / "streamlit.log") as server:
+        yield server
+
+
+@pytest.fixture
+def page(app: StreamlitServer) -> Iterator[sync_api.Page]:
+    """A Chromium page at a 1400 x 1000 viewport; the browser is closed afterwards."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(TIMEOUT_MS)
+            sync_api.expect.set_options(timeout=TIMEOUT_MS)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def wait_for_run(page: sync_api.Page, heading: str) -> None:
+    """Wait until the page titled `heading` is shown and Streamlit has finished running its script."""
+    sync_api.expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    sync_api.expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+    sync_api.expect(page.locator('[data-testid="stApp"] [data-stale="true"]')).to_have_count(0)
+
+
+def open_page(page: sync_api.Page, path: str, heading: str) -> None:
+    """Follow the sidebar link to `path` (e.g. "history"; "" for Improve) and wait for the page to finish."""
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
+    sync_api.expect(page).to_have_url(re.compile(rf"/{path}(\?.*)?$"))  # "" is the default page, at "/"
+    wait_for_run(page, heading)
+
+
+def assert_no_error_box(page: sync_api.Page, name: str) -> None:
+    errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+    assert not texts, f"the {name} page shows an error: {texts}"
+
+
+def screenshot(page: sync_api.Page, name: str) -> None:
+    """Save the whole page: Streamlit scrolls inside its main area, so the viewport grows to the content first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    viewport = page.viewport_size
+    height = page.locator('[data-testid="stMain"]').evaluate("main => main.scrollHeight")
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], int(height))})
+    try:
+        sync_api.expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(viewport)
+
+
+def stored_idea(db_path: Path, record_id: int) -> tuple[str, str, str] | None:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute(
+            "SELECT original_idea, backend, improved_prompt FROM prompt_history WHERE id = ?", (record_id,)
+        ).fetchone()
+
+
+def count_between(db_path: Path, first_day: str, last_day: str) -> int:
+    """Records whose UTC day is in [first_day, last_day] (ISO dates), counted with plain SQL."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM prompt_history WHERE substr(timestamp, 1, 10) BETWEEN ? AND ?",
+            (first_day, last_day),
+        ).fetchone()[0]
+
+
+def shown_range(page: sync_api.Page, label: str) -> tuple[str, str]:
+    """The dates of the Analytics caption, e.g. "Last 30 days (2026-10-28 – 2026-11-26, UTC)"."""
+    caption = page.get_by_text(re.compile(rf"^{label} \(\d{{4}}-\d\d-\d\d – \d{{4}}-\d\d-\d\d, UTC\)"))
+    sync_api.expect(caption).to_be_visible()
+    first, last = re.search(r"(\d{4}-\d\d-\d\d) – (\d{4}-\d\d-\d\d)", caption.inner_text()).groups()
+    return first, last
+
+
+def tile_value(page: sync_api.Page, label: str) -> sync_api.Locator:
+    return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def test_every_page_works_in_a_real_browser_and_an_improvement_is_saved(
+    page: sync_api.Page, app: StreamlitServer, seeded_db: Path, model_server: FakeOpenAIServer
+) -> None:
+    expect = sync_api.expect
+
+    # A bookmarked Analytics view as the server's very first request still goes through the router.
+    page.goto(f"{app.url}/analytics?range=90d")
+    wait_for_run(page, "Analytics")
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_contain_text("Improve")
+    expect(page.get_by_role("radio", name="90 days", exact=True)).to_have_attribute("aria-checked", "true")
+    first, last = shown_range(page, "Last 90 days")
+    expect(tile_value(page, "Improvements")).to_have_text(f"{count_between(seeded_db, first, last):,}")
+    assert_no_error_box(page, "Analytics")
+
+    open_page(page, "", "Improve a prompt")
+    form = page.locator('[data-testid="stForm"]')
+    expect(form.get_by_role("textbox", name="Idea")).to_be_visible()
+    expect(form.get_by_role("radio", name="few-shot")).to_be_checked()
+    expect(form).to_contain_text("openai/fake-model")
+    assert_no_error_box(page, "Improve")
+
+    form.get_by_role("textbox", name="Idea").fill(IDEA)
+    form.get_by_role("button", name="Improve").click()
+    saved = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Saved as #")
+    expect(saved).to_be_visible()
+    wait_for_run(page, "Improve a prompt")
+    expect(page.locator('[data-testid="stMain"] [data-testid="stCode"]').first).to_contain_text(
+        "Your task: write a migration guide from REST to GraphQL"
+    )
+    expect(page.get_by_text("Senior subject-matter expert and technical writer")).to_be_visible()
+    expect(page.get_by_text("Keep the answer under 600 words")).to_be_visible()
+    assert_no_error_box(page, "Improve")
+    record_id = int(re.search(r"Saved as #(\d+)", saved.inner_text()).group(1))
+    assert [IDEA in json.dumps(body) for body in model_server.requests] == [True], "one model call, with the idea"
+    assert stored_idea(seeded_db, record_id) == (IDEA, "few-shot", good_fields(IDEA)["improved_prompt"]), (
+        "the row in SQLite is not the improvement the page reported as saved"
+    )
+    screenshot(page, "improve")
+
+    open_page(page, "history", "History")
+    expect(page.get_by_text(f"{SEEDED + 1:,} matching record(s)")).to_be_visible()
+    table = page.locator('[data-testid="stDataFrame"]')
+    expect(table).to_be_visible()
+    expect(table.locator("canvas").first).to_be_visible()  # the grid draws its cells on a canvas
+    expect(page.get_by_role("button", name="Download CSV")).to_be_enabled()
+    pages = math.ceil((SEEDED + 1) / 50)  # 50 rows per page by default
+    expect(page.get_by_text(f"Page 1 of {pages} · records 1–50 of {SEEDED + 1:,}, newest first")).to_be_visible()
+    assert_no_error_box(page, "History")
+    screenshot(page, "history")
+
+    open_page(page, "analytics", "Analytics")
+    page.get_by_role("radio", name="30 days", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/analytics$"))  # the default view needs no parameters
+    wait_for_run(page, "Analytics")
+    first, last = shown_range(page, "Last 30 days")
+    expect(tile_value(page, "Improvements")).to_have_text(f"{count_between(seeded_db, first, last):,}")
+    for label in ("Avg confidence", "Avg quality"):
+        expect(tile_value(page, label)).to_have_text(re.compile(r"^0\.\d{3}$"))
+    for label in ("p50 latency", "p95 latency"):
+        expect(tile_value(page, label)).to_have_text(re.compile(r"^[\d,.]+ (ms|s)$"))
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(5)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    expect(charts.first).to_be_visible()
+    assert charts.count() >= 6, f"the Analytics page shows {charts.count()} chart(s)"
+    for index in range(charts.count()):  # Vega draws into a canvas or an svg once the chart has rendered
+        expect(charts.nth(index).locator("canvas, svg").first).to_be_visible()
+    expect(page.get_by_role("button", name="Summary report (CSV)")).to_be_visible()
+    assert_no_error_box(page, "Analytics")
+    screenshot(page, "analytics")
+    page.get_by_role("radio", name="7 days", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/analytics\?range=7d$"))  # the view is in the URL, to bookmark
+    wait_for_run(page, "Analytics")
+    first, last = shown_range(page, "Last 7 days")
+    expect(tile_value(page, "Improvements")).to_have_text(f"{count_between(seeded_db, first, last):,}")
+    assert_no_error_box(page, "Analytics")
+
+    open_page(page, "compare", "Compare zero-shot and few-shot")
+    expect(page.get_by_role("tab", name="Experiments")).to_be_visible()
+    expect(page.get_by_role("button", name="Start experiment")).to_be_visible()
+    expect(page.get_by_text("No experiments yet.")).to_be_visible()
+    assert_no_error_box(page, "Compare")
+    screenshot(page, "compare")
+
+    open_page(page, "settings", "Settings")
+    for heading in ("Retention", "Database health", "Model"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(tile_value(page, "Records")).to_have_text(f"{SEEDED + 1:,}")
+    expect(tile_value(page, "Integrity (quick_check)")).to_have_text("ok")
+    expect(page.get_by_role("button", name="Test connection")).to_be_enabled()
+    expect(page.get_by_text("test-key-1234")).to_have_count(0)  # the key is masked
+    expect(page.get_by_text("••••••••1234")).to_be_visible()
+    assert_no_error_box(page, "Settings")
+    screenshot(page, "settings")
