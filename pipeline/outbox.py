@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -239,7 +240,7 @@ class Outbox:
                 except RepositoryConstraintError as error:
                     rejected.append(_Line(line.text, None, str(error)))
                     continue
-                except RepositoryError as error:
+                except (RepositoryError, sqlite3.Error, OSError) as error:  # the store failed: try later
                     logger.warning(
                         "outbox replay stopped after %d record(s): %s; %d kept in %s",
                         replayed, error, len(lines) - index, self.path,
