@@ -17,6 +17,8 @@ from dspy.utils.dummies import DummyLM
 from pipeline.outbox import Outbox
 from pipeline.programs import load_program
 from pipeline.service import improve, replay_outbox_at_start
+from store.errors import RepositoryConnectionError, RepositoryConstraintError
+from store.memory import InMemoryPromptRepository
 from store.migrations import migrate
 from store.record import BackendType
 from store.schema import SCHEMA_VERSION
@@ -196,3 +198,45 @@ def test_records_replayed_at_start_keep_their_original_timestamp_and_fields(db, 
     assert stored.uid == record.uid
     assert stored.timestamp == record.timestamp
     assert (stored.guardrails, stored.confidence, stored.quality) == (record.guardrails, None, 0.31)
+
+
+class RefusingRepository(InMemoryPromptRepository):
+    """The in-memory fake with scripted failures: a store error from the n-th save, or a constraint error."""
+
+    def __init__(self, *, fail_from_save: int | None = None, refuse_uid: str | None = None) -> None:
+        super().__init__()
+        self.saves = 0
+        self.fail_from_save = fail_from_save
+        self.refuse_uid = refuse_uid
+
+    def save(self, record):
+        self.saves += 1
+        if self.fail_from_save is not None and self.saves >= self.fail_from_save:
+            raise RepositoryConnectionError("database is locked")
+        if record.uid == self.refuse_uid:
+            raise RepositoryConstraintError(f"CHECK constraint failed for uid {record.uid}")
+        return super().save(record)
+
+
+def test_a_failure_midway_keeps_the_unsaved_records_in_order(outbox):
+    records = [make_record(original_idea=f"Idea number {n} for replay") for n in range(4)]
+    for record in records:
+        outbox.append(record, "store was down")
+    repo = RefusingRepository(fail_from_save=3)
+
+    assert outbox.replay(repo) == 2
+    assert _outbox_uids(outbox) == [record.uid for record in records[2:]]
+    assert [stored.uid for stored in repo.find_recent(limit=10)][::-1] == [record.uid for record in records[:2]]
+
+
+def test_a_record_the_store_refuses_is_set_aside_not_dropped_and_does_not_block_the_rest(outbox):
+    records = [make_record(original_idea=f"Idea number {n} for replay") for n in range(3)]
+    for record in records:
+        outbox.append(record, "store was down")
+    repo = RefusingRepository(refuse_uid=records[1].uid)
+
+    assert outbox.replay(repo) == 2
+    assert _outbox_uids(outbox) == []
+    corrupt = [json.loads(line) for line in outbox.corrupt_path.read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(entry["line"])["uid"] for entry in corrupt] == [records[1].uid]
+    assert "CHECK constraint failed" in corrupt[0]["problem"]
