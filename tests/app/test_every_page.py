@@ -74,3 +74,11 @@ def test_a_database_that_cannot_be_opened_is_explained_and_improve_still_works(
     for page in ("pages/history.py", "pages/analytics.py", "pages/settings.py"):
         assert "The history database cannot be opened" in seen[page], page
     assert "Improve a prompt" in seen["pages/improve.py"]
+
+
+def test_an_invalid_setting_shows_an_error_page_naming_it(app_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SQLITE_RETENTION_DAYS", "0")
+    at = open_app()
+    assert not at.exception
+    assert any("SQLITE_RETENTION_DAYS" in error.value for error in at.error)
+    assert "Prompt Improver cannot start" in texts(at)
