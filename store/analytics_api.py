@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only for annotations: the worker's client never needs pandas itself
+    import pandas as pd
 
 
 class AnalyticsApi:

@@ -9,13 +9,18 @@ bin). Bins are half-open `[bin_start, bin_end)` except the last, which includes 
 from __future__ import annotations
 
 import math
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from store.analytics_queries import date_range
 from store.analytics_ranges import backends_for, where
 from store.read_model import TABLE
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# pandas (and numpy) are imported where a DataFrame is built: importing pandas costs ~0.35 s, which a
+# fresh `prompt-improver stats` (dicts only) should not pay.
 
 UNIT_BINS = 20
 LATENCY_BINS = 20
@@ -30,6 +35,8 @@ def histograms(con, start=None, end=None, *, backend=None, model=None) -> dict[s
     Columns: `backend`, `bin` (0-based), `bin_start`, `bin_end` (the bin edges, for labels), `count`,
     `log_scale` (True when the bins are logarithmic). A range with no values gives empty frames.
     """
+    import numpy as np
+
     rng = date_range(con, start, end)
     result = {name: _empty() for name in ("confidence", "quality", "latency_ms")}
     if rng is None:
@@ -62,6 +69,8 @@ def histograms(con, start=None, end=None, *, backend=None, model=None) -> dict[s
 
 def latency_edges(low: float, low_positive: float | None, high: float) -> tuple[np.ndarray, bool]:
     """Bin edges for latencies from `low` to `high`, and whether they are on a log scale."""
+    import numpy as np
+
     if low_positive is not None and high / low_positive >= LOG_SCALE_RATIO:
         first, last = math.floor(math.log10(low_positive)), math.ceil(math.log10(high))
         steps = (last - first) * LOG_BINS_PER_DECADE
@@ -72,6 +81,8 @@ def latency_edges(low: float, low_positive: float | None, high: float) -> tuple[
 
 
 def _binned(con, metric, index_sql, clause, params, kinds, edges, *, log_scale) -> pd.DataFrame:
+    import pandas as pd
+
     rows = con.execute(
         f"SELECT backend, {index_sql} AS bin, count(*) FROM {TABLE} "
         f"WHERE {clause} AND {metric} IS NOT NULL GROUP BY ALL",
@@ -94,6 +105,8 @@ def _binned(con, metric, index_sql, clause, params, kinds, edges, *, log_scale) 
 
 
 def _empty() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "backend": pd.Series(dtype="object"),

@@ -92,6 +92,7 @@ class ReadModel:
         self._verified_at = 0.0
         self._saved_rows = 0  # rows in the snapshot this process last wrote or read
         self._tried_snapshot = False
+        self._tables: set[str] | None = None  # the history tables seen in the file, cached between syncs
         connection.execute(_EMPTY_TABLE)
 
     @property
@@ -150,23 +151,35 @@ class ReadModel:
             return SyncResult("unchanged", state.rows)
         return self._append()
 
-    def _probe(self, watermark: int | None = None) -> tuple[str | None, int, str | None] | None:
+    def _probe(self, watermark: int | None = None, *, retry: bool = True) -> tuple[str | None, int, str | None] | None:
         """(prune generation, max id, uid at the watermark), or None when the file has no history table."""
-        tables = {row[0] for row in self._sqlite(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('prompt_history', 'app_settings')"
-        )}
-        if "prompt_history" not in tables:
-            return None
         if watermark is None:
             watermark = self._state.watermark if self._state is not None else 0
+        if self._tables is None:
+            self._tables = self._read_tables()
+        if "prompt_history" not in self._tables:
+            self._tables = None  # look again next time: the app may create it meanwhile
+            return None
         generation = (
-            "(SELECT value FROM app_settings WHERE key = 'prune_generation')" if "app_settings" in tables else "NULL"
+            "(SELECT value FROM app_settings WHERE key = 'prune_generation')" if "app_settings" in self._tables else "NULL"
         )
-        row = self._sqlite(
+        sql = (
             f"SELECT {generation}, (SELECT coalesce(max(id), 0) FROM prompt_history), "
             f"(SELECT uid FROM prompt_history WHERE id = {int(watermark):d})"
-        )[0]
+        )
+        try:
+            row = self._sqlite(sql)[0]
+        except duckdb.Error:
+            self._tables = None  # the file changed under us (replaced, migrated): look at its tables again
+            if not retry:
+                raise
+            return self._probe(watermark, retry=False)
         return row[0], int(row[1]), row[2]
+
+    def _read_tables(self) -> set[str]:
+        return {row[0] for row in self._sqlite(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('prompt_history', 'app_settings')"
+        )}
 
     def _count_matches(self) -> bool:
         # `+id` keeps SQLite off the rowid range (which reads every table page) and on a covering index.
