@@ -126,7 +126,7 @@ def latency_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     long["latency"] = long["latency_ms"] / divisor
     return (
         alt.Chart(long, title=alt.Title("Latency over time", subtitle=f"p50 (solid) and p95 (dashed) per {bucket}"))
-        .mark_line(strokeWidth=2, interpolate="monotone", point=alt.OverlayMarkDef(size=14, filled=True))
+        .mark_line(strokeWidth=2, interpolate="monotone")
         .encode(
             x=_time_axis(bucket),
             y=alt.Y("latency:Q", title=f"Latency ({unit})"),

@@ -124,6 +124,32 @@ def _kpi_row(kpis: dict, view: filters.ViewFilter, series: pd.DataFrame) -> None
         )
 
 
+def _by_backend(kpis: dict) -> None:
+    rows = []
+    for name, metrics in (kpis.get("by_backend") or {}).items():
+        rows.append({
+            "Backend": name,
+            "Improvements": int(metrics.get("count") or 0),
+            "Avg confidence": metrics.get("avg_confidence"),
+            "Avg quality": metrics.get("avg_quality"),
+            "p50 latency (s)": None if metrics.get("p50_latency_ms") is None else metrics["p50_latency_ms"] / 1000,
+            "p95 latency (s)": None if metrics.get("p95_latency_ms") is None else metrics["p95_latency_ms"] / 1000,
+        })
+    if not rows:
+        return
+    with st.expander("KPIs by backend", expanded=False):
+        st.dataframe(
+            pd.DataFrame(rows), hide_index=True, width="stretch", key="analytics_by_backend",
+            column_config={
+                "Improvements": st.column_config.NumberColumn(format="localized"),
+                "Avg confidence": st.column_config.NumberColumn(format="%.3f"),
+                "Avg quality": st.column_config.NumberColumn(format="%.3f"),
+                "p50 latency (s)": st.column_config.NumberColumn(format="%.2f"),
+                "p95 latency (s)": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+
+
 def _empty_state(context: AppContext, view: filters.ViewFilter, total: int) -> None:
     if total == 0:
         if context.demo:
@@ -213,6 +239,7 @@ def main() -> None:
             return
         series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
         _kpi_row(kpis, view, series)
+        _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
         _charts(context, view, kpis, series)
     except RepositoryError as error:
