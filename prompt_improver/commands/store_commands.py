@@ -120,17 +120,23 @@ def _parse_backend(value: str | None) -> BackendType | None:
 def _parse_date(option: str, value: str, *, end: bool) -> datetime:
     """A bare date is the start of that UTC day (for --until: the end of it); timestamps are inclusive."""
     text = value.strip()
+    bare_date = "T" not in text.upper() and " " not in text
     try:
-        if len(text) == 10:
+        if bare_date:
             day = date.fromisoformat(text)
             moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise UsageError(f"{option}: {value!r} is not a date; {DATE_FORMAT_HINT}") from None
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    # Ranges end exclusively; one microsecond later makes the given instant itself included.
-    return moment + timedelta(microseconds=1) if end else moment
+    if not end:
+        return moment
+    # Ranges end exclusively: the next day (or microsecond) makes the given day (or instant) included.
+    try:
+        return moment + (timedelta(days=1) if bare_date else timedelta(microseconds=1))
+    except OverflowError:
+        return LATEST
 
 
 def _print_table(records: list[PromptHistory]) -> None:
@@ -219,8 +225,8 @@ def run_demo_data(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     # Records are built in a second thread while SQLite (which releases the GIL) writes the previous
     # batch: building and validating a record costs about as much as inserting it.
-    with closing(_prefetched(generate_demo_records(args.rows, days=args.days, seed=args.seed))) as records:
-        shown = _progress(records, args.rows, sys.stderr) if sys.stderr.isatty() else records
+    records = _prefetched(generate_demo_records(args.rows, days=args.days, seed=args.seed))
+    with closing(records), closing(_progress(records, args.rows, sys.stderr)) as shown:
         written = repo.save_many(shown, batch_size=PREFETCH_BATCH)
     elapsed = time.perf_counter() - started
     rate = written / elapsed if elapsed > 0 else 0.0
@@ -284,19 +290,24 @@ def _prefetched(records: Iterable[PromptHistory], batch: int = PREFETCH_BATCH) -
 
 
 def _progress(records: Iterable[PromptHistory], total: int, stream: TextIO) -> Iterator[PromptHistory]:
+    """Yield `records`, drawing a progress bar on `stream` only if it is a terminal."""
+    if not stream.isatty():
+        yield from records
+        return
     started = time.perf_counter()
     every = max(1, total // 200)
     width = 30
-    done = 0
-    for done, record in enumerate(records, start=1):
-        yield record
-        if done % every == 0 or done == total:
-            share = done / total
-            filled = int(share * width)
-            elapsed = time.perf_counter() - started
-            stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {share:6.1%} {done:,}/{total:,} {elapsed:5.1f} s"
-            )
-            stream.flush()
-    stream.write("\n")
-    stream.flush()
+    try:
+        for done, record in enumerate(records, start=1):
+            yield record
+            if done % every == 0 or done == total:
+                share = done / total
+                filled = int(share * width)
+                elapsed = time.perf_counter() - started
+                stream.write(
+                    f"\r[{'#' * filled}{'.' * (width - filled)}] {share:6.1%} {done:,}/{total:,} {elapsed:5.1f} s"
+                )
+                stream.flush()
+    finally:
+        stream.write("\n")  # an error message after the bar starts on its own line
+        stream.flush()

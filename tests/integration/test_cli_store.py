@@ -114,6 +114,9 @@ def test_history_until_a_bare_date_includes_that_whole_day(run, repo, db_path):
     assert ideas("--since", "2026-01-04") == ["start of the fourth"]
     assert ideas("--since", "2026-01-03T23:59:59.999999Z") == ["start of the fourth", "late on the third"]
     assert ideas("--until", "2026-01-02T00:00:00+00:00") == ["early on the second"]
+    assert ideas("--until", "2026-01-02 00:00") == ["early on the second"]
+    assert ideas("--since", "2026-01-03T20:59:59-03:00") == ["start of the fourth", "late on the third"]
+    assert len(ideas("--since", "0001-01-01", "--until", "9999-12-31")) == 3
 
 
 def test_history_prints_a_readable_table(run, repo, db_path):
