@@ -7,6 +7,7 @@ docs/store.md.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -16,10 +17,12 @@ from store.sqlite_io import check_path, connect, translate_errors
 
 logger = logging.getLogger(__name__)
 
-# Above this fraction of rows to delete, the survivors are copied aside, the table is emptied with
-# DELETE's truncate optimisation (which frees pages without visiting rows) and they are copied back:
-# a row-by-row DELETE of most of a large table rewrites nearly every table and index page.
+# Above this fraction of rows to delete, the survivors are copied into a new table that replaces the
+# old one: a row-by-row DELETE of most of a large table rewrites nearly every table and index page,
+# while dropping a table only frees its pages.
 REBUILD_FRACTION = 0.5
+_SURVIVORS = "prompt_history_survivors"
+_CREATE_TABLE = re.compile(r'^\s*CREATE\s+TABLE\s+("?)prompt_history\1(?=[\s(])', re.IGNORECASE)
 
 # Debian's (and many distributions') SQLite is compiled with SECURE_DELETE, which overwrites every freed
 # page with zeros: deleting 90% of a 1 GB table then writes ~1 GB through the WAL. FAST zeroes deleted
@@ -65,24 +68,58 @@ def delete_before(conn: sqlite3.Connection, limit: str, rebuild_fraction: float)
 
     Bumps `prune_generation` in the same transaction when rows were deleted.
     """
-    doomed = conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp < ?", (limit,)).fetchone()[0]
+    # Counting the (usually few) survivors through the timestamp index is cheaper than counting the doomed.
+    total = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
+    kept = conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp >= ?", (limit,)).fetchone()[0]
+    doomed = total - kept
     if doomed == 0:
         return 0
-    total = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
     if doomed >= rebuild_fraction * total:
-        # The table keeps its identity: indexes, triggers, views and the AUTOINCREMENT sequence are
-        # untouched (so ids are never reused); only the surviving rows move out and back.
-        conn.execute(
-            "CREATE TEMP TABLE prompt_history_survivors AS SELECT * FROM main.prompt_history WHERE timestamp >= ?",
-            (limit,),
-        )
-        conn.execute("DELETE FROM main.prompt_history")
-        conn.execute("INSERT INTO main.prompt_history SELECT * FROM temp.prompt_history_survivors ORDER BY id")
-        conn.execute("DROP TABLE temp.prompt_history_survivors")
+        _replace_with_survivors(conn, limit)
     else:
         conn.execute("DELETE FROM prompt_history WHERE timestamp < ?", (limit,))
     conn.execute(_BUMP_PRUNE_GENERATION)
     return doomed
+
+
+def _replace_with_survivors(conn: sqlite3.Connection, limit: str) -> None:
+    """Copy the rows with `timestamp >= limit` into a new table and swap it in (caller's transaction).
+
+    The new table is made from the stored definition (so columns added by later migrations come
+    along), its indexes and triggers are recreated from theirs after the copy, and the AUTOINCREMENT
+    high-water mark is carried over, so ids are never reused.
+    """
+    (table_sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'prompt_history'"
+    ).fetchone()
+    dependents = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'prompt_history' AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY type = 'trigger'"
+    ).fetchall()
+    sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'prompt_history'").fetchone()
+    survivors_sql, replaced = _CREATE_TABLE.subn(f"CREATE TABLE {_SURVIVORS}", table_sql, count=1)
+    if replaced != 1:  # a definition we cannot rename safely: delete row by row instead
+        logger.warning("prompt_history's definition was not recognised; deleting row by row")
+        conn.execute("DELETE FROM prompt_history WHERE timestamp < ?", (limit,))
+        return
+    conn.execute(survivors_sql)
+    conn.execute(f"INSERT INTO {_SURVIVORS} SELECT * FROM prompt_history WHERE timestamp >= ?", (limit,))
+    conn.execute("DROP TABLE prompt_history")
+    # Legacy rename touches only this table: it neither checks nor rewrites views and triggers of other
+    # tables that name prompt_history (which would fail while the name is briefly free).
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        conn.execute(f"ALTER TABLE {_SURVIVORS} RENAME TO prompt_history")
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    for (sql,) in dependents:
+        conn.execute(sql)
+    if sequence is not None:
+        updated = conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'prompt_history'", sequence
+        ).rowcount
+        if not updated:
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('prompt_history', ?)", sequence)
 
 
 def checkpoint(db_path: Path, busy_timeout_ms: int) -> None:

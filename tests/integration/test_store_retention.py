@@ -25,6 +25,14 @@ def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def schema(path: Path) -> list[tuple]:
+    """Every table, index and trigger with its definition (a renamed table's name is stored quoted)."""
+    return [
+        (kind, name, table, sql and sql.replace('CREATE TABLE "prompt_history"', "CREATE TABLE prompt_history"))
+        for kind, name, table, sql in query(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+    ]
+
+
 @pytest.fixture
 def repo(db_path: Path):
     """A repository holding 100 records aged 0..99 days, the oldest saved first (ids 1..100)."""
@@ -50,10 +58,10 @@ def test_prune_deletes_only_records_older_than_the_window(repo, rebuild_fraction
 
 @STRATEGIES
 def test_prune_keeps_the_schema_and_never_reuses_ids(repo, rebuild_fraction):
-    schema = query(repo.db_path, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    before = schema(repo.db_path)
     repo.delete_older_than(0, rebuild_fraction=rebuild_fraction)
     assert query(repo.db_path, "SELECT count(*) FROM prompt_history") == [(0,)]
-    assert query(repo.db_path, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
+    assert schema(repo.db_path) == before
     assert repo.save(make_record()).id == 101
     assert repo.search("Idea aged") == []
 
@@ -94,3 +102,20 @@ def test_vacuum_after_a_large_prune_shrinks_the_file(repo):
     repo.vacuum()
     assert repo.db_path.stat().st_size < before / 2
     assert repo.health().row_count == 100
+
+
+def test_the_rebuild_keeps_views_triggers_and_columns_added_later(repo):
+    with closing(sqlite3.connect(repo.db_path)) as conn, conn:
+        conn.execute("ALTER TABLE prompt_history ADD COLUMN note TEXT DEFAULT 'kept'")
+        conn.execute("CREATE VIEW recent_ids AS SELECT id FROM prompt_history")
+        conn.execute("CREATE TABLE save_log (record_id INTEGER) STRICT")
+        conn.execute(
+            "CREATE TRIGGER log_save AFTER INSERT ON prompt_history BEGIN "
+            "INSERT INTO save_log VALUES (new.id); END"
+        )
+    assert repo.delete_older_than(30, rebuild_fraction=0.0) == 70
+    saved = repo.save(make_record())
+    assert query(repo.db_path, "SELECT count(*) FROM recent_ids") == [(31,)]
+    assert query(repo.db_path, "SELECT record_id FROM save_log") == [(saved.id,)]
+    assert query(repo.db_path, "SELECT DISTINCT note FROM prompt_history") == [("kept",)]
+    assert query(repo.db_path, "PRAGMA integrity_check") == [("ok",)]
