@@ -28,7 +28,6 @@ PROVIDER_KEY_VARIABLES = (
 )
 
 
-
 def run_doctor(settings: Settings) -> int:
     """Print what is in force and what works; return 1 if anything is broken, naming each problem's fix."""
     problems: list[tuple[str, str]] = []
@@ -166,15 +165,17 @@ def _print_extension(problems: list[tuple[str, str]]) -> None:
         print(f"duckdb sqlite extension: loads{f' ({output})' if output else ''}")
         return
     print("duckdb sqlite extension: does not load")
+    cause, _, fix = output.removeprefix("error: ").partition(" Fix: ")
     problems.append(
         (
-            "DuckDB's sqlite extension does not load, so analytics cannot run",
-            output or "reinstall the pinned pair: pip install 'duckdb==1.5.5' 'duckdb-extension-sqlite-scanner==1.5.5'",
+            "DuckDB's sqlite extension does not load, so analytics cannot run" + (f": {cause}" if cause else ""),
+            fix or "reinstall the pinned pair: pip install 'duckdb==1.5.5' 'duckdb-extension-sqlite-scanner==1.5.5'",
         )
     )
 
 
 def format_size(count: int) -> str:
+    """A byte count for people: `53.3 MB (55,873,536 B)`."""
     value = float(count)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":

@@ -304,6 +304,22 @@ def test_doctor_names_a_file_that_is_not_a_database_and_its_fix(run, tmp_path):
     assert bogus.read_text().startswith("these are my notes")  # doctor does not touch the file
 
 
+def test_doctor_exits_1_when_duckdbs_sqlite_extension_cannot_load(run, repo, db_path, tmp_path, monkeypatch):
+    # A missing wheel file and an empty extension repository, with DuckDB's home (and its extension
+    # directory) in this test's own directory: the extension genuinely cannot be loaded.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PROMPT_IMPROVER_SQLITE_EXTENSION", str(tmp_path / "missing.duckdb_extension"))
+    (tmp_path / "empty-repository").mkdir()
+    monkeypatch.setenv("PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY", str(tmp_path / "empty-repository"))
+    code, out, err = run("doctor", "--db", db_path)
+    assert code == 1
+    assert "duckdb sqlite extension: does not load" in out
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("problem: DuckDB's sqlite extension does not load")
+    assert lines[1] == "  fix: pip install duckdb-extension-sqlite-scanner==1.5.5 (the version must equal duckdb's)"
+    assert "quick_check     ok" in out  # the database itself is fine
+
+
 def test_doctor_does_not_create_a_missing_database(run, tmp_path):
     code, out, _ = run("doctor", "--db", tmp_path / "new" / "history.db")
     assert code == 0
