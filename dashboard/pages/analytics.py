@@ -11,6 +11,7 @@ from dashboard import _queries as queries
 from dashboard import _ui, charts, filters
 from dashboard._context import AppContext, app_context
 from dashboard._kpis import tiles
+from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
 
 ALL = "all"
@@ -242,7 +243,7 @@ def main() -> None:
         _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
         _charts(context, view, kpis, series)
-    except RepositoryError as error:
+    except (RepositoryError, AnalyticsQueryError) as error:
         st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")
 
 

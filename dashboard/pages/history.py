@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import _queries as queries
 from dashboard import _ui, filters
 from dashboard._context import AppContext, app_context
+from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
 
 ALL = "all"
@@ -177,7 +178,7 @@ def main() -> None:
         _pager(total, size)
         if selected:
             _detail(context, selected[0])
-    except RepositoryError as error:
+    except (RepositoryError, AnalyticsQueryError) as error:
         st.error(f"**The history could not be read.** {error}", icon=":material/error:")
 
 

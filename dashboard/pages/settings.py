@@ -14,6 +14,7 @@ from prompt_improver.wiring import (
     auto_cleanup_enabled,
     retention_days,
 )
+from pipeline.errors import PipelineError
 from store.errors import RepositoryError
 
 PRUNE_MESSAGE_KEY = "settings_prune_message"
@@ -37,13 +38,20 @@ def mask_key(key: str | None) -> str:
 
 def _save_retention(context: AppContext) -> None:
     days = int(st.session_state["settings_retention_days"])
-    context.repo.set_setting(RETENTION_DAYS_KEY, str(days))
+    try:
+        context.repo.set_setting(RETENTION_DAYS_KEY, str(days))
+    except RepositoryError as error:
+        st.session_state[PRUNE_MESSAGE_KEY] = ("error", f"The retention could not be saved: {error}")
+        return
     st.session_state[PRUNE_MESSAGE_KEY] = ("success", f"Retention saved: keep {days:,} days.")
 
 
 def _save_auto_cleanup(context: AppContext) -> None:
     enabled = bool(st.session_state["settings_auto_cleanup"])
-    context.repo.set_setting(AUTO_CLEANUP_KEY, "true" if enabled else "false")
+    try:
+        context.repo.set_setting(AUTO_CLEANUP_KEY, "true" if enabled else "false")
+    except RepositoryError as error:
+        st.session_state[PRUNE_MESSAGE_KEY] = ("error", f"The auto-prune choice could not be saved: {error}")
 
 
 def _prune(context: AppContext) -> None:
@@ -135,7 +143,11 @@ def _retention_section(context: AppContext) -> None:
 def _health_section(context: AppContext) -> None:
     st.subheader("Database health")
     config = context.settings
-    outbox_count = composition.outbox(str(config.outbox_path)).count()
+    try:
+        waiting = f"{composition.outbox(str(config.outbox_path)).count():,} waiting"
+    except (PipelineError, OSError) as error:
+        waiting = "unreadable"
+        st.warning(f"The outbox {config.outbox_path} cannot be read: {error}")
     state = composition.breaker(str(context.db_path)).snapshot()
     with st.container(border=True):
         if context.repo is None:
@@ -152,7 +164,7 @@ def _health_section(context: AppContext) -> None:
         check = health.quick_check if health else "–"
         cells[0].metric("Integrity (quick_check)", "ok" if check == "ok" else check)
         cells[1].metric("Journal mode", health.journal_mode if health else "–")
-        cells[2].metric("Outbox", f"{outbox_count:,} waiting", help=f"Records kept in {config.outbox_path}")
+        cells[2].metric("Outbox", waiting, help=f"Records kept in {config.outbox_path}")
         breaker_text = state.state
         if state.seconds_until_probe:
             breaker_text += f" (probe in {state.seconds_until_probe:,.0f} s)"

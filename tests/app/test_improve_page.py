@@ -96,3 +96,6 @@ def test_with_an_unopenable_database_the_improvement_is_kept_in_the_outbox(
     assert any("Your task" in code.value for code in at.code)  # the user still gets the prompt
     outbox = tmp_path / "history.db.outbox.jsonl"
     assert IDEA in outbox.read_text()
+    at.switch_page("pages/settings.py").run()  # the health view counts what waits for replay
+    assert not at.exception
+    assert {metric.label: metric.value for metric in at.metric}["Outbox"] == "1 waiting"
