@@ -18,6 +18,7 @@ from store.analytics_ranges import (
     DateRange,
     backends_for,
     choose_bucket,
+    literal,
     resolve_range,
     where,
 )
@@ -137,10 +138,10 @@ def timeseries(con, start=None, end=None, *, backend=None, model=None, bucket: s
     frame = con.execute(
         f"""
         WITH slots AS (
-            SELECT unnest(generate_series(date_trunc('{bucket}', ?::TIMESTAMP),
-                                          date_trunc('{bucket}', ?::TIMESTAMP - INTERVAL 1 MICROSECOND),
+            SELECT unnest(generate_series(date_trunc('{bucket}', {literal(rng.lo)}),
+                                          date_trunc('{bucket}', {literal(rng.hi)} - INTERVAL 1 MICROSECOND),
                                           {_INTERVALS[bucket]})) AS bucket
-        ), kinds AS (SELECT unnest(?::VARCHAR[]) AS backend),
+        ), kinds AS (SELECT unnest({literal(backends_for(backend))}::VARCHAR[]) AS backend),
         agg AS (
             SELECT date_trunc('{bucket}', ts) AS bucket, backend, count(*) AS count,
                    avg(confidence) AS avg_confidence, avg(quality) AS avg_quality,
@@ -152,7 +153,7 @@ def timeseries(con, start=None, end=None, *, backend=None, model=None, bucket: s
         FROM slots s CROSS JOIN kinds k LEFT JOIN agg a ON a.bucket = s.bucket AND a.backend = k.backend
         ORDER BY s.bucket, k.backend
         """,
-        [rng.lo, rng.hi, backends_for(backend), *params],
+        params,
     ).df()
     frame["bucket"] = pd.to_datetime(frame["bucket"]).dt.tz_localize("UTC")
     frame["count"] = frame["count"].astype("int64")

@@ -7,8 +7,9 @@ fresh before every query by copying only the rows above an id watermark, which `
 through SQLite's rowid index in about a millisecond. AUTOINCREMENT ids never come back and SQLite
 commits one writer at a time, so rows at or below the watermark only change by deletion: the store
 bumps `app_settings.prune_generation` in the same transaction as every retention delete, and a changed
-generation, a maximum id below the watermark or (checked every `verify_interval_s`) a row count that no
-longer matches all trigger a rebuild.
+generation, a maximum id below the watermark, another uid at the watermark (the file was replaced, e.g.
+restored from a backup) or (checked every `verify_interval_s`) a row count that no longer matches all
+trigger a rebuild.
 
 A large model is also kept on disk between processes (`store/read_model_snapshot.py`), validated the
 same way before use. The SQLite file is attached READ_ONLY for the length of one sync or query and detached afterwards, and
@@ -27,15 +28,17 @@ from pathlib import Path
 import duckdb
 
 from store import read_model_snapshot as snapshot
+from store.analytics_ranges import literal
 from store.errors import RepositoryConnectionError
 from store.read_model_snapshot import SnapshotState
 
 logger = logging.getLogger(__name__)
 
 ALIAS = "history"  # the name the SQLite file is attached under
-TABLE = "records"
-_EMPTY_TABLE = (
-    f"CREATE OR REPLACE TABLE {TABLE} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
+TABLE = "records"  # what queries read: a view over the rows restored from a snapshot and the local rows
+LOCAL = "records_local"  # the rows this process loaded or appended (in memory)
+_EMPTY_LOCAL = (
+    f"CREATE OR REPLACE TABLE {LOCAL} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
     "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE)"
 )
 # The stored text always reads `2026-01-03T10:15:42.123456+00:00`; the first 26 characters are the UTC
@@ -56,10 +59,10 @@ _APPEND_SQLITE = (
     "FROM prompt_history WHERE id > {watermark:d} ORDER BY id"
 )
 _APPEND = f"""
-    INSERT INTO {TABLE}
+    INSERT INTO {LOCAL}
     SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), c2, c3, c4, c5,
            CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE)
-    FROM sqlite_query('{ALIAS}', ?) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
+    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
 """
 
 
@@ -93,7 +96,8 @@ class ReadModel:
         self._saved_rows = 0  # rows in the snapshot this process last wrote or read
         self._tried_snapshot = False
         self._tables: set[str] | None = None  # the history tables seen in the file, cached between syncs
-        connection.execute(_EMPTY_TABLE)
+        self._snapshot_attached = False
+        self._reset_local()
 
     @property
     def db_path(self) -> Path:
@@ -195,8 +199,9 @@ class ReadModel:
             self._connection.execute(_FULL_LOAD)
             if self._probe()[0] == generation:
                 break
-        self._connection.execute(f"DROP TABLE {TABLE}")
-        self._connection.execute(f"ALTER TABLE {TABLE}_loading RENAME TO {TABLE}")
+        self._connection.execute(f"DROP TABLE {LOCAL}")
+        self._connection.execute(f"ALTER TABLE {TABLE}_loading RENAME TO {LOCAL}")
+        self._use_local_only()
         self._state = self._measure(generation)
         self._verified_at = time.monotonic()
         logger.debug("read model rebuilt from %s: %d rows", self._db_path, self._state.rows)
@@ -204,7 +209,7 @@ class ReadModel:
 
     def _append(self) -> SyncResult:
         before = self._state.rows
-        self._connection.execute(_APPEND, [_APPEND_SQLITE.format(watermark=self._state.watermark)])
+        self._connection.execute(_APPEND.format(sql=literal(_APPEND_SQLITE.format(watermark=self._state.watermark))))
         self._state = self._measure(self._state.generation)
         return SyncResult("append", self._state.rows, self._state.rows - before)
 
@@ -216,18 +221,34 @@ class ReadModel:
     def clear(self) -> SyncResult:
         """Empty the table (there is no history yet)."""
         if self._state is not None:
-            self._connection.execute(_EMPTY_TABLE)
+            self._reset_local()
         self._state = None
         return SyncResult("missing", 0)
+
+    def _reset_local(self) -> None:
+        self._connection.execute(_EMPTY_LOCAL)
+        self._use_local_only()
+
+    def _use_local_only(self) -> None:
+        if self._snapshot_attached:
+            snapshot.detach(self._connection)
+            self._snapshot_attached = False
+        self._connection.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {LOCAL}")
 
     def _restore_snapshot(self) -> bool:
         # Only once per process, before the first load: afterwards this process's own table is fresher.
         if self._tried_snapshot or self._state is not None or self._snapshot_min_rows is None:
             return False
         self._tried_snapshot = True
-        state = snapshot.restore(self._connection, snapshot.snapshot_path(self._db_path), TABLE)
+        state = snapshot.attach(self._connection, snapshot.snapshot_path(self._db_path))
         if state is None:
             return False
+        # Read in place (compressed, on disk) rather than copied: restoring 1M rows costs milliseconds.
+        self._snapshot_attached = True
+        self._connection.execute(_EMPTY_LOCAL)
+        self._connection.execute(
+            f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {snapshot.ALIAS}.{TABLE} UNION ALL SELECT * FROM {LOCAL}"
+        )
         self._state, self._saved_rows = state, state.rows
         self._verified_at = float("-inf")  # check the row count on this first sync
         return True
@@ -246,7 +267,8 @@ class ReadModel:
 
     def _sqlite(self, sql: str) -> list[tuple]:
         # Runs inside SQLite (its indexes apply); the result is small and fetched whole.
-        return self._connection.execute(f"SELECT * FROM sqlite_query('{ALIAS}', ?) AS t", [sql]).fetchall()
+        # The SQL is inlined: a bound parameter would make DuckDB import pandas (see `literal`).
+        return self._connection.execute(f"SELECT * FROM sqlite_query('{ALIAS}', {literal(sql)}) AS t").fetchall()
 
 
 def connection_error(db_path: Path, error: duckdb.Error) -> RepositoryConnectionError:

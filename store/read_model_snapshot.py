@@ -9,7 +9,8 @@ and appends the rows saved since, or rebuilds. Deleting it is always safe. It is
 small histories (a full load of those is fast) nor where the directory is not writable.
 
 A snapshot is written to a temporary file and renamed into place, so concurrent processes (the
-dashboard's worker, a CLI command) never see a half-written one.
+dashboard's worker, a CLI command) never see a half-written one; a process reads its snapshot in place
+(attached read-only; an older one it holds open stays valid after a rename replaces it).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from pathlib import Path
 
 import duckdb
 
+from store.analytics_ranges import literal
+
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
 SUFFIX = ".analytics.duckdb"
-_ALIAS = "snapshot"
+ALIAS = "snapshot"  # the snapshot being read
+_OUT = "snapshot_out"  # the snapshot being written
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +47,30 @@ def snapshot_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + SUFFIX)
 
 
-def restore(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> SnapshotState | None:
-    """Replace `table` with the snapshot's rows; None (table untouched) when there is no usable snapshot."""
+def attach(con: duckdb.DuckDBPyConnection, path: Path) -> SnapshotState | None:
+    """Attach the snapshot read-only as `snapshot` (its rows in `snapshot.records`) and return what it
+    claims; None (and nothing attached) when there is no usable snapshot."""
     if not path.is_file():
         return None
     try:
-        con.execute(f"ATTACH '{_quote(path)}' AS {_ALIAS} (READ_ONLY)")
+        con.execute(f"ATTACH '{_quote(path)}' AS {ALIAS} (READ_ONLY)")
     except duckdb.Error as error:
         logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
         return None
     try:
-        meta = con.execute(f"SELECT format, generation, watermark, rows, uid FROM {_ALIAS}.meta").fetchone()
-        if meta is None or meta[0] != FORMAT:
-            return None
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_ALIAS}.{table}")
-        return SnapshotState(meta[1], int(meta[2]), int(meta[3]), meta[4])
+        meta = con.execute(f"SELECT format, generation, watermark, rows, uid FROM {ALIAS}.meta").fetchone()
+        con.execute(f"SELECT id FROM {ALIAS}.records LIMIT 0").fetchall()
+        if meta is not None and meta[0] == FORMAT:
+            return SnapshotState(meta[1], int(meta[2]), int(meta[3]), meta[4])
     except duckdb.Error as error:
         logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
-        return None
-    finally:
-        con.execute(f"DETACH {_ALIAS}")
+    detach(con)
+    return None
+
+
+def detach(con: duckdb.DuckDBPyConnection) -> None:
+    """Detach the snapshot attached by `attach`."""
+    con.execute(f"DETACH {ALIAS}")
 
 
 def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: SnapshotState) -> bool:
@@ -70,16 +78,18 @@ def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: Snapshot
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         temporary.unlink(missing_ok=True)
-        con.execute(f"ATTACH '{_quote(temporary)}' AS {_ALIAS}")
+        con.execute(f"ATTACH '{_quote(temporary)}' AS {_OUT}")
         try:
-            con.execute(f"CREATE TABLE {_ALIAS}.{table} AS SELECT * FROM {table}")
+            con.execute(f"CREATE TABLE {_OUT}.{table} AS SELECT * FROM {table}")
+            fmt, generation, watermark, rows, uid = map(
+                literal, (FORMAT, state.generation, state.watermark, state.rows, state.uid)
+            )
             con.execute(
-                f"CREATE TABLE {_ALIAS}.meta AS SELECT ? AS format, ?::VARCHAR AS generation, "
-                "?::BIGINT AS watermark, ?::BIGINT AS rows, ?::VARCHAR AS uid",
-                [FORMAT, state.generation, state.watermark, state.rows, state.uid],
+                f"CREATE TABLE {_OUT}.meta AS SELECT {fmt} AS format, {generation}::VARCHAR AS generation, "
+                f"{watermark}::BIGINT AS watermark, {rows}::BIGINT AS rows, {uid}::VARCHAR AS uid"
             )
         finally:
-            con.execute(f"DETACH {_ALIAS}")
+            con.execute(f"DETACH {_OUT}")
         os.replace(temporary, path)
         return True
     except (duckdb.Error, OSError) as error:

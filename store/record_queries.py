@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from store.analytics_queries import date_range
-from store.analytics_ranges import AnalyticsQueryError, DateRange, normalise_backend, where
+from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
 from store.read_model import ALIAS, TABLE
 from store.timestamps import ISO_FORMAT
 
@@ -75,17 +75,20 @@ def records_query(
     """DuckDB SQL and parameters yielding every column of the matching records, oldest first, typed."""
     window = _sqlite_where(rng, backend, model)
     if min_confidence is not None:
+        where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
         window += f" AND confidence >= {float(min_confidence)!r}"
     needle = (text or "").strip()
     outer, params = "", []
     if needle and needle.isascii():
         window += " AND " + _like(needle)
     elif needle:
-        outer = " WHERE contains(lower(original_idea), lower(?)) OR contains(lower(improved_prompt), lower(?))"
-        params = [needle, needle]
+        outer = (
+            f" WHERE contains(lower(original_idea), lower({literal(needle)}))"
+            f" OR contains(lower(improved_prompt), lower({literal(needle)}))"
+        )
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY timestamp, id"
-    sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', ?) AS t({_ALIASES})){outer}"
-    return sql, [sqlite_sql, *params]
+    sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer}"
+    return sql, params
 
 
 def _like(needle: str) -> str:
@@ -129,13 +132,13 @@ def history_page(
     clause, params = where(rng, backend, model, min_confidence=min_confidence)
     needle = (text or "").strip()
     if needle:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {_text_match_sql(rng, needle)}", _text_params(needle))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {_text_match_sql(rng, needle)}")
         clause += " AND id IN (SELECT id FROM matched_ids)"
     try:
         total = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0]
         ids = [row[0] for row in con.execute(
-            f"SELECT id FROM {TABLE} WHERE {clause} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+            f"SELECT id FROM {TABLE} WHERE {clause} ORDER BY ts DESC, id DESC LIMIT {limit:d} OFFSET {offset:d}",
+            params,
         ).fetchall()]
     finally:
         if needle:
@@ -143,7 +146,7 @@ def history_page(
     if not ids:
         return empty_records(), int(total)
     sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
-    frame = con.execute(f"SELECT {_TYPED} FROM sqlite_query('{ALIAS}', ?) AS t({_ALIASES})", [sqlite_sql]).df()
+    frame = con.execute(f"SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})").df()
     import pandas as pd
 
     position = {record_id: index for index, record_id in enumerate(ids)}
@@ -157,18 +160,10 @@ def _text_match_sql(rng: DateRange, needle: str) -> str:
     window = _sqlite_where(rng, None, None)
     if needle.isascii():
         sqlite_sql = f"SELECT id FROM prompt_history WHERE {window} AND {_like(needle)}"
-        return f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', '{_duck(sqlite_sql)}') AS t(c0)"
+        return f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0)"
     # Beyond ASCII, SQLite's LIKE is case-sensitive: compare DuckDB's Unicode lower() instead.
     sqlite_sql = f"SELECT id, original_idea, improved_prompt FROM prompt_history WHERE {window}"
     return (
-        f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', '{_duck(sqlite_sql)}') AS t(c0, c1, c2) "
-        "WHERE contains(lower(c1), lower(?)) OR contains(lower(c2), lower(?))"
+        f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1, c2) "
+        f"WHERE contains(lower(c1), lower({literal(needle)})) OR contains(lower(c2), lower({literal(needle)}))"
     )
-
-
-def _text_params(needle: str) -> list:
-    return [] if needle.isascii() else [needle, needle]
-
-
-def _duck(sql: str) -> str:
-    return sql.replace("'", "''")
