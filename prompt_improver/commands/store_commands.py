@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
-from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
@@ -29,7 +26,6 @@ from store.record import BackendType, PromptHistory
 from store.sqlite_io import connect, translate_errors
 
 DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
-PREFETCH_BATCH = 10_000
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 
@@ -223,11 +219,9 @@ def run_demo_data(args: argparse.Namespace) -> int:
             "write them to another file with --db data/demo.db, or pass --force to add them anyway"
         )
     started = time.perf_counter()
-    # Records are built in a second thread while SQLite (which releases the GIL) writes the previous
-    # batch: building and validating a record costs about as much as inserting it.
-    records = _prefetched(generate_demo_records(args.rows, days=args.days, seed=args.seed))
-    with closing(records), closing(_progress(records, args.rows, sys.stderr)) as shown:
-        written = repo.save_many(shown, batch_size=PREFETCH_BATCH)
+    records = generate_demo_records(args.rows, days=args.days, seed=args.seed)
+    with closing(_progress(records, args.rows, sys.stderr)) as shown:
+        written = repo.save_many(shown)
     elapsed = time.perf_counter() - started
     rate = written / elapsed if elapsed > 0 else 0.0
     print(
@@ -246,47 +240,6 @@ def _count_non_demo_records(settings: Settings) -> int:
             "SELECT count(*) FROM prompt_history WHERE model_version <> ?", (DEMO_MODEL_VERSION,)
         ).fetchone()
     return int(count)
-
-
-def _prefetched(records: Iterable[PromptHistory], batch: int = PREFETCH_BATCH) -> Iterator[PromptHistory]:
-    """Yield `records`, produced ahead in batches by a worker thread (at most two batches waiting).
-
-    Closing the iterator early (an error while saving, Ctrl-C) stops and joins the worker.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-    finished = object()
-
-    def produce() -> None:
-        try:
-            iterator = iter(records)
-            while not stop.is_set() and (chunk := list(islice(iterator, batch))):
-                while not stop.is_set():
-                    try:
-                        ready.put(chunk, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-            outcome: object = finished
-        except BaseException as error:  # handed to the consuming thread, which re-raises it
-            outcome = error
-        while not stop.is_set():
-            try:
-                ready.put(outcome, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    worker = threading.Thread(target=produce, name="demo-data-producer", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not finished:
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _progress(records: Iterable[PromptHistory], total: int, stream: TextIO) -> Iterator[PromptHistory]:

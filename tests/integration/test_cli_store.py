@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,10 +20,8 @@ from pathlib import Path
 import pytest
 
 from prompt_improver.cli import main
-from prompt_improver.commands.store_commands import _prefetched
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
-from store.errors import InvalidRecord
 from store.record import BackendType
 from store.timestamps import utc_now
 from tests.support.builders import make_record
@@ -403,22 +400,6 @@ def test_console_script_shows_a_progress_bar_only_on_a_terminal(db_path, tmp_pat
     assert piped.returncode == 0
     assert piped.stderr == ""
     assert _rows(db_path) == [(6000,)]
-
-
-def test_demo_data_worker_hands_errors_to_the_caller_and_stops():
-    def failing():
-        yield from range(25)
-        raise InvalidRecord("record 25 is broken")
-
-    threads_before = threading.active_count()
-    with pytest.raises(InvalidRecord, match="record 25 is broken"):
-        list(_prefetched(failing(), batch=10))
-    assert threading.active_count() == threads_before
-
-    early = _prefetched(iter(range(1_000_000)), batch=10)
-    assert [next(early) for _ in range(15)] == list(range(15))
-    early.close()
-    assert threading.active_count() == threads_before
 
 
 def test_store_commands_load_without_duckdb_pandas_or_dspy():
