@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -121,10 +123,21 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def fresh_process(args: list[str]) -> float:
-    started = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fresh_process(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys) of one run of a fresh process."""
+    started, cpu = time.perf_counter(), children_cpu()
     subprocess.run(args, check=True, capture_output=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
 def main() -> int:
@@ -152,8 +165,12 @@ def main() -> int:
 
     # 1. What a fresh process pays: `prompt-improver stats`, and a fresh worker's first Analytics page.
     snapshot.unlink(missing_ok=True)
-    report["stats_cold_no_snapshot_s"] = fresh_process([cli, "stats", "--db", str(db), "--json"])
-    report["stats_cold_with_snapshot_s"] = fresh_process([cli, "stats", "--db", str(db), "--json"])
+    report["load_average_at_start"] = os.getloadavg()[0]
+    wall, cpu = fresh_process([cli, "stats", "--db", str(db), "--json"])
+    report["stats_fresh_no_snapshot_s"], report["stats_fresh_no_snapshot_cpu_s"] = wall, cpu
+    walls, cpus = zip(*(fresh_process([cli, "stats", "--db", str(db), "--json"]) for _ in range(args.repeat)))
+    report["stats_fresh_with_snapshot_s"] = statistics.median(walls)
+    report["stats_fresh_with_snapshot_cpu_s"] = statistics.median(cpus)
 
     with Analytics(db) as analytics:
         last = date.fromisoformat(analytics.kpis()["end"])
@@ -165,7 +182,7 @@ def main() -> int:
         if not use_snapshot:
             snapshot.unlink(missing_ok=True)
         start, end = ranges["30d"]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), children_cpu()
         with AnalyticsWorker(db, snapshot_min_rows=50_000 if use_snapshot else None) as worker:
             for name in PAGE:
                 getattr(worker, name)(start, end)
@@ -178,6 +195,7 @@ def main() -> int:
                     getattr(worker, name)(s, e, backend="few-shot")
                 changes.append(time.perf_counter() - t)
         report["filter_change_s"] = max(report.get("filter_change_s", 0.0), statistics.median(changes))
+        report[f"worker_process_cpu_s_{'with' if use_snapshot else 'no'}_snapshot"] = children_cpu() - cpu
         return elapsed
 
     report["worker_first_page_no_snapshot_s"] = first_page(False)
@@ -214,11 +232,12 @@ def main() -> int:
         report["sync_after_one_row_ms"] = statistics.median(appends) * 1000
         # 4. Export throughput.
         out = CACHE / "bench_export.csv"
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), own_cpu()
         exported = analytics.export_records(out, *ranges["365d"])
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, own_cpu() - cpu
         report["export_rows"] = exported
         report["export_rows_per_s"] = exported / elapsed
+        report["export_rows_per_cpu_s"] = exported / cpu
         report["export_mb"] = out.stat().st_size / 1e6
         out.unlink()
     native.close()
@@ -248,6 +267,7 @@ def main() -> int:
         native_cell = f"{base * 1000:.1f} | {ours / base:.1f}x" if base else "- | -"
         pandas_cell = f"{pandas_s * 1000:.0f} | {pandas_s / ours:.0f}x" if pandas_s else "- | -"
         print(f"| {name} | {label} | {ours * 1000:.1f} | {native_cell} | {pandas_cell} |")
+    report["load_average_at_end"] = os.getloadavg()[0]
     print()
     for key, value in report.items():
         print(f"{key:36} {value:,.3f}" if isinstance(value, float) else f"{key:36} {value:,}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import threading
 from datetime import date, timedelta
 
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
+from store.analytics_worker import AnalyticsWorker, AnalyticsWorkerError
 from store.errors import AnalyticsUnavailable, RepositoryConnectionError
 from store.sqlite_repository import SQLitePromptRepository
 from store.timestamps import utc_now
@@ -126,3 +127,30 @@ def test_a_snapshot_of_another_database_at_the_same_path_is_not_trusted(db_path)
     with AnalyticsWorker(db_path, snapshot_min_rows=50) as second:
         assert second.kpis()["avg_confidence"] == pytest.approx(0.1)
         assert second.status()["first_sync"] == "rebuild"
+
+
+def test_many_threads_can_share_one_worker(worker, db_path):
+    create_history(db_path, [record_at(f"2026-01-{day:02d} 10:00:00", uid=f"t{day}") for day in range(1, 11)])
+    results: list[object] = []
+
+    def ask(index: int) -> None:
+        if index % 2:
+            results.append(worker.kpis(date(2026, 1, 1), date(2026, 1, index))["count"] == index)
+        else:
+            page, total = worker.history_page(limit=3)
+            results.append(total == 10 and len(page) == 3)
+
+    threads = [threading.Thread(target=ask, args=(index,)) for index in range(1, 11)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert results == [True] * 10
+
+
+def test_a_worker_that_does_not_answer_in_time_is_stopped_not_waited_for(db_path):
+    create_history(db_path, [record_at("2026-01-10 10:00:00")])
+    with AnalyticsWorker(db_path, timeout_s=0.01) as impatient:  # a new process cannot even start that fast
+        with pytest.raises(AnalyticsWorkerError, match="did not answer kpis within"):
+            impatient.kpis()
+        assert impatient.pid is None
