@@ -73,7 +73,8 @@ def shared_dir() -> Iterator[Path]:
         yield directory
     finally:
         for path in [directory, *directory.rglob("*")]:
-            path.chmod(0o777) if path.is_dir() else None
+            if path.is_dir():
+                path.chmod(0o777)  # a test may have made it read-only
         shutil.rmtree(directory)
 
 
