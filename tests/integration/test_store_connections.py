@@ -84,3 +84,19 @@ def test_a_forked_child_can_use_the_repository_it_inherited(db_path):
     assert repo.get(parent_record.id) == parent_record
     with closing(sqlite3.connect(db_path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_save_many_commits_each_batch_before_reading_the_next(db_path):
+    migrate(db_path)
+    repo = SQLitePromptRepository(db_path)
+    committed_when_asked: list[int] = []
+
+    def records():
+        for n in range(25):
+            if n % 10 == 0:  # what another connection sees when the next batch starts being read
+                with closing(sqlite3.connect(db_path)) as conn:
+                    committed_when_asked.append(conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0])
+            yield make_record(original_idea=f"streamed idea {n}")
+
+    assert repo.save_many(records(), batch_size=10) == 25
+    assert committed_when_asked == [0, 10, 20]
