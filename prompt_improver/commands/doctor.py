@@ -107,7 +107,11 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
     print(f"  rows            {health.row_count:,}")
     print(f"  schema version  {health.schema_version}")
     print(f"  journal mode    {health.journal_mode}")
-    print(f"  quick_check     {health.quick_check}")
+    issues = [item.strip() for item in health.quick_check.replace("\n", "; ").split("; ") if item.strip()]
+    issues = [item for item in issues if not item.startswith("*** in database")]
+    quick_check_ok = health.quick_check == "ok"
+    first_issue = issues[0] if issues else health.quick_check
+    print(f"  quick_check     {'ok' if quick_check_ok else f'FAILED, {len(issues)} issue(s); first: {first_issue}'}")
     if health.schema_version > SCHEMA_VERSION:
         problems.append(
             (
@@ -118,10 +122,11 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
         )
     elif health.schema_version < SCHEMA_VERSION:
         print(f"  (schema version {SCHEMA_VERSION} is current; the file is upgraded in place on next use)")
-    if health.quick_check != "ok":
+    if not quick_check_ok:
         problems.append(
             (
-                f"database {str(path)!r} fails quick_check: {health.quick_check}",
+                f"database {str(path)!r} is damaged: PRAGMA quick_check reports {len(issues)} issue(s), "
+                f"the first: {first_issue}",
                 f"restore a backup, or recover the rows with `sqlite3 {path} .recover > recovered.sql`",
             )
         )

@@ -317,6 +317,20 @@ def test_doctor_exits_1_when_duckdbs_sqlite_extension_cannot_load(run, repo, db_
     assert "quick_check     ok" in out  # the database itself is fine
 
 
+def test_doctor_exits_1_for_a_damaged_database_and_names_the_recovery(run, db_path):
+    assert run("demo-data", "--rows", "3000", "--db", db_path)[0] == 0
+    with db_path.open("r+b") as file:  # overwrite ten pages of the table's b-tree
+        for page in range(20, 30):
+            file.seek(page * 4096 + 100)
+            file.write(b"\xa5" * 3000)
+    code, out, err = run("doctor", "--db", db_path)
+    assert code == 1
+    assert "Traceback" not in err
+    problem, fix = err.strip().splitlines()
+    assert problem.startswith("problem: database") and "damaged" in problem
+    assert ".recover" in fix
+
+
 def test_doctor_does_not_create_a_missing_database(run, tmp_path):
     code, out, _ = run("doctor", "--db", tmp_path / "new" / "history.db")
     assert code == 0
