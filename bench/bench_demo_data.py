@@ -57,7 +57,9 @@ def _children_cpu() -> float:
 
 def _command(path: Path, rows: int) -> tuple[float, float, str]:
     script = Path(sys.executable).with_name("prompt-improver")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "prompt_improver.cli"]
+    # Not `-m prompt_improver.cli`: run as __main__, the dispatcher's error classes would be second copies.
+    entry = "import sys; from prompt_improver.cli import main; sys.exit(main())"
+    command = [str(script)] if script.exists() else [sys.executable, "-c", entry]
     started, cpu_started = time.perf_counter(), _children_cpu()
     result = subprocess.run(
         [*command, "demo-data", "--rows", str(rows), "--db", str(path)],
