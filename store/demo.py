@@ -70,7 +70,8 @@ DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "writing": (
         ("write a blog post about {topic}", "edit my essay on {topic}", "draft a newsletter about {topic}",
-         "summarise {topic} for {audience}", "write a short story involving {topic}", "outline a book chapter on {topic}"),
+         "summarise {topic} for {audience}", "write a short story involving {topic}",
+         "outline a book chapter on {topic}"),
         ("remote work", "climate adaptation", "learning a language", "open source", "urban gardening",
          "the history of typography", "burnout", "minimalism"),
         ("general readers", "teenagers", "busy professionals", "subscribers"),
@@ -86,7 +87,8 @@ DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("small business owners", "developers", "parents", "IT buyers"),
         ("Growth marketer", "Brand copywriter", "Product marketing manager", "Email marketing specialist"),
         ("AIDA", "PAS", "CO-STAR", "CRISPE"),
-        ("five headline and body pairs", "a campaign plan in a table", "an email sequence", "a landing page in sections"),
+        ("five headline and body pairs", "a campaign plan in a table", "an email sequence",
+         "a landing page in sections"),
     ),
     "education": (
         ("create a lesson plan on {topic}", "write quiz questions about {topic}", "explain {topic} to {audience}",

@@ -162,7 +162,10 @@ def _print_extension(problems: list[tuple[str, str]]) -> None:
     except (OSError, subprocess.TimeoutExpired) as error:
         print("duckdb sqlite extension: check failed")
         problems.append(
-            (f"the DuckDB extension check could not run: {error}", f"run `{sys.executable} -m {EXTENSION_CHECK_MODULE}`")
+            (
+                f"the DuckDB extension check could not run: {error}",
+                f"run `{sys.executable} -m {EXTENSION_CHECK_MODULE}` to see why",
+            )
         )
         return
     output = " ".join(line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip())

@@ -139,7 +139,10 @@ def _print_table(records: list[PromptHistory]) -> None:
     if not records:
         print("no records")
         return
-    header = f"{'id':>7}  {'timestamp (UTC)':<19}  {'backend':<9}  {'conf':>5}  {'qual':>5}  {'latency':>8}  {'framework':<16}  idea"
+    header = (
+        f"{'id':>7}  {'timestamp (UTC)':<19}  {'backend':<9}  {'conf':>5}  {'qual':>5}  {'latency':>8}  "
+        f"{'framework':<16}  idea"
+    )
     idea_width = max(20, shutil.get_terminal_size((120, 24)).columns - len(header) + 4)
     print(header)
     for record in records:
@@ -180,7 +183,9 @@ def run_prune(args: argparse.Namespace) -> int:
         try:
             backup.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise UsageError(f"--backup: cannot create the directory {str(backup.parent)!r}: {error.strerror}") from None
+            raise UsageError(
+                f"--backup: cannot create the directory {str(backup.parent)!r}: {error.strerror}"
+            ) from None
     repo = open_repository(_settings(args))
     cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
     if args.dry_run:

@@ -99,7 +99,8 @@ def test_history_until_a_bare_date_includes_that_whole_day(run, repo, db_path):
     last_moment = datetime(2026, 1, 3, 23, 59, 59, 999_999, tzinfo=timezone.utc)
     repo.save(make_record(original_idea="late on the third", timestamp=last_moment))
     repo.save(make_record(original_idea="start of the fourth", timestamp=last_moment + timedelta(microseconds=1)))
-    repo.save(make_record(original_idea="early on the second", timestamp=datetime(2026, 1, 2, 0, 0, tzinfo=timezone.utc)))
+    second = datetime(2026, 1, 2, 0, 0, tzinfo=timezone.utc)
+    repo.save(make_record(original_idea="early on the second", timestamp=second))
 
     def ideas(*options: str) -> list[str]:
         code, out, _ = run("history", "--json", "--db", db_path, *options)
@@ -263,7 +264,10 @@ def test_demo_data_refuses_to_mix_into_a_real_history(run, repo, db_path):
 
 @pytest.mark.parametrize(
     "option, value, message",
-    [("--rows", "0", "--rows must be at least 1, got 0"), ("--days", "100000", "--days must be from 1 to 36,500, got 100000")],
+    [
+        ("--rows", "0", "--rows must be at least 1, got 0"),
+        ("--days", "100000", "--days must be from 1 to 36,500, got 100000"),
+    ],
 )
 def test_demo_data_refuses_bad_sizes_by_option(run, db_path, option, value, message):
     argv = {"--rows": "10", "--days": "30"}
