@@ -118,8 +118,11 @@ def good_fields(idea: str) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = True  # server_close() joins every handler thread
+    # socketserver only tracks (and server_close() only joins) NON-daemon handler threads; with daemon
+    # threads a handler still finishing its answer could outlive stop(). stop() wakes hanging handlers
+    # first, so joining them is quick.
+    daemon_threads = False
+    block_on_close = True
 
 
 class FakeOpenAIServer:
