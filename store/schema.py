@@ -78,6 +78,17 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (status = 'failed' OR record_uid IS NOT NULL)
     ) STRICT;
     """,
+    # 4: a covering index for the analytics read model's full load. SQLite stores rows whole, so reading
+    # the analytic columns of every row read the whole table (1.47 GB at 1M rows); with every column the
+    # load reads in one index (~110 MB), SQLite scans the index instead (1.8 s -> 1.0 s at 1M rows). It
+    # starts with (timestamp, id), so it also serves every range query and every `ORDER BY timestamp, id`
+    # the timestamp index served (id named explicitly: after other columns it would not order ties), and
+    # that index is dropped: a save still maintains the same number of indexes.
+    """
+    CREATE INDEX IF NOT EXISTS idx_prompt_history_analytics ON prompt_history
+        (timestamp, id, backend, model_version, framework, role, confidence, quality, latency_ms);
+    DROP INDEX IF EXISTS idx_prompt_history_timestamp;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
