@@ -3,7 +3,8 @@
 Each function is `st.cache_data(ttl=30)` keyed by its arguments — the database path, the data version
 (bumped when this app writes or prunes, so its own writes show at once) and the filters — so moving
 back and forth between filters is instant while writes by other processes show within 30 seconds.
-The queries run in the analytics worker's process (DuckDB never opens the file in this process).
+The Analytics page's charts share one cached worker call (`charts`), which `timeseries`, `histograms` and
+`top` read from. The queries run in the analytics worker's process (DuckDB never opens the file in this process).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dashboard import composition
 TTL_S = 30
 MAX_DOWNLOAD_ROWS = 200_000  # a browser download; larger exports belong to `prompt-improver export`
 DOWNLOAD_PAGE_ROWS = 10_000
+TOP_LIMIT = 8  # frameworks and roles per chart
 
 
 def _worker(db_path: str):
@@ -34,11 +36,20 @@ def kpis(db_path: str, version: int, start: date | None, end: date | None, backe
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def charts(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> dict:
+    """Every chart's data for one view from one worker call (one round trip and one freshness sync instead
+    of four): `timeseries`, `histograms`, `top_frameworks`, `top_roles`. The KPIs are fetched on their own
+    (`kpis`, also used by History), so the page never computes them twice."""
+    return _worker(db_path).analytics_page(start, end, backend=backend, model=model, top_limit=TOP_LIMIT, with_kpis=False)
+
+
 def timeseries(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
 ) -> pd.DataFrame:
     """Per bucket × backend: count, average confidence and quality, p50/p95 latency."""
-    return _worker(db_path).timeseries(start, end, backend=backend, model=model)
+    return charts(db_path, version, start, end, backend, model)["timeseries"]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
@@ -48,23 +59,20 @@ def models(db_path: str, version: int) -> list[str]:
     return [str(name) for name in frame["model"].tolist()]
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
 def histograms(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
 ) -> dict[str, pd.DataFrame]:
     """Confidence, quality and latency histograms by backend: `backend`, `bin_start`, `bin_end`, `count`."""
-    return _worker(db_path).histograms(start, end, backend=backend, model=model)
+    return charts(db_path, version, start, end, backend, model)["histograms"]
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
 def top(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The most used frameworks and roles, as `name`, `count`."""
-    worker = _worker(db_path)
-    frameworks = worker.top_frameworks(start, end, backend=backend, model=model, limit=8)
-    roles = worker.top_roles(start, end, backend=backend, model=model, limit=8)
-    return frameworks.rename(columns={"framework": "name"}), roles.rename(columns={"role": "name"})
+    page = charts(db_path, version, start, end, backend, model)
+    return (page["top_frameworks"].rename(columns={"framework": "name"}),
+            page["top_roles"].rename(columns={"role": "name"}))
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)

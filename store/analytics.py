@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from store import analytics_histograms, analytics_queries, record_queries, reports
+from store import analytics_histograms, analytics_page, analytics_queries, record_queries, reports
 from store.analytics_api import AnalyticsApi
 from store.duckdb_extension import connect_duckdb
 from store.read_model import ReadModel, SyncResult, connection_error
@@ -35,6 +35,7 @@ QUERIES: dict[str, tuple[Callable, bool]] = {
     "top_roles": (analytics_queries.top_roles, False),
     "unpaired_samples": (analytics_queries.unpaired_samples, False),
     "histograms": (analytics_histograms.histograms, False),
+    "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
     "export_records": (reports.export_records, True),
     "export_summary": (reports.export_summary, False),

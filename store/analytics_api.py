@@ -55,6 +55,16 @@ class AnalyticsApi:
         `log_scale`."""
         return self._call("histograms", start, end, backend=backend, model=model)
 
+    def analytics_page(
+        self, start=None, end=None, *, backend=None, model=None, top_limit: int = 10, with_kpis: bool = True
+    ) -> dict:
+        """The whole Analytics page in one call: `{"kpis", "timeseries", "histograms", "top_frameworks",
+        "top_roles"}`, each what the method of that name returns (tops with `limit=top_limit`); without
+        `kpis` when `with_kpis` is False."""
+        return self._call(
+            "analytics_page", start, end, backend=backend, model=model, top_limit=top_limit, with_kpis=with_kpis
+        )
+
     def top_frameworks(self, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
         """Columns `framework`, `count`, `share`; the `limit` most used."""
         return self._call("top_frameworks", start, end, backend=backend, model=model, limit=limit)

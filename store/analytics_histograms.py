@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from store.analytics_queries import date_range
-from store.analytics_ranges import backends_for, where
+from store.analytics_ranges import DateRange, backends_for, where
 from store.read_model import TABLE
 
 if TYPE_CHECKING:
@@ -35,9 +35,13 @@ def histograms(con, start=None, end=None, *, backend=None, model=None) -> dict[s
     Columns: `backend`, `bin` (0-based), `bin_start`, `bin_end` (the bin edges, for labels), `count`,
     `log_scale` (True when the bins are logarithmic). A range with no values gives empty frames.
     """
+    return histograms_in(con, date_range(con, start, end), backend, model)
+
+
+def histograms_in(con, rng: DateRange | None, backend, model) -> dict[str, pd.DataFrame]:
+    """`histograms` for a resolved range (None: no data)."""
     import numpy as np
 
-    rng = date_range(con, start, end)
     result = {name: _empty() for name in ("confidence", "quality", "latency_ms")}
     if rng is None:
         return result

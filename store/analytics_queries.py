@@ -19,6 +19,7 @@ from store.analytics_ranges import (
     backends_for,
     choose_bucket,
     literal,
+    normalise_backend,
     resolve_range,
     where,
 )
@@ -42,6 +43,8 @@ _INTERVALS = {"hour": "INTERVAL 1 HOUR", "day": "INTERVAL 1 DAY", "week": "INTER
 
 def date_range(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -> DateRange | None:
     """The inclusive UTC range a query covers; missing bounds come from the first/last record."""
+    if start is not None and end is not None:
+        return resolve_range(start, end, None, None)  # both given: no need to scan for the first/last record
     first, last = con.execute(f"SELECT min(ts), max(ts) FROM {TABLE}").fetchone()
     return resolve_range(start, end, first, last)
 
@@ -64,16 +67,17 @@ def _plain(value: object) -> float | None:
 def period_kpis(con: duckdb.DuckDBPyConnection, rng: DateRange, backend: str | None, model: str | None) -> dict:
     """Count, averages and latency percentiles for one range: overall and under `by_backend`."""
     clause, params = where(rng, backend, model)
-    rows = con.execute(
-        f"SELECT backend, {_AGGREGATES} FROM {TABLE} WHERE {clause} GROUP BY GROUPING SETS ((), (backend))",
-        params,
-    ).fetchall()
+    # With one backend chosen its group is the whole range: one set of percentiles, not the same one twice.
+    groups = "backend" if normalise_backend(backend) is not None else "GROUPING SETS ((), (backend))"
+    rows = con.execute(f"SELECT backend, {_AGGREGATES} FROM {TABLE} WHERE {clause} GROUP BY {groups}", params).fetchall()
     result = {**rng.as_dict(), **_empty_metrics(), "by_backend": {name: _empty_metrics() for name in backends_for(backend)}}
     for name, *values in rows:
         if name is None:
             result.update(_metrics(tuple(values)))
         else:
             result["by_backend"][name] = _metrics(tuple(values))
+            if groups == "backend":
+                result.update(_metrics(tuple(values)))
     return result
 
 
@@ -85,12 +89,16 @@ def kpis(con, start=None, end=None, *, backend=None, model=None) -> dict:
         "p95_latency_ms", "by_backend": {backend: {same metrics}}, "previous": {same, or None}}`;
         with no data and no dates, start and end are None and every metric empty.
     """
-    rng = date_range(con, start, end)
+    return kpis_in(con, date_range(con, start, end), backend, model, with_previous=start is not None)
+
+
+def kpis_in(con, rng: DateRange | None, backend, model, *, with_previous: bool) -> dict:
+    """`kpis` for a resolved range (None: no data)."""
     if rng is None:
         empty = {"start": None, "end": None, **_empty_metrics()}
         return {**empty, "by_backend": {name: _empty_metrics() for name in backends_for(backend)}, "previous": None}
     result = period_kpis(con, rng, backend, model)
-    result["previous"] = period_kpis(con, rng.previous(), backend, model) if start is not None else None
+    result["previous"] = period_kpis(con, rng.previous(), backend, model) if with_previous else None
     return result
 
 
@@ -125,10 +133,14 @@ def timeseries(con, start=None, end=None, *, backend=None, model=None, bucket: s
     Columns: `bucket` (UTC bucket start, tz-aware), `backend`, `count`, `avg_confidence`, `avg_quality`,
     `p50_latency_ms`, `p95_latency_ms`. The bucket is `choose_bucket(range)` unless given.
     """
+    return timeseries_in(con, date_range(con, start, end), backend, model, bucket)
+
+
+def timeseries_in(con, rng: DateRange | None, backend, model, bucket: str | None = None) -> pd.DataFrame:
+    """`timeseries` for a resolved range (None: no data)."""
     import pandas as pd
 
     columns = ["bucket", "backend", "count", "avg_confidence", "avg_quality", "p50_latency_ms", "p95_latency_ms"]
-    rng = date_range(con, start, end)
     if rng is None:
         return pd.DataFrame({name: pd.Series(dtype="float64") for name in columns})
     bucket = bucket or choose_bucket(rng)
@@ -163,10 +175,17 @@ def timeseries(con, start=None, end=None, *, backend=None, model=None, bucket: s
 
 
 def _distribution(con, column: str, label: str, start, end, backend, model, limit: int | None = None) -> pd.DataFrame:
+    return distribution_in(con, date_range(con, start, end), column, label, backend, model, limit)
+
+
+def distribution_in(
+    con, rng: DateRange | None, column: str, label: str, backend, model, limit: int | None = None,
+    total: int | None = None,
+) -> pd.DataFrame:
+    """Counts per `column` value in a resolved range; `total` (the range's record count) saves a query."""
     import pandas as pd
 
     columns = [label, "count", "share"]
-    rng = date_range(con, start, end)
     if rng is None:
         return pd.DataFrame({label: pd.Series(dtype="object"), "count": pd.Series(dtype="int64"),
                              "share": pd.Series(dtype="float64")})
@@ -180,11 +199,18 @@ def _distribution(con, column: str, label: str, start, end, backend, model, limi
         """,
         params,
     ).df()
-    total = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0]
+    if total is None:
+        total = count_in(con, rng, backend, model)
     # The share is of every record in the range (blank frameworks/roles included), not of the top N.
     frame["share"] = frame["count"] / total if total else frame["share"]
     frame["count"] = frame["count"].astype("int64")
     return frame[columns]
+
+
+def count_in(con, rng: DateRange, backend, model) -> int:
+    """The number of records in a resolved range that match the filters."""
+    clause, params = where(rng, backend, model)
+    return int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0])
 
 
 def backend_distribution(con, start=None, end=None, *, backend=None, model=None) -> pd.DataFrame:
@@ -199,15 +225,15 @@ def model_distribution(con, start=None, end=None, *, backend=None, model=None) -
 
 def top_frameworks(con, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
     """The `limit` most used frameworks: columns `framework`, `count`, `share`; blank frameworks skipped."""
-    return _distribution(con, "framework", "framework", start, end, backend, model, _limit(limit))
+    return _distribution(con, "framework", "framework", start, end, backend, model, check_limit(limit))
 
 
 def top_roles(con, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
     """The `limit` most used roles: columns `role`, `count`, `share`; blank roles skipped."""
-    return _distribution(con, "role", "role", start, end, backend, model, _limit(limit))
+    return _distribution(con, "role", "role", start, end, backend, model, check_limit(limit))
 
 
-def _limit(limit: int) -> int:
+def check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise AnalyticsQueryError(f"limit must be a whole number >= 1, got {limit!r}")
     return limit

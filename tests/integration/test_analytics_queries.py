@@ -243,3 +243,42 @@ def test_reversed_range_is_refused_with_both_dates(worker, history):
     history(*six_records())
     with pytest.raises(AnalyticsQueryError, match="2026-01-12.*2026-01-10|2026-01-10.*2026-01-12"):
         worker.kpis(D12, D10)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "backend", "model"),
+    [(D10, D12, None, None), (D10, D12, "few-shot", None), (None, None, None, "m1"), (date(2025, 1, 1), date(2025, 1, 5), None, None)],
+)
+def test_the_page_bundle_equals_the_separate_queries(worker, history, start, end, backend, model):
+    rng = random.Random(4)
+    history(*six_records(), *[
+        record_at(f"2026-01-{rng.randint(7, 13):02d} {rng.randint(0, 23):02d}:00:00",
+                  backend=rng.choice(["few-shot", "zero-shot"]), confidence=rng.random(), quality=rng.random(),
+                  latency_ms=rng.choice([5.0, 50.0, 500.0, 5000.0]) * rng.random(), model_version=rng.choice(["m1", "m2"]),
+                  framework=rng.choice(["AIDA", "RTF", ""]), role=rng.choice(["Writer", "Editor"]))
+        for _ in range(60)
+    ])
+    filters = {"backend": backend, "model": model}
+
+    page = worker.analytics_page(start, end, top_limit=2, **filters)
+
+    assert page["kpis"] == worker.kpis(start, end, **filters)
+    pd.testing.assert_frame_equal(page["timeseries"], worker.timeseries(start, end, **filters))
+    separate = worker.histograms(start, end, **filters)
+    for metric, frame in page["histograms"].items():
+        pd.testing.assert_frame_equal(frame, separate[metric])
+    pd.testing.assert_frame_equal(page["top_frameworks"], worker.top_frameworks(start, end, limit=2, **filters))
+    pd.testing.assert_frame_equal(page["top_roles"], worker.top_roles(start, end, limit=2, **filters))
+    charts = worker.analytics_page(start, end, top_limit=2, with_kpis=False, **filters)
+    assert "kpis" not in charts
+    pd.testing.assert_frame_equal(charts["top_frameworks"], page["top_frameworks"])
+    pd.testing.assert_frame_equal(charts["timeseries"], page["timeseries"])
+
+
+def test_a_backend_filter_gives_the_same_overall_kpis_as_that_backends_row(worker, history):
+    history(*six_records())
+
+    kpis = worker.kpis(D10, D12, backend="few-shot")
+
+    assert {name: kpis[name] for name in kpis["by_backend"]["few-shot"]} == kpis["by_backend"]["few-shot"]
+    assert kpis["count"] == 2 and kpis["p50_latency_ms"] == pytest.approx(300.0)
