@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from dashboard._ui import fmt_latency
+
+LATENCY_SPARK_NOTE = (
+    "The sparkline shows it per time bucket; a bucket with both backends shows their count-weighted mean "
+    "(an approximation of the combined percentile)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +36,24 @@ def _number(value: object) -> float | None:
     return None if number != number else number  # NaN means "no data"
 
 
+MIN_PREVIOUS_FOR_PERCENT = 20  # fewer records before: a percentage would be noise ("+352%" from 7 records)
+MAX_RATIO_FOR_PERCENT = 10  # more than 10x the previous period: say how many more, not "+22527%"
+
+
 def _count_delta(current: int, previous: int | None) -> str | None:
+    """The change in the number of records: a percentage, or a signed count when a percentage would mislead.
+
+    The rule: no delta without records in the previous period; a percentage when the previous period has at
+    least MIN_PREVIOUS_FOR_PERCENT records and the current one at most MAX_RATIO_FOR_PERCENT times as many
+    (one decimal under 10 %, so a small dip reads "-0.4%", not "-0%"); otherwise the difference in records,
+    e.g. "+19,836".
+    """
     if not previous:
         return None
+    if previous < MIN_PREVIOUS_FOR_PERCENT or current > MAX_RATIO_FOR_PERCENT * previous:
+        return f"{current - previous:+,}"
     change = (current - previous) / previous
-    return f"{change:+.0%}"
+    return f"{change:+.1%}" if abs(change) < 0.1 else f"{change:+.0%}"
 
 
 def _score_delta(current: float | None, previous: float | None) -> str | None:
@@ -63,11 +83,16 @@ def tiles(kpis: dict, period_label: str) -> list[Tile]:
     prev = previous or {}
     count = int(kpis.get("count") or 0)
     compare = f"Compared with {period_label}." if previous else "No data in the previous period to compare with."
+    count_compare = (
+        f"Compared with {period_label}: {int(prev['count']):,} record(s). A percentage is shown from "
+        f"{MIN_PREVIOUS_FOR_PERCENT} records before and up to {MAX_RATIO_FOR_PERCENT}x as many, else the difference."
+        if previous else compare
+    )
     confidence, quality = _number(kpis.get("avg_confidence")), _number(kpis.get("avg_quality"))
     p50, p95 = _number(kpis.get("p50_latency_ms")), _number(kpis.get("p95_latency_ms"))
     return [
         Tile("Improvements", f"{count:,}", _count_delta(count, prev.get("count")), "normal",
-             f"Records in the range. {compare}", "count"),
+             f"Records in the range. {count_compare}", "count"),
         Tile("Avg confidence", "–" if confidence is None else f"{confidence:.3f}",
              _score_delta(confidence, _number(prev.get("avg_confidence"))), "normal",
              f"The model's own confidence, 0–1. {compare}", "avg_confidence"),
@@ -75,7 +100,33 @@ def tiles(kpis: dict, period_label: str) -> list[Tile]:
              _score_delta(quality, _number(prev.get("avg_quality"))), "normal",
              f"The rubric score of the structured prompt, 0–1. {compare}", "avg_quality"),
         Tile("p50 latency", fmt_latency(p50), _latency_delta(p50, _number(prev.get("p50_latency_ms"))), "inverse",
-             f"Median model-call time. Lower is better. {compare}", "p50_latency_ms"),
+             f"Median model-call time. Lower is better. {compare} {LATENCY_SPARK_NOTE}", "p50_latency_ms"),
         Tile("p95 latency", fmt_latency(p95), _latency_delta(p95, _number(prev.get("p95_latency_ms"))), "inverse",
-             f"95th-percentile model-call time. Lower is better. {compare}", "p95_latency_ms"),
+             f"95th-percentile model-call time. Lower is better. {compare} {LATENCY_SPARK_NOTE}", "p95_latency_ms"),
     ]
+
+
+def sparklines(series: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-bucket values for every tile, oldest first, from the time series (`bucket`, `backend`, `count`, …).
+
+    Counts and average scores are exact (sums and count-weighted means). A bucket's latency percentile over
+    both backends cannot be rebuilt from the per-backend percentiles: it is exact when one backend has records
+    in the bucket, else the count-weighted mean of the backends' percentiles (the tiles' help says so).
+    """
+    if series.empty or series["bucket"].nunique() < 2:
+        return {}
+    columns = ["avg_confidence", "avg_quality", "p50_latency_ms", "p95_latency_ms"]
+    frame = series.assign(count=series["count"].fillna(0))
+    weighted = {}
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        has_value = values.notna() & (frame["count"] > 0)
+        weighted[f"{column}_sum"] = (values.fillna(0) * frame["count"]).where(has_value, 0.0)
+        weighted[f"{column}_n"] = frame["count"].where(has_value, 0)
+    per = frame.assign(**weighted).groupby("bucket", sort=True)
+    totals = per[["count"] + list(weighted)].sum()
+    lines = {"count": totals["count"].astype(float).tolist()}
+    for column in columns:
+        counts = totals[f"{column}_n"].where(totals[f"{column}_n"] > 0)
+        lines[column] = (totals[f"{column}_sum"] / counts).dropna().round(4).tolist()
+    return lines

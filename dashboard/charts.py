@@ -19,14 +19,26 @@ import pandas as pd
 
 BACKENDS = ["zero-shot", "few-shot"]
 BACKEND_COLORS = ["#F59E0B", "#4F46E5"]  # amber for the uncompiled program, the theme's indigo for few-shot
+LEGEND_SPACING = {"offset": 8, "padding": 0, "titleOrient": "left"}  # untitled legends reserve no title row
 BACKEND_COLOR = alt.Color(
     "backend:N",
     title="Backend",
     scale=alt.Scale(domain=BACKENDS, range=BACKEND_COLORS),
-    legend=alt.Legend(orient="top", title=None),
+    legend=alt.Legend(orient="top", title=None, direction="horizontal", columns=len(BACKENDS), **LEGEND_SPACING),
 )
 BUCKET_LABELS = {"hour": "Hour (UTC)", "day": "Day (UTC)", "week": "Week starting (UTC)"}
-CHART_HEIGHT = 320
+BUCKET_STEPS = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7)}
+CHART_HEIGHT = 340
+PERCENTILES = ["p50", "p95"]
+PERCENTILE_DASHES = {"p50": [1, 0], "p95": [5, 3]}  # solid, dashed
+TITLE_OFFSET = 10  # Streamlit's theme puts 26 px under a title; legends sit right under it instead
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.Title:
+    """A chart title (and subtitle) that sits right above the legend."""
+    if subtitle is None:
+        return alt.Title(text, offset=TITLE_OFFSET)
+    return alt.Title(text, subtitle=subtitle, offset=TITLE_OFFSET, subtitlePadding=2)
 
 
 def _bucket_label(buckets: pd.Series, bucket: str) -> pd.Series:
@@ -40,11 +52,13 @@ def _bucket_label(buckets: pd.Series, bucket: str) -> pd.Series:
 
 def _time_axis(bucket: str) -> alt.X:
     fmt = "%b %d %H:%M" if bucket == "hour" else "%b %d"
+    step = BUCKET_STEPS.get(bucket, BUCKET_STEPS["day"])
     return alt.X(
         "bucket:T",
         title=BUCKET_LABELS.get(bucket, "Time (UTC)"),
         scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format=fmt, labelOverlap=True, grid=False),
+        # No ticks closer than one bucket: a 7-day range would otherwise label every 12 h as "Nov 20, Nov 20".
+        axis=alt.Axis(format=fmt, labelOverlap=True, grid=False, tickMinStep=step / pd.Timedelta(milliseconds=1)),
     )
 
 
@@ -58,11 +72,15 @@ def _prepare_series(series: pd.DataFrame, bucket: str) -> pd.DataFrame:
 def volume_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     """Stacked bars: improvements per time bucket, by backend (empty buckets show as gaps at zero)."""
     frame = _prepare_series(series, bucket)
+    # Each bar spans its bucket (a bare time axis draws hairline bars), less a sliver between neighbours.
+    step = BUCKET_STEPS.get(bucket, BUCKET_STEPS["day"])
+    frame["bucket_end"] = frame["bucket"] + step * 0.85
     return (
-        alt.Chart(frame, title=alt.Title("Improvements over time", subtitle=f"per {bucket}, stacked by backend"))
+        alt.Chart(frame, title=_title("Improvements over time", f"per {bucket}, stacked by backend"))
         .mark_bar()
         .encode(
             x=_time_axis(bucket),
+            x2="bucket_end:T",
             y=alt.Y("sum(count):Q", title="Improvements (count)", stack="zero"),
             color=BACKEND_COLOR,
             order=alt.Order("backend:N", sort="descending"),
@@ -88,7 +106,7 @@ def score_chart(series: pd.DataFrame, bucket: str = "day", metric: str = "avg_co
     frame = _prepare_series(series, bucket)
     frame = frame.assign(score=frame[metric]).dropna(subset=["score"])
     return (
-        alt.Chart(frame, title=alt.Title(f"{title} over time", subtitle=f"per {bucket}, by backend"))
+        alt.Chart(frame, title=_title(f"{title} over time", f"per {bucket}, by backend"))
         # One mark with a point overlay, not a layer: layering copies the whole spec (slower to render).
         .mark_line(strokeWidth=2, interpolate="monotone", point=alt.OverlayMarkDef(size=16, filled=True))
         .encode(
@@ -127,19 +145,28 @@ def latency_chart(series: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     long = long.dropna(subset=["latency_ms"])
     unit, divisor = latency_unit(long["latency_ms"])
     long["latency"] = long["latency_ms"] / divisor
+    # One legend, one entry per line with its own colour and dash ("zero-shot p50", "zero-shot p95", …): colour
+    # and dash share the `series` field, so Vega-Lite merges them into a single legend of real line samples.
+    long["series"] = long["backend"] + " " + long["percentile"]
+    series_names = [f"{backend} {percentile}" for backend in BACKENDS for percentile in PERCENTILES]
+    legend = alt.Legend(orient="top", title=None, direction="horizontal", columns=len(PERCENTILES), **LEGEND_SPACING,
+                        symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=300)
     return (
-        alt.Chart(long, title=alt.Title("Latency over time", subtitle=f"p50 (solid) and p95 (dashed) per {bucket}"))
+        alt.Chart(long, title=_title("Latency over time", f"p50 (solid) and p95 (dashed) per {bucket}, by backend"))
         .mark_line(strokeWidth=2, interpolate="monotone")
         .encode(
             x=_time_axis(bucket),
             y=alt.Y("latency:Q", title=f"Latency ({unit})"),
-            color=BACKEND_COLOR,
+            color=alt.Color(
+                "series:N", title="Line",
+                scale=alt.Scale(domain=series_names,
+                                range=[color for color in BACKEND_COLORS for _ in PERCENTILES]),
+                legend=legend,
+            ),
             strokeDash=alt.StrokeDash(
-                "percentile:N",
-                title="Percentile",
-                scale=alt.Scale(domain=["p50", "p95"], range=[[1, 0], [6, 4]]),
-                legend=alt.Legend(orient="top", title=None, symbolType="stroke", symbolStrokeColor="#1F2333",
-                                  symbolStrokeWidth=2, symbolSize=400),
+                "series:N", title="Line",
+                scale=alt.Scale(domain=series_names, range=[PERCENTILE_DASHES[p] for _ in BACKENDS for p in PERCENTILES]),
+                legend=legend,
             ),
             tooltip=[
                 alt.Tooltip("when:N", title="When"),
@@ -158,11 +185,11 @@ def backend_share_chart(distribution: pd.DataFrame) -> alt.Chart:
     frame = distribution.copy()
     total = frame["count"].sum()
     frame["share"] = frame["count"] / total if total else 0.0
-    base = alt.Chart(frame, title=alt.Title("Backend mix", subtitle="share of improvements")).encode(
+    base = alt.Chart(frame, title=_title("Backend mix", "share of improvements")).encode(
         theta=alt.Theta("count:Q", stack=True),
         color=alt.Color(
             "backend:N", title=None, scale=alt.Scale(domain=BACKENDS, range=BACKEND_COLORS),
-            legend=alt.Legend(orient="bottom", title=None),
+            legend=alt.Legend(orient="top", title=None, **LEGEND_SPACING),
         ),
         tooltip=[
             alt.Tooltip("backend:N", title="Backend"),
@@ -172,7 +199,7 @@ def backend_share_chart(distribution: pd.DataFrame) -> alt.Chart:
     )
     donut = base.mark_arc(innerRadius=55, outerRadius=90, stroke="#FFFFFF", strokeWidth=2)
     labels = base.mark_text(radius=110, fontSize=13, fontWeight=600).encode(text=alt.Text("share:Q", format=".0%"))
-    return (donut + labels).properties(height=CHART_HEIGHT, padding={"left": 24, "right": 24, "top": 8, "bottom": 4})
+    return (donut + labels).properties(height=CHART_HEIGHT, padding={"left": 24, "right": 24, "top": 0, "bottom": 4})
 
 
 def histogram_chart(histogram: pd.DataFrame, *, metric: str, unit: str = "", log_scale: bool = False) -> alt.Chart:
@@ -188,7 +215,7 @@ def histogram_chart(histogram: pd.DataFrame, *, metric: str, unit: str = "", log
     number = ",.2f" if unit in ("", "s") else ",.0f"
     x_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     return (
-        alt.Chart(frame, title=alt.Title(f"{metric} distribution", subtitle="by backend, overlaid"))
+        alt.Chart(frame, title=_title(f"{metric} distribution", "by backend, overlaid"))
         .mark_bar(opacity=0.6, binSpacing=0)
         .encode(
             x=alt.X("bin_start:Q", title=axis_title, scale=x_scale, bin="binned"),
@@ -210,7 +237,7 @@ def top_chart(top: pd.DataFrame, *, title: str, label: str) -> alt.Chart:
     """Horizontal bars of the most used names (frameworks, roles), most used first."""
     frame = top.copy()
     return (
-        alt.Chart(frame, title=title)
+        alt.Chart(frame, title=_title(title, "most used in the range"))
         .mark_bar(color="#4F46E5", cornerRadiusEnd=3)
         .encode(
             x=alt.X("count:Q", title="Improvements (count)"),

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import _queries as queries
 from dashboard import _ui, charts, filters
 from dashboard._context import AppContext, app_context
-from dashboard._kpis import tiles
+from dashboard._kpis import sparklines, tiles
 from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
 
@@ -42,22 +42,24 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
     chosen_model = st.session_state.get("analytics_model", ALL)
     model_options = [ALL] + models + ([chosen_model] if chosen_model not in models and chosen_model != ALL else [])
 
-    left, middle, right = st.columns([5, 2, 3], vertical_alignment="bottom")
-    preset = left.segmented_control(
-        "Date range (UTC)",
-        list(filters.PRESETS),
-        format_func=PRESET_LABELS.get,
-        key="analytics_range",
-        required=True,
-    ) or filters.DEFAULT_PRESET
-    backend = middle.selectbox(
-        "Backend", [ALL, "zero-shot", "few-shot"], key="analytics_backend",
-        format_func=lambda value: "All backends" if value == ALL else value,
-    )
-    model = right.selectbox(
-        "Model", model_options, key="analytics_model",
-        format_func=lambda value: "All models" if value == ALL else value,
-    )
+    # A wrapping row, not fixed columns: the six range buttons keep their natural width (no clipped
+    # "Custom", no sideways scroll) and the selects move to the next line on a narrow window.
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="analytics_filter_bar"):
+        preset = st.segmented_control(
+            "Date range (UTC)",
+            list(filters.PRESETS),
+            format_func=PRESET_LABELS.get,
+            key="analytics_range",
+            required=True,
+        ) or filters.DEFAULT_PRESET
+        backend = st.selectbox(
+            "Backend", [ALL, "zero-shot", "few-shot"], key="analytics_backend", width=170,
+            format_func=lambda value: "All backends" if value == ALL else value,
+        )
+        model = st.selectbox(
+            "Model", model_options, key="analytics_model", width=240,
+            format_func=lambda value: "All models" if value == ALL else value,
+        )
     backend_value = None if backend == ALL else backend
     model_value = None if model == ALL else model
     if preset == "custom":
@@ -98,25 +100,8 @@ def _bucket_of(series: pd.DataFrame) -> str:
     return "day"
 
 
-def _sparklines(series: pd.DataFrame) -> dict[str, list[float]]:
-    """Per-bucket values for the tiles whose overall value can be computed exactly from the series."""
-    if series.empty or series["bucket"].nunique() < 2:
-        return {}
-    frame = series.assign(
-        conf_sum=series["avg_confidence"].fillna(0) * series["count"],
-        qual_sum=series["avg_quality"].fillna(0) * series["count"],
-    )
-    per = frame.groupby("bucket", sort=True)[["count", "conf_sum", "qual_sum"]].sum()
-    counts = per["count"].where(per["count"] > 0)
-    return {
-        "count": per["count"].astype(float).tolist(),
-        "avg_confidence": (per["conf_sum"] / counts).dropna().round(4).tolist(),
-        "avg_quality": (per["qual_sum"] / counts).dropna().round(4).tolist(),
-    }
-
-
 def _kpi_row(kpis: dict, view: filters.ViewFilter, series: pd.DataFrame) -> None:
-    lines = _sparklines(series)
+    lines = sparklines(series)
     for column, tile in zip(st.columns(5), tiles(kpis, _period_label(view))):
         column.metric(
             tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts
-from dashboard._kpis import tiles
+from dashboard._kpis import sparklines, tiles
 
 
 def _series(p50_ms: float = 2_400.0) -> pd.DataFrame:
@@ -48,10 +48,46 @@ def test_volume_chart_counts_per_day_with_a_utc_time_axis_and_tooltips() -> None
     assert tooltip_titles == {"When", "Backend", "Improvements"}
 
 
+def _colour_of(chart) -> dict[str, str]:
+    """What colour each value of the chart's colour field is drawn in."""
+    scale = chart.to_dict()["encoding"]["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"]))
+
+
 def test_every_chart_colours_a_backend_the_same_way() -> None:
+    zero, few = charts.BACKEND_COLORS
+    for chart in (charts.volume_chart(_series()), charts.score_chart(_series())):
+        assert _colour_of(chart) == {"zero-shot": zero, "few-shot": few}
+    # The latency chart colours each line (backend × percentile) in its backend's colour.
+    assert _colour_of(charts.latency_chart(_series())) == {
+        "zero-shot p50": zero, "zero-shot p95": zero, "few-shot p50": few, "few-shot p95": few,
+    }
+
+
+def test_latency_lines_have_one_legend_of_line_samples_solid_p50_and_dashed_p95() -> None:
+    encoding = charts.latency_chart(_series()).to_dict()["encoding"]
+    # Colour and dash on the same field: Vega-Lite draws a single legend whose symbols carry both.
+    assert encoding["color"]["field"] == encoding["strokeDash"]["field"] == "series"
+    assert encoding["color"]["legend"]["symbolType"] == "stroke"
+    dashes = dict(zip(encoding["strokeDash"]["scale"]["domain"], encoding["strokeDash"]["scale"]["range"]))
+    assert dashes["few-shot p50"] == [1, 0] and dashes["few-shot p95"] != [1, 0]
+
+
+def test_volume_bars_span_their_bucket_and_time_ticks_are_no_closer_than_a_bucket() -> None:
+    chart = charts.volume_chart(_series(), "day")
+    spec = chart.to_dict()
+    assert spec["encoding"]["x2"]["field"] == "bucket_end"
+    widths = chart.data["bucket_end"] - chart.data["bucket"]
+    assert (widths > pd.Timedelta(hours=12)).all() and (widths < pd.Timedelta(days=1)).all()
+    assert spec["encoding"]["x"]["axis"]["tickMinStep"] == 86_400_000
+
+
+def test_chart_titles_sit_close_to_their_legend() -> None:
     for chart in (charts.volume_chart(_series()), charts.latency_chart(_series()), charts.score_chart(_series())):
-        scales = [scale for scale in _find(chart.to_dict(), "scale") if "domain" in scale and "range" in scale]
-        assert {"domain": ["zero-shot", "few-shot"], "range": charts.BACKEND_COLORS} in scales
+        spec = chart.to_dict()
+        assert spec["title"]["offset"] < 26  # Streamlit's theme default, which leaves a blank band
+        legends = [legend for legend in _find(spec, "legend") if legend]
+        assert all(legend["titleOrient"] == "left" for legend in legends)  # no empty title row above the symbols
 
 
 def test_latency_is_shown_in_seconds_once_it_reaches_seconds_and_in_ms_below() -> None:
@@ -110,6 +146,35 @@ def test_histogram_labels_its_unit_and_can_use_a_log_axis() -> None:
 def test_kpi_deltas_compare_with_the_previous_period(current: dict, previous: dict, expected: dict) -> None:
     shown = {tile.label: tile.delta for tile in tiles({**current, "previous": previous}, "the previous 7 days")}
     assert {label: shown[label] for label in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        (19_917, 83, "+19,834"),  # 240x the previous period: the difference, not "+23897%"
+        (32, 7, "+25"),  # too few records before for a percentage to mean anything
+        (500, 49, "+451"),  # more than 10x as many
+        (490, 49, "+900%"),  # 10x exactly: still a percentage
+        (997, 1_000, "-0.3%"),  # a small change keeps a decimal instead of reading "-0%"
+        (12, 20, "-40%"),
+    ],
+)
+def test_the_improvements_delta_is_a_percentage_only_when_the_previous_period_supports_one(
+    current: int, previous: int, expected: str
+) -> None:
+    shown = {tile.label: tile.delta for tile in tiles({"count": current, "previous": {"count": previous}}, "x")}
+    assert shown["Improvements"] == expected
+
+
+def test_every_tile_gets_a_sparkline_and_latency_mixes_backends_by_their_counts() -> None:
+    series = _series()
+    series.loc[series["backend"] == "few-shot", "p50_latency_ms"] *= 2  # 2,400 ms zero-shot, 4,800 ms few-shot
+    series.loc[(series["backend"] == "few-shot") & (series["bucket"] == series["bucket"].max()), "count"] = 30
+    lines = sparklines(series)
+    assert set(lines) == {tile.metric for tile in tiles({"count": 1}, "x")}
+    assert lines["count"] == [20.0, 0.0, 40.0]
+    assert lines["avg_confidence"] == [0.7, 0.7]  # the empty middle bucket draws no point
+    assert lines["p50_latency_ms"] == [3_600.0, (2_400.0 * 10 + 4_800.0 * 30) / 40]
 
 
 def test_latency_tiles_treat_an_increase_as_bad() -> None:
