@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 
 import streamlit as st
 
@@ -49,7 +51,7 @@ def sidebar(context: AppContext) -> None:
         st.caption("DATABASE")
         label = "Demo database" if context.demo else "Your history"
         st.markdown(f":material/database: {label}")
-        st.code(str(context.db_path), language=None, wrap_lines=True)
+        st.markdown(path_html(str(context.db_path)), unsafe_allow_html=True)
         if context.repo_error:
             st.markdown(":red[:material/error: cannot be opened]")
         report = context.startup
@@ -57,6 +59,23 @@ def sidebar(context: AppContext) -> None:
             st.caption(
                 f"At start: {report.replayed:,} record(s) replayed from the outbox, {report.pruned:,} pruned."
             )
+
+
+PATH_STYLE = (
+    "font-family: 'Source Code Pro', monospace; font-size: 0.8rem; line-height: 1.4; padding: 0.5rem 0.75rem; "
+    "background: rgba(79, 70, 229, 0.06); border-radius: 0.5rem; word-break: normal; overflow-wrap: anywhere;"
+)
+
+
+def path_html(path: str) -> str:
+    """A file path as a small code block that wraps after a directory separator ("/" or "\\").
+
+    A plain code block breaks a long path anywhere ("prompt_hist / ory.db"); here every separator is a
+    break opportunity (<wbr>), and only a single name longer than the sidebar is broken inside.
+    """
+    parts = re.split(r"(?<=[/\\])", path)
+    wrapped = "<wbr>".join(html.escape(part) for part in parts if part)
+    return f'<div style="{PATH_STYLE}" title="{html.escape(path)}">{wrapped}</div>'
 
 
 def demo_banner(context: AppContext) -> None:

@@ -18,8 +18,12 @@ ALL = "all"
 PAGE_SIZES = [25, 50, 100]
 RANGE_LABELS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 365 days",
                 "all": "All time", "custom": "Custom range"}
-TABLE_COLUMNS = ["id", "timestamp", "backend", "original_idea", "framework", "confidence", "quality", "latency_ms",
-                 "model_version"]
+# The table shows what tells records apart at a glance and fits a laptop screen without sideways scrolling;
+# the model, the improved prompt and every other field are in the detail view of the selected row.
+TABLE_COLUMNS = ["id", "timestamp", "backend", "original_idea", "framework", "confidence", "quality", "latency_ms"]
+TABLE_ROW_PX = 35  # the grid's row height, for a table as tall as its rows (up to TABLE_MAX_ROWS)
+TABLE_MAX_ROWS = 15
+IDEA_WIDTH_PX = 260  # with the fixed columns: about 930 px, the main area at 1400 px with the sidebar open
 
 
 def _today() -> date:
@@ -72,16 +76,20 @@ def _table(frame: pd.DataFrame) -> list[int]:
         selection_mode="single-row",
         hide_index=True,
         width="stretch",
+        height=TABLE_ROW_PX * (min(len(shown), TABLE_MAX_ROWS) + 1) + 3,
+        # Fixed widths for the short columns; the idea takes the rest and is cut with "…" (full text below).
         column_config={
-            "id": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "timestamp": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC"),
-            "backend": st.column_config.TextColumn("Backend", width="small"),
-            "original_idea": st.column_config.TextColumn("Idea", width="large"),
-            "framework": st.column_config.TextColumn("Framework"),
-            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="%.2f"),
-            "quality": st.column_config.ProgressColumn("Quality", min_value=0.0, max_value=1.0, format="%.2f"),
-            "latency_ms": st.column_config.NumberColumn("Latency (s)", format="%.2f"),
-            "model_version": st.column_config.TextColumn("Model"),
+            "id": st.column_config.NumberColumn("#", format="%d", width=60),
+            "timestamp": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", timezone="UTC",
+                                                         width=132),
+            "backend": st.column_config.TextColumn("Backend", width=80),
+            "original_idea": st.column_config.TextColumn("Idea", width=IDEA_WIDTH_PX, help="Select the row for the full text"),
+            "framework": st.column_config.TextColumn("Framework", width=100),
+            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="%.2f",
+                                                          width=92),
+            "quality": st.column_config.ProgressColumn("Quality", min_value=0.0, max_value=1.0, format="%.2f",
+                                                       width=92),
+            "latency_ms": st.column_config.NumberColumn("Latency (s)", format="%.2f", width=84),
         },
     )
     rows = list(event.selection.rows) if event is not None else []
@@ -164,16 +172,16 @@ def main() -> None:
                 st.info("No record matches these filters. Widen the date range or clear the search.",
                         icon=":material/search_off:")
             return
-        header, download = st.columns([8, 2], vertical_alignment="bottom")
-        header.markdown(f"**{total:,}** matching record(s) · select a row to see every field")
-        download.download_button(
-            "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
-                                                        min_confidence, text),
-            file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
-            on_click="ignore", disabled=total > queries.MAX_DOWNLOAD_ROWS,
-            help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
-                  "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
-        )
+        with st.container(horizontal=True, vertical_alignment="center", key="history_header"):
+            st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="stretch")
+            st.download_button(
+                "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
+                                                            min_confidence, text),
+                file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
+                on_click="ignore", disabled=total > queries.MAX_DOWNLOAD_ROWS,
+                help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
+                      "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
+            )
         selected = _table(frame)
         _pager(total, size)
         if selected:
