@@ -85,15 +85,34 @@ def summary_table(summary: dict[str, Any]) -> None:
     for column in ("Wilcoxon p", "p (Holm)"):
         table[column] = [_p_text(value) for value in table[column]]
     table["W / T / L"] = [f"{r['Few-shot wins']} / {r['Ties']} / {r['Few-shot losses']}" for r in table.to_dict("records")]
-    shown = table[["Metric", "Difference [95% CI]", "Zero-shot mean", "Few-shot mean", "Zero-shot median",
-                   "Few-shot median", "Wilcoxon p", "p (Holm)", "Effect size (rank-biserial)", "W / T / L", "Pairs"]]
-    shown = shown.astype({"Pairs": "Int64"}, errors="ignore").copy()
     digits = (3, 3, 0)  # quality, confidence, latency in ms
-    for column in ("Zero-shot mean", "Few-shot mean", "Zero-shot median", "Few-shot median"):
-        shown[column] = [_number(value, d) for value, d in zip(shown[column], digits)]
+    for backend in ("Zero-shot", "Few-shot"):  # mean and median in one column: the table fits without scrolling
+        table[f"{backend} mean (median)"] = [
+            f"{_number(mean, d)} ({_number(median, d)})"
+            for mean, median, d in zip(table[f"{backend} mean"], table[f"{backend} median"], digits)
+        ]
+    shown = table[["Metric", "Difference [95% CI]", "Zero-shot mean (median)", "Few-shot mean (median)", "Wilcoxon p",
+                   "p (Holm)", "Effect size (rank-biserial)", "W / T / L", "Pairs"]]
+    shown = shown.astype({"Pairs": "Int64"}, errors="ignore").copy()
     shown["Effect size (rank-biserial)"] = [_number(v, 2, True) for v in shown["Effect size (rank-biserial)"]]
-    st.dataframe(shown, hide_index=True, width="stretch", key="compare_summary_table")
-    st.caption("Differences are few-shot minus zero-shot, per idea (repeats averaged). The interval is a seeded "
+    text = st.column_config.TextColumn
+    st.dataframe(
+        shown, hide_index=True, width="stretch", key="compare_summary_table",
+        column_config={
+            "Metric": text("Metric", width=96),
+            "Difference [95% CI]": text("Difference [95% CI]", width=180,
+                                        help="Few-shot minus zero-shot, per idea; seeded 95% bootstrap interval"),
+            "Zero-shot mean (median)": text("Zero-shot", width=116, help="Mean (median) over the ideas"),
+            "Few-shot mean (median)": text("Few-shot", width=116, help="Mean (median) over the ideas"),
+            "Wilcoxon p": text("Wilcoxon p", width=88),
+            "p (Holm)": text("p (Holm)", width=76, help="Wilcoxon p, Holm-adjusted across the three metrics"),
+            "Effect size (rank-biserial)": text("Effect size", width=84, help="Rank-biserial correlation, −1 to +1"),
+            "W / T / L": text("W / T / L", width=80, help="Ideas where few-shot won / tied / lost"),
+            "Pairs": st.column_config.NumberColumn("Pairs", width=60),
+        },
+    )
+    st.caption("Zero-shot and few-shot: mean (median) over the ideas. "
+               "Differences are few-shot minus zero-shot, per idea (repeats averaged). The interval is a seeded "
                "95% bootstrap; p is the Wilcoxon signed-rank test, Holm-adjusted across the three metrics. For "
                "latency lower is better, so a negative difference and a few-shot win mean few-shot was faster.")
 
@@ -207,7 +226,31 @@ def history_comparison(context: AppContext, start: Any, end: Any, label: str) ->
             "Share good: few-shot": f"{_number(r['share_few_shot'], 2)} [{_number(r['share_few_shot_low'], 2)}, "
                                         f"{_number(r['share_few_shot_high'], 2)}]",
         })
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="compare_history_table")
+    frame = pd.DataFrame(table)
+    text = st.column_config.TextColumn
+    # Two tables that each fit the page, rather than one ten columns wide that scrolls sideways.
+    st.markdown("**Averages**")
+    averages = [c for c in ("Metric", "Records (zero / few)", "Zero-shot mean", "Few-shot mean",
+                            "Difference of means [95% CI]", "Mann-Whitney p") if c in frame]
+    st.dataframe(frame[averages], hide_index=True, width="stretch", key="compare_history_table", column_config={
+        "Metric": text("Metric", width=110), "Records (zero / few)": text("Records (zero / few)", width=150),
+        "Zero-shot mean": text("Zero-shot mean", width=120), "Few-shot mean": text("Few-shot mean", width=120),
+        "Difference of means [95% CI]": text("Difference of means [95% CI]", width=230,
+                                             help="Few-shot minus zero-shot; 95% bootstrap interval"),
+        "Mann-Whitney p": text("Mann-Whitney p", width=130),
+    })
+    tails = [c for c in ("Metric", "Difference of p95 [95% CI]", "Good if", "Share good: zero-shot",
+                         "Share good: few-shot") if c in frame]
+    if len(tails) > 1:
+        st.markdown("**Tails and shares of good results**")
+        st.dataframe(frame[tails], hide_index=True, width="stretch", key="compare_history_tails", column_config={
+            "Metric": text("Metric", width=110),
+            "Difference of p95 [95% CI]": text("Difference of p95 [95% CI]", width=230,
+                                               help="Few-shot minus zero-shot 95th percentile; 95% bootstrap interval"),
+            "Good if": text("Good if", width=90),
+            "Share good: zero-shot": text("Share good: zero-shot", width=200, help="With a 95% Wilson interval"),
+            "Share good: few-shot": text("Share good: few-shot", width=200, help="With a 95% Wilson interval"),
+        })
     st.caption(
         "Unpaired: each record's idea went through one backend only, so the groups differ in their ideas too. "
         "Intervals are 95% bootstraps of each group resampled on its own; shares have Wilson intervals. "
