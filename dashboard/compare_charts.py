@@ -70,7 +70,7 @@ def differences_chart(items: pd.DataFrame, metric: str, *, mean: float | None, c
         pd.DataFrame(columns=["difference", "idea"]))
     bars = alt.Chart(values).mark_bar(opacity=0.75, color="#5c6bc0").encode(
         x=alt.X("difference:Q", bin=alt.Bin(maxbins=20), title=f"Difference in {title.lower()}, few-shot − zero-shot"),
-        y=alt.Y("count():Q", title="Ideas"),
+        y=alt.Y("count():Q", title="Ideas (count)"),
         tooltip=[alt.Tooltip("count():Q", title="Ideas")],
     )
     marks = pd.DataFrame([{"mean": mean, "ci_low": ci_low, "ci_high": ci_high, "zero": 0.0}])

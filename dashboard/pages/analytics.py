@@ -210,6 +210,7 @@ def main() -> None:
     _ui.ensure_router()
     context = app_context()
     st.title("Analytics")
+    st.caption("Volume, scores and latency of your improvements over time, against the previous period.")
     if context.repo_error:
         _ui.database_problem(context)
         return

@@ -148,6 +148,7 @@ def main() -> None:
     _ui.ensure_router()
     context = app_context()
     st.title("History")
+    st.caption("Every improvement, newest first: filter, search, select a row for every field, export as CSV.")
     if context.repo_error:
         _ui.database_problem(context)
         return

@@ -212,6 +212,7 @@ def main() -> None:
     _ui.ensure_router()
     context = app_context()
     st.title("Settings")
+    st.caption("How long records are kept, the database's health, and the model in use.")
     if context.repo is not None:
         _retention_section(context)
     else:
