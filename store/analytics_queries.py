@@ -67,16 +67,20 @@ def _plain(value: object) -> float | None:
 def period_kpis(con: duckdb.DuckDBPyConnection, rng: DateRange, backend: str | None, model: str | None) -> dict:
     """Count, averages and latency percentiles for one range: overall and under `by_backend`."""
     clause, params = where(rng, backend, model)
-    # With one backend chosen its group is the whole range: one set of percentiles, not the same one twice.
-    groups = "backend" if normalise_backend(backend) is not None else "GROUPING SETS ((), (backend))"
-    rows = con.execute(f"SELECT backend, {_AGGREGATES} FROM {TABLE} WHERE {clause} GROUP BY {groups}", params).fetchall()
+    one_backend = normalise_backend(backend) is not None
+    sql = f"SELECT backend, {_AGGREGATES} FROM {TABLE} WHERE {clause} GROUP BY backend"
+    if not one_backend:
+        # The overall row as its own ungrouped aggregate, not `GROUPING SETS ((), (backend))`: DuckDB ran
+        # that single-threaded, 2.5x slower over a year of 1M rows. (With one backend chosen, its group is
+        # the whole range: no second pass.)
+        sql += f" UNION ALL SELECT NULL, {_AGGREGATES} FROM {TABLE} WHERE {clause}"
     result = {**rng.as_dict(), **_empty_metrics(), "by_backend": {name: _empty_metrics() for name in backends_for(backend)}}
-    for name, *values in rows:
+    for name, *values in con.execute(sql, params).fetchall():
         if name is None:
             result.update(_metrics(tuple(values)))
         else:
             result["by_backend"][name] = _metrics(tuple(values))
-            if groups == "backend":
+            if one_backend:
                 result.update(_metrics(tuple(values)))
     return result
 
