@@ -101,9 +101,11 @@ def new_experiment_panel(context: AppContext) -> None:
                    "existing experiments can still be read below.", icon=":material/key_off:")
     if items is not None:
         calls = plan_calls(items, repeats)
+        target = (f"to `{config.llm_model}` with the response cache off" if config.llm_model
+                  else "once a model is configured")
         st.info(f"This experiment will make **{calls:,} model calls**: {len(items)} ideas × {repeats} "
-                f"repeat{'s' if repeats != 1 else ''} × 2 backends, {concurrency} at a time, to "
-                f"`{config.llm_model or 'no model'}` with the response cache off.", icon=":material/calculate:")
+                f"repeat{'s' if repeats != 1 else ''} × 2 backends, {concurrency} at a time, {target}.",
+                icon=":material/calculate:")
     start = st.button("Start experiment", key="compare_start", type="primary", icon=":material/play_arrow:",
                       disabled=items is None or not config.llm_model)
     if start and items is not None:
