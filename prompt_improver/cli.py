@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from pipeline.errors import PipelineError
+from prompt_improver.errors import UsageError
 from prompt_improver.settings import SettingsError
 from store.errors import InvalidRecord, RepositoryError
 
@@ -23,10 +24,6 @@ COMMAND_MODULES = (
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)
-
-
-class UsageError(Exception):
-    """A command-line argument has an invalid value (a bad date, a missing file)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,4 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m prompt_improver.cli` runs this file as __main__; delegate to the imported module so the
+    # command modules and the dispatcher share one copy of every class (UsageError above all).
+    from prompt_improver.cli import main as imported_main
+
+    sys.exit(imported_main())

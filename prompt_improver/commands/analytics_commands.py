@@ -13,7 +13,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from prompt_improver.cli import UsageError
+from prompt_improver.errors import UsageError
 
 DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
 

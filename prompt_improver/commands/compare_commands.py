@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _usage_error(message: str) -> Exception:
-    from prompt_improver.cli import UsageError
+    from prompt_improver.errors import UsageError
 
     return UsageError(message)
 

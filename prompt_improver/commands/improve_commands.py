@@ -168,7 +168,7 @@ def run_compile_fewshot(args: argparse.Namespace) -> int:
     settings = load_settings()
     k = args.k if args.k is not None else settings.dspy_fewshot_k
     if k < 1:
-        from prompt_improver.cli import UsageError
+        from prompt_improver.errors import UsageError
 
         raise UsageError(f"--k must be at least 1, got {k}")
     lm = _build_lm(settings)

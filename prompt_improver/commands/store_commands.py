@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
-from prompt_improver.cli import UsageError
+from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.wiring import open_repository
