@@ -38,13 +38,9 @@ def check_connection(config: Settings, lm: object | None = None) -> ConnectionRe
 
     try:
         if lm is None:
-            from pipeline.lm import build_lm
+            from prompt_improver.wiring import build_lm_from_settings
 
-            lm = build_lm(
-                config.llm_model, api_base=config.llm_api_base, api_key=config.llm_api_key,
-                timeout_s=config.llm_timeout_s, max_retries=config.llm_max_retries,
-                temperature=config.llm_temperature, max_tokens=config.llm_max_tokens, cache=False,
-            )
+            lm = build_lm_from_settings(config, cache=False)
         start = time.perf_counter()
         answer = lm(PING_PROMPT)  # type: ignore[operator]
         elapsed = (time.perf_counter() - start) * 1000

@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except EXPECTED_ERRORS + (UsageError,) as error:
-        print(f"error: {error}", file=sys.stderr)
+        # One line per failure: some messages (how to configure a model) are written as paragraphs.
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Plain functions the composition roots (the CLI, the dashboard) call to build the store from settings.
+"""Plain functions the composition roots (the CLI, the dashboard) call to build the store and the model from settings.
 
 Nothing here runs at import: migrations run when `open_repository` is called, never earlier.
 """
@@ -6,6 +6,7 @@ Nothing here runs at import: migrations run when `open_repository` is called, ne
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
@@ -31,6 +32,30 @@ def open_repository(settings: Settings) -> SQLitePromptRepository:
     migrate(path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     return SQLitePromptRepository(
         path, busy_timeout_ms=settings.sqlite_busy_timeout_ms, wal=settings.sqlite_wal_mode
+    )
+
+
+def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
+    """The DSPy LM the settings describe (DSPy is imported here, not at module import).
+
+    Args:
+        settings: the settings in force (LLM_MODEL, LLM_API_BASE, LLM_API_KEY, timeout, retries, ...).
+        cache: overrides LLM_CACHE (experiments and connection checks pass False: they measure the model).
+
+    Raises:
+        ModelNotConfigured: LLM_MODEL is not set; the message says how to configure one.
+    """
+    from pipeline.lm import build_lm
+
+    return build_lm(
+        settings.llm_model,
+        api_base=settings.llm_api_base,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        cache=settings.llm_cache if cache is None else cache,
     )
 
 

@@ -61,18 +61,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _build_lm(settings: Settings) -> Any:
-    from pipeline.errors import ModelNotConfigured
-    from pipeline.lm import build_lm
+    from prompt_improver.wiring import build_lm_from_settings
 
-    try:
-        return build_lm(
-            settings.llm_model, api_base=settings.llm_api_base, api_key=settings.llm_api_key,
-            timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-            temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
-            cache=False,  # an experiment measures the model, not DSPy's cache
-        )
-    except ModelNotConfigured as error:
-        raise ModelNotConfigured(" ".join(str(error).split())) from None  # one stderr line
+    return build_lm_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
 
 
 def _check_numbers(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -52,32 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compile_.set_defaults(handler=run_compile_fewshot)
 
 
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
-
-
 def _build_lm(settings: Settings):
-    from pipeline.errors import ModelNotConfigured
-    from pipeline.lm import build_lm
+    from prompt_improver.wiring import build_lm_from_settings
 
-    # DSPy fetches a model-metadata map from GitHub on the first call (up to 5 s, and a warning when
-    # offline). A local-first CLI uses the snapshot bundled with DSPy unless the user asks otherwise.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-    try:
-        return build_lm(
-            settings.llm_model,
-            api_base=settings.llm_api_base,
-            api_key=settings.llm_api_key,
-            timeout_s=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-            temperature=settings.llm_temperature,
-            max_tokens=settings.llm_max_tokens,
-            cache=settings.llm_cache,
-        )
-    except ModelNotConfigured as error:
-        # The CLI prints our errors as one stderr line.
-        raise ModelNotConfigured(_one_line(str(error))) from None
+    return build_lm_from_settings(settings)
 
 
 def _open_repository(settings: Settings):
