@@ -55,19 +55,41 @@ def test_a_bug_in_the_program_is_not_disguised_as_a_model_failure():
                 model_version="dummy")
 
 
+class _SlowSaveRepository(InMemoryPromptRepository):
+    """Saving moves the test clock on by 7 s: time spent storing must not count as model latency."""
+
+    def __init__(self, now: list[float]) -> None:
+        super().__init__()
+        self._now = now
+
+    def save(self, record):
+        self._now[0] += 7.0
+        return super().save(record)
+
+
 def test_latency_covers_the_program_call_only(program):
     module, version = program
     now = [100.0]
+    reads: list[float] = []
+
+    def clock() -> float:
+        now[0] += 0.5  # every reading costs 0.5 s, so time before and after the call would show up
+        reads.append(now[0])
+        return now[0]
 
     def timed_program(**inputs):
-        now[0] += 1.25  # the model takes 1.25 s; nothing else moves the clock
+        now[0] += 1.25  # the model takes 1.25 s
         return module(**inputs)
 
+    repo = _SlowSaveRepository(now)
     outcome = improve(
         IDEA, program=timed_program, program_version=version, lm=DummyLM([good_fields(IDEA)]),
-        repo=InMemoryPromptRepository(), model_version="dummy", clock=lambda: now[0],
+        repo=repo, model_version="dummy", clock=clock,
     )
-    assert outcome.record.latency_ms == pytest.approx(1250.0)
+    # Two readings around the call: 0.5 (the second reading) + 1.25 (the model); not the 7 s save.
+    assert len(reads) == 2
+    assert outcome.record.latency_ms == pytest.approx(1750.0)
+    assert outcome.saved and repo.get(outcome.record.id).latency_ms == pytest.approx(1750.0)
 
 
 def test_the_record_carries_normalised_fields_quality_and_experiment(program):
