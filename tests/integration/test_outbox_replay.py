@@ -1,14 +1,18 @@
 """Nothing is lost: a store that fails for real sends records to the outbox, and they come back exactly once.
 
-Every failure here is real (a file that is not a database, a deleted directory, a newer schema); the
+Every failure here is real (a file that is not a database, a deleted directory, a newer schema, a read-only
+file written by an unprivileged child process); the
 model is DSPy's DummyLM. Rows are checked with raw SQL.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -240,3 +244,91 @@ def test_a_record_the_store_refuses_is_set_aside_not_dropped_and_does_not_block_
     corrupt = [json.loads(line) for line in outbox.corrupt_path.read_text(encoding="utf-8").splitlines()]
     assert [json.loads(entry["line"])["uid"] for entry in corrupt] == [records[1].uid]
     assert "CHECK constraint failed" in corrupt[0]["problem"]
+
+
+# -- a read-only database file, for real -----------------------------------------------------------------
+
+NOBODY = 65534
+
+
+def _as_unprivileged_user(operation) -> dict:
+    """Run `operation` (returning a JSON-able dict) in a child process that cannot write a read-only file.
+
+    Root ignores file permissions, so as root the child drops to `nobody` first (as in test_store_errors).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return to pytest
+        status = 0
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            try:
+                report = operation()
+            except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails the test
+                report = {"unexpected": f"{type(error).__name__}: {error}"}
+            os.write(write_end, json.dumps(report).encode())
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert report, "the unprivileged child crashed before reporting"
+    return json.loads(report)
+
+
+@pytest.fixture
+def shared_db() -> Iterator[Path]:
+    """A migrated database in a directory the unprivileged child can reach (tmp_path is root-only 0700)."""
+    directory = Path(tempfile.mkdtemp(prefix="outbox-read-only-"))
+    directory.chmod(0o777)
+    path = directory / "history.db"
+    migrate(path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(directory)
+
+
+def _improve_in_child(db: Path, idea: str) -> dict:
+    def operation() -> dict:
+        repo = SQLitePromptRepository(db)
+        try:
+            outcome = _improve(idea, repo=repo, outbox=Outbox(db.with_name(db.name + ".outbox.jsonl")))
+        finally:
+            repo.close()
+        return {"saved": outcome.saved, "kept": outcome.kept_in_outbox, "error": outcome.persistence_error,
+                "replayed": outcome.replayed, "uid": outcome.record.uid, "prompt": outcome.record.improved_prompt}
+
+    return _as_unprivileged_user(operation)
+
+
+def test_a_read_only_database_file_keeps_the_record_in_the_outbox_and_it_is_stored_once_when_writable(shared_db):
+    outbox = Outbox(shared_db.with_name(shared_db.name + ".outbox.jsonl"))
+    shared_db.chmod(0o444)
+
+    kept = _improve_in_child(shared_db, "Write onboarding docs for our data pipeline")
+
+    assert "unexpected" not in kept, kept
+    assert (kept["saved"], kept["kept"]) == (False, True)
+    assert kept["prompt"] == good_fields("Write onboarding docs for our data pipeline")["improved_prompt"]
+    assert str(shared_db) in kept["error"] and str(outbox.path) in kept["error"]
+    assert _uids(shared_db) == []
+    assert _outbox_uids(outbox) == [kept["uid"]]
+
+    # The repair: SQLite created the -wal and -shm sidecars with the database file's (read-only) mode, so
+    # they need write permission back too (`chmod u+w history.db*`).
+    for path in shared_db.parent.glob(shared_db.name + "*"):
+        path.chmod(0o666)
+    later = _improve_in_child(shared_db, "Draft a postmortem for last night's outage")
+
+    assert "unexpected" not in later, later
+    assert (later["saved"], later["replayed"]) == (True, 1), later
+    assert sorted(_uids(shared_db)) == sorted([kept["uid"], later["uid"]])
+    assert _outbox_uids(outbox) == []
