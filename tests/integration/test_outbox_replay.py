@@ -1,8 +1,7 @@
 """Nothing is lost: a store that fails for real sends records to the outbox, and they come back exactly once.
 
 Every failure here is real (a file that is not a database, a deleted directory, a newer schema, a read-only
-file written by an unprivileged child process); the
-model is DSPy's DummyLM. Rows are checked with raw SQL.
+file written by an unprivileged child process); the model is DSPy's DummyLM. Rows are checked with raw SQL.
 """
 
 from __future__ import annotations
