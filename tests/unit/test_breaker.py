@@ -159,3 +159,17 @@ def test_a_probe_that_never_reports_back_is_replaced_after_another_period(breake
     assert not breaker.allow()
     clock.advance(1)
     assert breaker.allow()
+
+
+def test_the_default_breaker_the_composition_roots_build_opens_after_5_failures_for_5_minutes(clock):
+    # The CLI and the dashboard build `CircuitBreaker()` with no arguments: the defaults are the spec.
+    breaker = CircuitBreaker(clock=clock)
+    _fail(breaker, 4)
+    assert breaker.state == CLOSED
+    _fail(breaker, 1)
+    assert breaker.state == OPEN
+    clock.advance(299.9)
+    assert not breaker.allow()
+    clock.advance(0.1)
+    assert breaker.allow()
+    assert breaker.state == HALF_OPEN
