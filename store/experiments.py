@@ -158,6 +158,7 @@ class InMemoryExperimentRepository:
         self._lock = threading.Lock()  # the runner records runs from worker threads
 
     def create(self, experiment: Experiment) -> Experiment:
+        """Store a new experiment. Raises RepositoryError if the id is taken."""
         with self._lock:
             if experiment.id in self._experiments:
                 raise RepositoryError(f"an experiment with id {experiment.id!r} already exists")
@@ -166,25 +167,30 @@ class InMemoryExperimentRepository:
             return experiment
 
     def get(self, experiment_id: str) -> Experiment | None:
+        """The experiment with this id (counts up to date), or None."""
         with self._lock:
             return self._experiments.get(experiment_id)
 
     def list_experiments(self, limit: int = 100) -> list[Experiment]:
+        """Experiments, newest first."""
         with self._lock:
             ordered = sorted(self._experiments.values(), key=lambda e: e.created, reverse=True)
             return ordered[:limit]
 
     def record_run(self, run: ExperimentRun) -> None:
+        """Store a run, replacing an earlier attempt of the same (item, repeat, backend)."""
         with self._lock:
             if run.experiment_id not in self._experiments:
                 raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r}")
             self._runs[run.experiment_id][run.key] = run
 
     def runs(self, experiment_id: str) -> list[ExperimentRun]:
+        """Every run of the experiment, ordered by item, repeat, backend."""
         with self._lock:
             return sorted(self._runs.get(experiment_id, {}).values(), key=_backend_order)
 
     def set_status(self, experiment_id: str, status: str) -> Experiment:
+        """Set the status, recount succeeded/failed from the runs; return the experiment (or ExperimentNotFound)."""
         with self._lock:
             if experiment_id not in self._experiments:
                 raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
@@ -199,6 +205,7 @@ class InMemoryExperimentRepository:
             return updated
 
     def records(self, experiment_id: str) -> dict[str, PromptHistory]:
+        """The history records tagged with this experiment, by uid."""
         if self._history is None:
             return {}
         found: dict[str, PromptHistory] = {}

@@ -57,6 +57,7 @@ class SQLiteExperimentRepository:
             conn.execute("COMMIT")
 
     def create(self, experiment: Experiment) -> Experiment:
+        """Store a new experiment. Raises RepositoryError if the id is taken."""
         params = (
             experiment.id, experiment.name, to_iso(experiment.created), experiment.eval_set_hash,
             experiment.model_version, experiment.program_version_zero_shot, experiment.program_version_few_shot,
@@ -71,16 +72,19 @@ class SQLiteExperimentRepository:
         return experiment
 
     def get(self, experiment_id: str) -> Experiment | None:
+        """The experiment with this id (counts up to date), or None."""
         rows = self._read(f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments WHERE id = ?", (experiment_id,))
         return _row_to_experiment(rows[0]) if rows else None
 
     def list_experiments(self, limit: int = 100) -> list[Experiment]:
+        """Experiments, newest first."""
         rows = self._read(
             f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments ORDER BY created DESC, id LIMIT ?", (limit,)
         )
         return [_row_to_experiment(row) for row in rows]
 
     def record_run(self, run: ExperimentRun) -> None:
+        """Store a run, replacing an earlier attempt of the same (item, repeat, backend)."""
         if not self._read("SELECT 1 FROM experiments WHERE id = ?", (run.experiment_id,)):
             raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r} in {self.db_path}")
         sql = (
@@ -97,6 +101,7 @@ class SQLiteExperimentRepository:
         self._write([(sql, params)])
 
     def runs(self, experiment_id: str) -> list[ExperimentRun]:
+        """Every run of the experiment, ordered by item, repeat, backend."""
         rows = self._read(
             f"SELECT {', '.join(_RUN_COLUMNS)} FROM experiment_runs WHERE experiment_id = ? "
             "ORDER BY item_index, repeat, backend",
@@ -105,6 +110,7 @@ class SQLiteExperimentRepository:
         return [ExperimentRun(**dict(zip(_RUN_COLUMNS, row))) for row in rows]
 
     def set_status(self, experiment_id: str, status: str) -> Experiment:
+        """Set the status, recount succeeded/failed from the runs; return the experiment (or ExperimentNotFound)."""
         if status not in EXPERIMENT_STATUSES:
             raise InvalidRecord(f"experiment status must be one of {EXPERIMENT_STATUSES}, got {status!r}")
         self._write([(
@@ -120,6 +126,7 @@ class SQLiteExperimentRepository:
         return experiment
 
     def records(self, experiment_id: str) -> dict[str, PromptHistory]:
+        """The history records tagged with this experiment, by uid."""
         rows = self._read(
             f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history WHERE experiment_id = ?", (experiment_id,)
         )
