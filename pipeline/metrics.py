@@ -20,12 +20,14 @@ counts as mentioned when a word of the text starts with the term's first five le
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from pipeline.normalize import ImprovedPrompt
 
 QUALITY_THRESHOLD = 0.7  # what BootstrapFewShot accepts as a good demonstration (trace is not None)
 
-WEIGHTS = {
+# Read-only: a caller tweaking the weights in place would silently change every later score.
+WEIGHTS = MappingProxyType({
     "role": 0.15,
     "directive": 0.20,
     "framework": 0.10,
@@ -33,7 +35,7 @@ WEIGHTS = {
     "coverage": 0.15,
     "length": 0.10,
     "no_placeholder": 0.10,
-}
+})
 PLACEHOLDER_CAP = 0.6
 MAX_KEY_TERMS = 10
 GUARDRAILS_MIN, GUARDRAILS_MAX = 3, 7

@@ -13,7 +13,8 @@ so the tests can check our intervals against scipy's to floating-point precision
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -24,10 +25,10 @@ MIN_RESAMPLES = 2000
 # Resampled values materialised at once; bounds memory (32 MiB of float64) for long histories.
 _MAX_BATCH_ELEMENTS = 1 << 22
 
-_STATISTICS: dict[str, Callable[..., np.ndarray]] = {
+_STATISTICS: Mapping[str, Callable[..., np.ndarray]] = MappingProxyType({
     "mean": lambda x, axis: np.mean(x, axis=axis),
     "p95": lambda x, axis: np.percentile(x, 95, axis=axis),
-}
+})
 
 
 def _sample(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from prompt_improver.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
-METRIC_LABELS = {"quality": "quality", "confidence": "confidence", "latency_ms": "latency (ms)"}
+METRIC_LABELS = (("quality", "quality"), ("confidence", "confidence"), ("latency_ms", "latency (ms)"))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -233,7 +233,7 @@ def format_summary(summary: Any) -> str:
         lines.append(f"Warning: {data['warning']}")
     lines += ["", f"{'metric':<13}{'zero-shot':>10}{'few-shot':>10}  {'difference [95% CI]':<28}{'p':>7}"
               f"{'p (Holm)':>10}{'effect':>8}  W/T/L"]
-    for metric, label in METRIC_LABELS.items():
+    for metric, label in METRIC_LABELS:
         m = data["metrics"].get(metric, {})
         digits = 0 if metric == "latency_ms" else 3
         interval = (f"{_signed(m.get('mean_difference'), digits)} "

@@ -211,3 +211,8 @@ def test_metric_works_with_dspy_evaluate():
     with dspy.context(lm=DummyLM([answer])):
         result = evaluate(build_zero_shot())
     assert result.score == pytest.approx(100.0)
+
+
+def test_the_weights_cannot_be_changed_in_place():
+    with pytest.raises(TypeError):
+        WEIGHTS["role"] = 1.0  # type: ignore[index]
