@@ -19,8 +19,9 @@ import duckdb
 
 from store import analytics_histograms, analytics_page, analytics_queries, record_queries, reports
 from store.analytics_api import AnalyticsApi
+from store.analytics_file import connection_error
 from store.duckdb_extension import connect_duckdb
-from store.read_model import ReadModel, SyncResult, connection_error
+from store.read_model import ReadModel, SyncResult
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 
 from store import read_model_snapshot as snapshot
+from store.analytics_file import check_history_file, check_schema_version, connection_error
 from store.analytics_ranges import literal
-from store.errors import RepositoryConnectionError
 from store.read_model_snapshot import SnapshotState
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ class ReadModel:
         if not self._db_path.exists():
             yield False
             return
+        check_history_file(self._db_path)
         path = str(self._db_path.absolute()).replace("'", "''")
         try:
             self._connection.execute(f"ATTACH '{path}' AS {ALIAS} (TYPE sqlite, READ_ONLY)")
@@ -169,7 +170,8 @@ class ReadModel:
         )
         sql = (
             f"SELECT {generation}, (SELECT coalesce(max(id), 0) FROM prompt_history), "
-            f"(SELECT uid FROM prompt_history WHERE id = {int(watermark):d})"
+            f"(SELECT uid FROM prompt_history WHERE id = {int(watermark):d}), "
+            "(SELECT user_version FROM pragma_user_version)"
         )
         try:
             row = self._sqlite(sql)[0]
@@ -178,12 +180,20 @@ class ReadModel:
             if not retry:
                 raise
             return self._probe(watermark, retry=False)
+        # A file replaced by one of a newer schema while this process runs is refused like any other.
+        check_schema_version(self._db_path, int(row[3]), True)
         return row[0], int(row[1]), row[2]
 
     def _read_tables(self) -> set[str]:
-        return {row[0] for row in self._sqlite(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('prompt_history', 'app_settings')"
-        )}
+        rows = self._sqlite(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('prompt_history', 'app_settings') "
+            "UNION ALL SELECT 'user_version=' || user_version FROM pragma_user_version"
+        )
+        names = {row[0] for row in rows}
+        version = next(int(name.partition("=")[2]) for name in names if name.startswith("user_version="))
+        # Before any query names a column: a newer or never-migrated layout gets its own message.
+        check_schema_version(self._db_path, version, "prompt_history" in names)
+        return names
 
     def _count_matches(self) -> bool:
         # `+id` keeps SQLite off the rowid range (which reads every table page) and on a covering index.
@@ -269,11 +279,3 @@ class ReadModel:
         # Runs inside SQLite (its indexes apply); the result is small and fetched whole.
         # The SQL is inlined: a bound parameter would make DuckDB import pandas (see `literal`).
         return self._connection.execute(f"SELECT * FROM sqlite_query('{ALIAS}', {literal(sql)}) AS t").fetchall()
-
-
-def connection_error(db_path: Path, error: duckdb.Error) -> RepositoryConnectionError:
-    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return RepositoryConnectionError(
-        f"cannot read the history database {db_path} for analytics: {first_line} "
-        "(check that the path is a prompt-improver SQLite database; `prompt-improver doctor` checks it)"
-    )

@@ -82,3 +82,69 @@ def test_export_summary_has_one_row_per_day_and_backend(history, tmp_path):
     assert rows[0] == ["day", "backend", "count", "avg_confidence", "avg_quality", "p50_latency_ms", "p95_latency_ms"]
     assert rows[1] == ["2026-01-10", "few-shot", "1", "0.8", "0.7", "100.0", "100.0"]
     assert rows[2][:4] == ["2026-01-12", "few-shot", "1", ""]
+
+
+def _one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1 and result.stdout == "", (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [("stats",), ("export", "-o", "out.csv"), ("export", "--summary", "-o", "out.csv")])
+def test_a_directory_as_the_database_is_named_as_such_with_the_fix(tmp_path, command):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    line = _one_line_error(cli(*command[:1], "--db", str(folder), *command[1:]))
+    assert line == (
+        f"error: {folder} is a directory, not a database file; point SQLITE_DB_PATH (or --db) at a file such as "
+        f"{folder / 'prompt_history.db'}"
+    )
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_a_file_that_is_not_a_database_is_named_as_such_with_the_fix(tmp_path, command):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list: milk, eggs\n" * 50)
+    line = _one_line_error(cli(command, "--db", str(notes), "-o", str(tmp_path / "o.csv")) if command == "export"
+                           else cli(command, "--db", str(notes)))
+    assert line == (
+        f"error: {notes} is not an SQLite database (its header is not 'SQLite format 3'); move the file away or "
+        "point SQLITE_DB_PATH (or --db) at another file"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_newer_schema_is_refused_by_stats_and_export_and_left_untouched(history, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from store.schema import SCHEMA_VERSION
+
+    with closing(sqlite3.connect(history)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = history.read_bytes()
+    expected = (
+        f"error: {history} has schema version {SCHEMA_VERSION + 1}, newer than the {SCHEMA_VERSION} this version of "
+        "prompt-improver knows; upgrade prompt-improver to open it (the file was left untouched)"
+    )
+    assert _one_line_error(cli("stats", "--db", str(history))) == expected
+    assert _one_line_error(cli("export", "--db", str(history), "-o", str(tmp_path / "o.csv"))) == expected
+    assert history.read_bytes() == before
+
+
+def test_the_original_designs_database_is_not_misread_and_the_message_says_how_to_upgrade(tmp_path):
+    from tests.support.legacy_schema import LEGACY_ROWS, create_legacy_database
+
+    legacy = tmp_path / "legacy.db"
+    create_legacy_database(legacy)
+    line = _one_line_error(cli("stats", "--db", str(legacy)))
+    assert "has a prompt_history table but schema version 0" in line
+    assert f"`prompt-improver history --limit 1 --db {legacy}`" in line
+    # Following the advice upgrades the file; then stats answers over every original row.
+    upgrade = cli("history", "--limit", "1", "--db", str(legacy))
+    assert upgrade.returncode == 0, upgrade.stderr
+    stats = cli("stats", "--db", str(legacy), "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["total_count"] == len(LEGACY_ROWS)
