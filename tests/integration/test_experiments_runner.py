@@ -7,6 +7,7 @@ answer, which is how these tests make chosen items fail.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from store.sqlite_experiments import SQLiteExperimentRepository
 from store.migrations import migrate
 from store.record import BackendType
 from store.sqlite_repository import SQLitePromptRepository
+from tests.support.builders import make_record
 from tests.support.fake_openai import good_fields
 
 ITEMS = [
@@ -179,3 +181,37 @@ def test_summary_has_the_json_shape_the_cli_promises(stores, programs):
     # The same answer for both backends: quality and confidence tie on every idea.
     assert summary["metrics"]["quality"]["ties"] == 4
     assert summary["metrics"]["quality"]["mean_difference"] == 0
+
+
+class _CountingImprover:
+    """An `improve_one` that records how many calls are in flight; each waits for `batch` calls to overlap."""
+
+    def __init__(self, batch: int) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+        self.together = threading.Barrier(batch)
+
+    def __call__(self, item, backend, experiment_id):
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        try:
+            # Returns as soon as `batch` calls are here at once: this proves they run concurrently. The
+            # timeout only matters when the runner is sequential, and then the run fails (and so the test).
+            self.together.wait(timeout=60)
+            return make_record(original_idea=item.idea, backend=backend, experiment_id=experiment_id)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_runs_overlap_up_to_the_concurrency_limit_and_never_beyond_it(stores):
+    experiments, _ = stores
+    items = [EvalItem(f"Plan week {n} of a beginners' running course") for n in range(6)]  # 12 runs
+    counting = _CountingImprover(batch=4)
+
+    result = run_experiment(experiments, items=items, repeats=1, improve_one=counting, concurrency=4)
+
+    assert (result.succeeded, result.failed) == (12, 0), result.errors
+    assert counting.most == 4
