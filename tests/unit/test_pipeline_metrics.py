@@ -216,3 +216,27 @@ def test_metric_works_with_dspy_evaluate():
 def test_the_weights_cannot_be_changed_in_place():
     with pytest.raises(TypeError):
         WEIGHTS["role"] = 1.0  # type: ignore[index]
+
+
+def test_a_copy_of_the_idea_scores_exactly_the_hand_computed_value():
+    bad = ImprovedPrompt(improved_prompt=IDEA, role="assistant", directive="blog", framework="", guardrails=())
+    # role 0 (generic); directive: no verb, names 1 of the 4 key terms (blog, post, sqlite, beginners) → 0.5 ×
+    # min(1, 0.25 / 0.5) = 0.25; framework 0; guardrails 0; coverage 1 (the copy names every term); length 0
+    # (a copy); no placeholder 1.  0.20 × 0.25 + 0.15 × 1 + 0.10 × 1 = 0.30.
+    assert criteria_scores(IDEA, bad) == {"role": 0.0, "directive": 0.25, "framework": 0.0, "guardrails": 0.0,
+                                          "coverage": 1.0, "length": 0.0, "no_placeholder": 1.0}
+    assert score_improvement(IDEA, bad) == pytest.approx(0.30)
+
+
+def test_a_middling_output_scores_exactly_the_hand_computed_value():
+    middling = with_(role="Copywriter", directive="Draft something about databases", framework="My own approach",
+                     guardrails=("Be clear", "Keep the post under 900 words"))
+    # role 0.6 (one specific word); directive 0.5 (a verb, none of the key terms); framework 0.4 (named, not a
+    # known one); guardrails 0.5 (two of them) × 1/2 concrete = 0.25; coverage, length, no placeholder 1.
+    # 0.15 × 0.6 + 0.20 × 0.5 + 0.10 × 0.4 + 0.20 × 0.25 + 0.15 + 0.10 + 0.10 = 0.63.
+    assert criteria_scores(IDEA, middling) == pytest.approx(
+        {"role": 0.6, "directive": 0.5, "framework": 0.4, "guardrails": 0.25, "coverage": 1.0, "length": 1.0,
+         "no_placeholder": 1.0}
+    )
+    assert score_improvement(IDEA, middling) == pytest.approx(0.63)
+    assert prompt_quality_metric(example_of(IDEA), prediction_of(middling), trace=[]) is False  # below 0.7
