@@ -149,8 +149,8 @@ def small_sample_warning(n_pairs: int) -> str | None:
         return None
     text = (
         f"Only {n_pairs} pair{'s' if n_pairs != 1 else ''}: with fewer than {MIN_RELIABLE_PAIRS} pairs the "
-        "intervals are wide and real differences are easily missed; add evaluation ideas or repeats "
-        "before trusting this comparison."
+        "intervals are wide and real differences are easily missed; add evaluation ideas before trusting "
+        "this comparison (repeats of the same ideas are averaged per idea and add no pairs)."
     )
     # The smallest two-sided exact Wilcoxon p-value is 2 / 2**n: 0.0625 for five pairs.
     if 2.0 / 2**n_pairs >= 0.05:

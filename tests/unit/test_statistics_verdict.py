@@ -102,6 +102,8 @@ def test_fewer_than_ten_pairs_gives_a_plain_warning() -> None:
     comparison = compare_paired({"quality": (zero, few)})
     assert comparison.n_pairs == 7
     assert comparison.warning is not None and comparison.warning.startswith("Only 7 pairs: with fewer than 10 pairs")
+    # Repeats are averaged per idea (one pair per idea), so only more ideas help: the advice must say so.
+    assert "add evaluation ideas" in comparison.warning and "or repeats" not in comparison.warning
     assert compare_paired({"quality": _shifted([0.5] * 10, [0.1] * 10)}).warning is None
 
 
