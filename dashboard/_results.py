@@ -27,10 +27,15 @@ def render_persistence(item: dict) -> None:
         extra = f" — and {replayed:,} earlier record(s) from the outbox were stored too" if replayed else ""
         st.success(f"Saved as #{item['id']}{extra}", icon=":material/check_circle:")
     else:
-        reason = item.get("persistence_error") or "the database did not take the record"
-        st.warning(
-            f"Kept in the outbox: {reason}. It will be stored when the database is back.", icon=":material/inbox:"
-        )
+        reason = (item.get("persistence_error") or "the database did not take the record").rstrip(". ")
+        # The pipeline's reason may already say where the record went and when it is replayed; say it once.
+        tail = "" if "outbox" in reason else " It will be stored when the database is back."
+        st.warning(f"Kept in the outbox: {reason}.{tail}", icon=":material/inbox:")
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def render_result(item: dict, *, compact: bool = False) -> None:
@@ -38,6 +43,8 @@ def render_result(item: dict, *, compact: bool = False) -> None:
     with st.container(border=True, key=f"result_{item['uid']}"):
         if not compact:
             st.subheader("Improved prompt")
+            # Which idea this answers: after several tries the card must not be mistaken for another's.
+            st.caption(f"For: {_one_line(item['original_idea'], 160)}")
         metrics = st.columns(4)
         metrics[0].metric("Confidence", fmt_score(item.get("confidence")), help="The model's own confidence (0–1).")
         metrics[1].metric(

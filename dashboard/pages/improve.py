@@ -97,21 +97,29 @@ def main() -> None:
         right.caption(f"Model: `{_ui.model_label(config)}`")
         submitted = st.form_submit_button("Improve", type="primary", icon=":material/auto_fix_high:")
 
+    failed = False
     if submitted:
         with st.spinner(f"Improving with {config.llm_model} ({backend})…", show_time=True):
             try:
                 _improve(context, idea, extra, backend)
             except PipelineError as error:
                 st.error(str(error), icon=":material/error:")
+                failed = True
 
     results = st.session_state.get(RESULTS_KEY, [])
-    if results:
-        render_result(results[0])
-        if len(results) > 1:
-            st.subheader("Earlier in this session")
-            for item in results[1:]:
-                with st.expander(f"{item['original_idea'][:90]} — {item['backend']}, {_ui.fmt_latency(item['latency_ms'])}"):
-                    render_result(item, compact=True)
+    # After a failed submission the last success is not this idea's result: it moves down to the session's
+    # list instead of sitting under the error as if it were the answer.
+    if failed:
+        current, earlier = None, results
+    else:
+        current, earlier = (results[0] if results else None), results[1:]
+    if current is not None:
+        render_result(current)
+    if earlier:
+        st.subheader("Earlier in this session")
+        for item in earlier:
+            with st.expander(f"{item['original_idea'][:90]} — {item['backend']}, {_ui.fmt_latency(item['latency_ms'])}"):
+                render_result(item, compact=True)
 
 
 main()

@@ -99,3 +99,34 @@ def test_with_an_unopenable_database_the_improvement_is_kept_in_the_outbox(
     at.switch_page("pages/settings.py").run()  # the health view counts what waits for replay
     assert not at.exception
     assert {metric.label: metric.value for metric in at.metric}["Outbox"] == "1 waiting"
+
+
+def test_after_a_failure_the_previous_result_is_listed_as_earlier_not_shown_as_the_answer(
+    app_db: Path, model_env
+) -> None:
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+        assert "Improved prompt" in texts(at) and f"For: {IDEA}" in texts(at)
+        server.enqueue(status(500, "the fake provider is down"))
+        at = _submit(at, "Summarize the quarterly sales report for the board")
+    assert not at.exception
+    assert any("the fake provider is down" in error.value for error in at.error)
+    page = texts(at)
+    assert "Improved prompt" not in page  # no result card for the idea that failed
+    assert "Earlier in this session" in page
+    assert any(IDEA in expander.label for expander in at.expander)
+
+
+def test_the_outbox_notice_says_where_the_record_went_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_env
+) -> None:
+    monkeypatch.setenv("SQLITE_DB_PATH", str(tmp_path))  # a directory: the database cannot be opened
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    notice = next(warning.value for warning in at.warning if "Kept in the outbox" in warning.value)
+    assert "is a directory" in notice
+    assert notice.count("will be saved when the database works") == 1, notice
+    assert "It will be stored when the database is back" not in notice  # the same promise, not twice
