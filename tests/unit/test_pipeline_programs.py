@@ -118,6 +118,23 @@ def test_save_and_load_round_trip_keeps_the_version(tmp_path):
     assert len(lm.history[-1]["messages"]) == 2 + 2 * 3  # the loaded demonstrations are sent
 
 
+def test_a_hand_edited_saved_program_gets_a_new_version_not_the_one_written_in_its_metadata(tmp_path):
+    # The version is a hash of the state actually loaded, so an edited demonstration cannot pass for the
+    # program that produced earlier records.
+    path = tmp_path / FEW_SHOT_FILE
+    version = save_program(build_few_shot(2), path)
+    state = json.loads(path.read_text())
+    state["improve.predict"]["demos"][0]["role"] = "A role edited by hand"
+    path.write_text(json.dumps(state))
+
+    edited = read_program(path)
+
+    assert edited.improve.predict.demos[0]["role"] == "A role edited by hand"
+    assert json.loads(path.read_text())["metadata"]["program_version"] == version
+    assert program_version(edited) != version
+    assert load_program("few-shot", tmp_path)[1] == program_version(edited)
+
+
 def test_saved_program_is_readable_by_dspy_itself(tmp_path):
     path = tmp_path / FEW_SHOT_FILE
     version = save_program(build_few_shot(2), path)
