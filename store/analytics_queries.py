@@ -102,7 +102,8 @@ def kpis_in(con, rng: DateRange | None, backend, model, *, with_previous: bool) 
         empty = {"start": None, "end": None, **_empty_metrics()}
         return {**empty, "by_backend": {name: _empty_metrics() for name in backends_for(backend)}, "previous": None}
     result = period_kpis(con, rng, backend, model)
-    result["previous"] = period_kpis(con, rng.previous(), backend, model) if with_previous else None
+    previous = rng.previous() if with_previous else None
+    result["previous"] = period_kpis(con, previous, backend, model) if previous is not None else None
     return result
 
 
@@ -155,7 +156,7 @@ def timeseries_in(con, rng: DateRange | None, backend, model, bucket: str | None
         f"""
         WITH slots AS (
             SELECT unnest(generate_series(date_trunc('{bucket}', {literal(rng.lo)}),
-                                          date_trunc('{bucket}', {literal(rng.hi)} - INTERVAL 1 MICROSECOND),
+                                          date_trunc('{bucket}', {literal(rng.last)}),
                                           {_INTERVALS[bucket]})) AS bucket
         ), kinds AS (SELECT unnest({literal(backends_for(backend))}::VARCHAR[]) AS backend),
         agg AS (

@@ -26,7 +26,7 @@ class AnalyticsQueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DateRange:
-    """Inclusive UTC days `start`..`end`, i.e. the instants `[lo, hi)` (naive datetimes, UTC)."""
+    """Inclusive UTC days `start`..`end`, i.e. the instants `lo` to `last`, both included (naive datetimes, UTC)."""
 
     start: date
     end: date
@@ -41,18 +41,26 @@ class DateRange:
         return datetime.combine(self.start, time())
 
     @property
-    def hi(self) -> datetime:
-        """The first instant after `end` (UTC), exclusive."""
-        return datetime.combine(self.end + timedelta(days=1), time())
+    def last(self) -> datetime:
+        """The last instant of `end` (UTC, 23:59:59.999999), inclusive.
+
+        Stored timestamps have microsecond precision, so `ts <= last` is `ts < next midnight`; unlike the
+        next midnight it exists for every `end`, 9999-12-31 included.
+        """
+        return datetime.combine(self.end, time.max)
 
     @property
     def days(self) -> int:
         """The number of calendar days covered, both ends included."""
         return (self.end - self.start).days + 1
 
-    def previous(self) -> DateRange:
-        """The period of equal length that ends the day before `start` (for deltas)."""
-        return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+    def previous(self) -> DateRange | None:
+        """The period of equal length that ends the day before `start` (for deltas); None when it would
+        begin before 0001-01-01, the first day a date can name."""
+        try:
+            return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+        except OverflowError:
+            return None
 
     def as_dict(self) -> dict:
         """`{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`."""
@@ -143,7 +151,7 @@ def where(date_range: DateRange, backend: str | None, model: str | None, **extra
 
     `extra` supports `min_confidence` (inclusive).
     """
-    clauses = [f"ts >= {literal(date_range.lo)}", f"ts < {literal(date_range.hi)}"]
+    clauses = [f"ts >= {literal(date_range.lo)}", f"ts <= {literal(date_range.last)}"]
     backend = normalise_backend(backend)
     if backend is not None:
         clauses.append(f"backend = {literal(backend)}")

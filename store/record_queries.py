@@ -8,7 +8,7 @@ timestamp index. They need the file attached (see `ReadModel.attached`).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timezone
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -16,7 +16,7 @@ import duckdb
 from store.analytics_queries import date_range
 from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
 from store.read_model import ALIAS, TABLE
-from store.timestamps import ISO_FORMAT
+from store.timestamps import to_iso
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,10 +55,11 @@ def sqlite_literal(value: str) -> str:
 
 
 def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str:
-    # The stored text has one fixed shape, so comparing it as text orders it as time.
+    # The stored text has one fixed shape, so comparing it as text orders it as time; `to_iso` keeps
+    # that shape for every year (strftime's %Y does not zero-pad years before 1000).
     clauses = [
-        f"timestamp >= '{rng.lo.strftime(ISO_FORMAT)}'",
-        f"timestamp < '{rng.hi.strftime(ISO_FORMAT)}'",
+        f"timestamp >= '{to_iso(rng.lo.replace(tzinfo=timezone.utc))}'",
+        f"timestamp <= '{to_iso(rng.last.replace(tzinfo=timezone.utc))}'",
     ]
     backend = normalise_backend(backend)
     if backend is not None:

@@ -148,3 +148,22 @@ def test_the_original_designs_database_is_not_misread_and_the_message_says_how_t
     stats = cli("stats", "--db", str(legacy), "--json")
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout)["total_count"] == len(LEGACY_ROWS)
+
+
+def test_the_first_and_last_days_a_date_can_name_are_valid_bounds(history, tmp_path):
+    # 9999-12-31 has no next midnight and 0001-01-01 no previous period: neither may crash the command.
+    everything = json.loads(cli("stats", "--db", str(history), "--since", "0001-01-01", "--until", "9999-12-31",
+                                "--json").stdout)
+    assert everything["total_count"] == 4 and everything["start"] == "0001-01-01"
+    assert json.loads(cli("stats", "--db", str(history), "--since", "9999-12-31", "--json").stdout)["total_count"] == 0
+    out = tmp_path / "all.csv"
+    result = cli("export", "--db", str(history), "--since", "0001-01-01", "--until", "9999-12-31", "-o", str(out))
+    assert result.returncode == 0 and result.stdout.strip() == f"4 rows written to {out}", result.stderr
+
+
+def test_an_export_ending_before_the_year_1000_holds_no_later_records(history, tmp_path):
+    # The SQLite range is compared as text; an unpadded year ("500-01-02...") sorted after "2026-...".
+    out = tmp_path / "ancient.csv"
+    result = cli("export", "--db", str(history), "--until", "0500-01-01", "-o", str(out))
+    assert result.returncode == 0 and result.stdout.strip() == f"0 rows written to {out}", result.stderr
+    assert json.loads(cli("stats", "--db", str(history), "--until", "0500-01-01", "--json").stdout)["total_count"] == 0
