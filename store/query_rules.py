@@ -6,19 +6,24 @@ fake to exactly the same answers. Standard library only.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from store.record import BackendType
 from store.timestamps import utc_now
 
 
+MAX_INTEGER = 2**63 - 1  # SQLite's largest INTEGER: a larger limit or offset cannot even be bound
+
+
 def check_page(limit: int, offset: int) -> None:
-    """Raise ValueError naming the bad value unless limit and offset are integers >= 0."""
+    """Raise ValueError naming the bad value unless limit and offset are integers from 0 to 2**63 - 1."""
     for name, value in (("limit", limit), ("offset", offset)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
+        if value > MAX_INTEGER:
+            raise ValueError(f"{name} must be at most {MAX_INTEGER} (SQLite's largest integer), got {value}")
 
 
 def check_range(start: datetime, end: datetime) -> None:
@@ -45,7 +50,11 @@ def cutoff(days: int) -> datetime:
         raise ValueError(f"days must be an integer >= 0, got {days!r}")
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
-    return utc_now() - timedelta(days=days)
+    try:
+        return utc_now() - timedelta(days=days)
+    except OverflowError:
+        # Further back than 0001-01-01: no timestamp is older, so nothing is counted or deleted.
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _ascii_lower(text: str) -> str:

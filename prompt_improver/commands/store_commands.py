@@ -22,12 +22,16 @@ from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.wiring import open_repository
 from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
+from store.query_rules import MAX_INTEGER
+from store.query_rules import cutoff as cutoff_for
 from store.record import BackendType, PromptHistory
 from store.sqlite_io import connect, translate_errors
 
 DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+# About 40 minutes of writing at the measured rate, and a few GB of file: a bigger number is a typo.
+MAX_DEMO_ROWS = 100_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -85,8 +89,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     """Print stored records newest first, as a table or (with --json) a JSON array."""
-    if args.limit < 1:
-        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    if not 1 <= args.limit <= MAX_INTEGER:
+        raise UsageError(f"--limit must be from 1 to {MAX_INTEGER:,}, got {args.limit:,}")
     backend = _parse_backend(args.backend)
     start = _parse_date("--since", args.since, end=False) if args.since else None
     end = _parse_date("--until", args.until, end=True) if args.until else None
@@ -187,7 +191,7 @@ def run_prune(args: argparse.Namespace) -> int:
                 f"--backup: cannot create the directory {str(backup.parent)!r}: {error.strerror}"
             ) from None
     repo = open_repository(_settings(args))
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+    cutoff = cutoff_for(days).isoformat(timespec="seconds")
     if args.dry_run:
         count = repo.count_older_than(days)
         ignored = " (--backup and --vacuum do nothing in a dry run)" if backup is not None or args.vacuum else ""
@@ -210,8 +214,8 @@ def run_prune(args: argparse.Namespace) -> int:
 
 def run_demo_data(args: argparse.Namespace) -> int:
     """Write synthetic history through `save_many`, refusing to mix it into a real history."""
-    if args.rows < 1:
-        raise UsageError(f"--rows must be at least 1, got {args.rows}")
+    if not 1 <= args.rows <= MAX_DEMO_ROWS:
+        raise UsageError(f"--rows must be from 1 to {MAX_DEMO_ROWS:,}, got {args.rows:,}")
     if not 1 <= args.days <= MAX_DAYS:
         raise UsageError(f"--days must be from 1 to {MAX_DAYS:,}, got {args.days}")
     settings = _settings(args)

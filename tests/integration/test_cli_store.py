@@ -225,6 +225,25 @@ def test_prune_never_overwrites_an_existing_backup(run, repo, db_path, tmp_path)
     assert _rows(db_path) == [(3,)]
 
 
+def test_history_refuses_a_limit_sqlite_cannot_hold_in_one_line(run, repo, db_path):
+    code, _, err = run("history", "--limit", str(2**63), "--db", db_path)
+    _assert_one_line_error(code, err, f"--limit must be from 1 to {2**63 - 1:,}, got {2**63:,}")
+    repo.save(make_record())
+    code, out, _ = run("history", "--json", "--limit", str(2**63 - 1), "--db", db_path)
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+@pytest.mark.parametrize("days", ["99999999", str(10**20)])
+def test_prune_further_back_than_year_one_deletes_nothing_and_says_so(run, repo, db_path, days):
+    _old_and_new(repo)
+    code, out, err = run("prune", "--older-than-days", days, "--dry-run", "--db", db_path)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"would delete 0 records older than 0001-01-01T00:00:00+00:00 ({days} days)")
+    code, out, err = run("prune", "--older-than-days", days, "--db", db_path)
+    assert (code, err) == (0, "") and out.startswith("deleted 0 records")
+    assert _rows(db_path) == [(3,)]
+
+
 def test_prune_refuses_zero_days(run, db_path):
     code, _, err = run("prune", "--older-than-days", "0", "--db", db_path)
     _assert_one_line_error(code, err, "--older-than-days must be at least 1, got 0")
@@ -265,7 +284,8 @@ def test_demo_data_refuses_to_mix_into_a_real_history(run, repo, db_path):
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("--rows", "0", "--rows must be at least 1, got 0"),
+        ("--rows", "0", "--rows must be from 1 to 100,000,000, got 0"),
+        ("--rows", str(10**23), f"--rows must be from 1 to 100,000,000, got {10**23:,}"),
         ("--days", "100000", "--days must be from 1 to 36,500, got 100000"),
     ],
 )

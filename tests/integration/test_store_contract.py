@@ -114,7 +114,9 @@ def test_an_unknown_backend_filter_is_refused_by_name(repo):
         repo.find_recent(backend="chain-of-thought")
 
 
-@pytest.mark.parametrize("limit, offset, bad", [(-1, 0, "-1"), (10, -5, "-5"), ("10", 0, "'10'")])
+@pytest.mark.parametrize(
+    "limit, offset, bad", [(-1, 0, "-1"), (10, -5, "-5"), ("10", 0, "'10'"), (2**63, 0, str(2**63)), (1, 2**64, str(2**64))]
+)
 def test_a_negative_or_non_integer_page_is_refused_with_the_value(repo, limit, offset, bad):
     with pytest.raises(ValueError, match=bad):
         repo.find_recent(limit=limit, offset=offset)
@@ -247,6 +249,14 @@ def test_ids_are_not_reused_after_a_prune(repo):
     _history_around_the_cutoff(repo)
     repo.delete_older_than(0)
     assert repo.save(make_record()).id == 5
+
+
+@pytest.mark.parametrize("days", [36_500_000, 10**20])
+def test_prune_further_back_than_year_one_counts_and_deletes_nothing(repo, days):
+    _history_around_the_cutoff(repo)
+    assert repo.count_older_than(days) == 0
+    assert repo.delete_older_than(days) == 0
+    assert len(repo.find_recent()) == 4
 
 
 @pytest.mark.parametrize("days", [-1, 1.5, "30", None])
