@@ -115,8 +115,42 @@ def test_records_waiting_in_the_outbox_are_stored_at_start(server, db, model_env
     assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
     out, err = capsys.readouterr()
 
-    assert {uid for _, uid, _, _ in _rows(db)} == {waiting.uid, json.loads(out)["uid"]}
+    # At start, before this improvement is saved: the waiting record gets the first id.
+    assert [uid for _, uid, _, _ in _rows(db)] == [waiting.uid, json.loads(out)["uid"]]
     assert "1 earlier record(s) from the outbox" in err
+    assert Outbox(db.with_name(db.name + ".outbox.jsonl")).pending() == []
+
+
+def test_a_database_with_a_newer_schema_is_left_alone_and_the_improvement_kept_then_stored_once(
+    server, db, model_env, capsys
+):
+    from store.migrations import migrate
+
+    migrate(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 999")
+
+    assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
+    out, err = capsys.readouterr()
+    kept = json.loads(out)
+
+    assert kept["saved"] is False and kept["id"] is None
+    assert kept["improved_prompt"] == good_fields(IDEA)["improved_prompt"]
+    assert "newer" in kept["persistence_error"] and "outbox" in kept["persistence_error"]
+    assert "kept in the outbox" in err
+    assert _rows(db) == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (999,)  # refused, not "repaired"
+
+    with sqlite3.connect(db) as conn:  # the user upgrades prompt-improver; here: the version it knows
+        from store.schema import SCHEMA_VERSION
+
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
+    later = json.loads(capsys.readouterr().out)
+    assert later["saved"] is True
+    assert [uid for _, uid, _, _ in _rows(db)] == [kept["uid"], later["uid"]]
+    assert Outbox(db.with_name(db.name + ".outbox.jsonl")).pending() == []
 
 
 def test_without_a_model_it_exits_1_with_one_line_explaining_how_to_configure(db, capsys):
