@@ -89,6 +89,12 @@ def connection_error(db_path: Path, error: Exception) -> RepositoryConnectionErr
             f"this user; make it writable (e.g. chmod u+w {_unwritable(path)}), or copy the file to a "
             "directory you can write"
         )
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return RepositoryConnectionError(
+            f"{path} stayed locked by another process longer than SQLite waits ({_sqlite_words(first_line)}): a "
+            "writer holds it exclusively (a prune, a VACUUM, a long import, or a journal_mode=delete database being "
+            "written); retry when it has finished"
+        )
     if "malformed" in lowered or "corrupt" in lowered:
         return RepositoryConnectionError(
             f"{path} is damaged ({_sqlite_words(first_line)}); restore it from a backup, or try "

@@ -167,3 +167,25 @@ def test_an_export_ending_before_the_year_1000_holds_no_later_records(history, t
     result = cli("export", "--db", str(history), "--until", "0500-01-01", "-o", str(out))
     assert result.returncode == 0 and result.stdout.strip() == f"0 rows written to {out}", result.stderr
     assert json.loads(cli("stats", "--db", str(history), "--until", "0500-01-01", "--json").stdout)["total_count"] == 0
+
+
+def test_a_database_locked_by_another_writer_is_named_with_what_to_do(tmp_path):
+    # Only a rollback-journal database can be locked against readers (WAL readers never wait).
+    import sqlite3
+
+    from store.migrations import migrate
+
+    path = tmp_path / "locked.db"
+    migrate(path, wal=False)
+    create_history(path, [record_at("2026-01-10 10:00:00")])
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode = delete")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("INSERT INTO app_settings VALUES ('lock', 'held')")
+        line = _one_line_error(cli("stats", "--db", str(path)))
+    finally:
+        holder.close()
+    assert line.startswith(f"error: {path} stayed locked by another process longer than SQLite waits (database is locked)")
+    assert line.endswith("retry when it has finished")
+    assert json.loads(cli("stats", "--db", str(path), "--json").stdout)["total_count"] == 1
