@@ -144,6 +144,12 @@ class ExperimentSummary:
         return counts
 
     @property
+    def records_missing(self) -> int:
+        """Succeeded runs whose history record is not in the database (kept in the outbox, or pruned)."""
+        return sum((row.zero_shot_error == MISSING_RECORD) + (row.few_shot_error == MISSING_RECORD)
+                   for row in self.rows)
+
+    @property
     def verdict(self) -> str:
         """The plain-language verdict, or why there is none yet."""
         if self.comparison is None:
@@ -157,8 +163,14 @@ class ExperimentSummary:
             stats = self.comparison.to_dict()
         else:
             empty = {"n_pairs": 0, "wins": 0, "ties": 0, "losses": 0} | {name: None for name in STAT_FIELDS}
-            stats = {"n_pairs": 0, "verdict": self.verdict, "warning": "no complete pairs",
+            stats = {"n_pairs": 0, "verdict": self.verdict, "warning": "No idea has a result from both backends yet.",
                      "metrics": {m: {"metric": m} | empty for m in METRICS}}
+        missing = self.records_missing
+        if missing:
+            # Otherwise "N of N runs succeeded" next to fewer pairs (or none) would go unexplained.
+            note = (f"{missing} succeeded run(s) have no record in the history yet (kept in the outbox until the "
+                    "database works, or pruned); their ideas are left out of the statistics until then.")
+            stats = stats | {"warning": f"{stats['warning']} {note}" if stats.get("warning") else note}
         return {
             "experiment_id": e.id,
             "name": e.name,
@@ -174,6 +186,7 @@ class ExperimentSummary:
             "succeeded": e.succeeded,
             "failed": e.failed,
             "failed_by_backend": self.failed_by_backend,
+            "records_missing": missing,
         } | stats
 
 

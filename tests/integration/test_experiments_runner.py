@@ -215,3 +215,31 @@ def test_runs_overlap_up_to_the_concurrency_limit_and_never_beyond_it(stores):
 
     assert (result.succeeded, result.failed) == (12, 0), result.errors
     assert counting.most == 4
+
+
+def test_runs_whose_records_wait_in_the_outbox_are_explained_and_counted_once_replayed(stores, programs, db_path,
+                                                                                      tmp_path):
+    from pipeline.outbox import Outbox
+    from store.errors import RepositoryConnectionError
+    from store.memory import InMemoryPromptRepository
+
+    class DownRepository(InMemoryPromptRepository):
+        def save(self, record):
+            raise RepositoryConnectionError("disk I/O error")
+
+    experiments, history = stores
+    outbox = Outbox(tmp_path / "history.db.outbox.jsonl")
+    down = ServiceImprover(programs=programs, lm=answering(ITEMS), repo=DownRepository(), model_version="dummy",
+                           outbox=outbox)
+    result = run(experiments, down, items=ITEMS, repeats=1, concurrency=2)
+
+    waiting = summarize(experiments, result.experiment.id).to_dict()
+    assert (waiting["succeeded"], waiting["failed"], waiting["n_pairs"]) == (8, 0, 0)
+    assert waiting["records_missing"] == 8
+    assert "8 succeeded run(s) have no record in the history yet" in waiting["warning"]
+    assert "outbox" in waiting["warning"]
+
+    assert outbox.replay(history) == 8
+    stored = summarize(experiments, result.experiment.id).to_dict()
+    assert (stored["records_missing"], stored["n_pairs"]) == (0, 4)
+    assert "outbox" not in (stored["warning"] or "")
