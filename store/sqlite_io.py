@@ -80,6 +80,8 @@ def check_path(db_path: Path) -> None:
 def _permission_hint(path: Path) -> str | None:
     """Which permission stops writing `path`, and the fix; None when none is found."""
     directory = path.parent
+    if path.exists() and not os.access(path, os.R_OK):
+        return f"the file is not readable by this user: make it readable and writable (e.g. chmod u+rw {path})"
     if path.exists() and not os.access(path, os.W_OK):
         return f"the file is not writable by this user: make it writable (e.g. chmod u+w {path})"
     if directory.exists() and not os.access(directory, os.W_OK | os.X_OK):

@@ -93,13 +93,7 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
     except RepositoryError as error:
         print(f"  path            {path.resolve()}")
         print("  status          cannot be opened")
-        problems.append(
-            (
-                f"database {str(path)!r} cannot be opened: {error}",
-                "point SQLITE_DB_PATH (or --db) at a prompt history database, or move this file away so a new "
-                "database is created",
-            )
-        )
+        problems.append((f"database {str(path)!r} cannot be opened: {error}", _open_fix(str(error))))
         return
     print(f"  path            {Path(health.path).resolve()}")
     print(f"  file size       {format_size(health.file_bytes)}")
@@ -130,6 +124,17 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
                 f"restore a backup, or recover the rows with `sqlite3 {path} .recover > recovered.sql`",
             )
         )
+
+
+def _open_fix(message: str) -> str:
+    # The store's messages read "<what is wrong>; <the fix>". A file that is not a history needs another
+    # path; any other cause (permissions, a lock, damage) needs its own fix, not a new file.
+    if "is not an SQLite database" in message or "is a directory" in message or ";" not in message:
+        return (
+            "point SQLITE_DB_PATH (or --db) at a prompt history database, or move this file away so a new "
+            "database is created"
+        )
+    return message.rsplit("; ", 1)[-1]
 
 
 def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:

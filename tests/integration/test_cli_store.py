@@ -325,6 +325,23 @@ def test_doctor_names_a_file_that_is_not_a_database_and_its_fix(run, tmp_path):
     assert bogus.read_text().startswith("these are my notes")  # doctor does not touch the file
 
 
+def test_doctor_gives_a_locked_database_the_fix_for_a_lock_not_for_a_wrong_file(run, db_path, monkeypatch):
+    assert run("demo-data", "--rows", "10", "--db", db_path)[0] == 0
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "200")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode = delete")  # only a rollback journal locks readers out
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("INSERT INTO app_settings VALUES ('lock', 'held')")
+        code, out, err = run("doctor", "--db", db_path)
+    finally:
+        holder.close()
+    assert code == 1 and "status: 1 problem(s)" in out
+    problem, fix = err.strip().splitlines()[:2]
+    assert problem.startswith(f"problem: database {str(db_path)!r} cannot be opened: {db_path} stayed locked")
+    assert fix == "  fix: retry, or raise SQLITE_BUSY_TIMEOUT_MS"
+
+
 def test_doctor_exits_1_when_duckdbs_sqlite_extension_cannot_load(run, repo, db_path, tmp_path, monkeypatch):
     # A missing wheel file and an empty extension repository, with DuckDB's home (and its extension
     # directory) in this test's own directory: the extension genuinely cannot be loaded.

@@ -133,6 +133,17 @@ def test_a_read_only_database_file_is_refused_with_the_chmod_fix(shared_dir):
     assert saved.startswith("RepositoryConnectionError: ") and f"chmod u+w {path}" in saved
 
 
+def test_an_unreadable_database_file_is_refused_with_the_read_permission_fix(shared_dir):
+    path = shared_dir / "history.db"
+    migrate(path)
+    path.chmod(0o000)
+    report = run_unprivileged(lambda: SQLitePromptRepository(path).find_recent())
+    assert report == (
+        f"RepositoryConnectionError: cannot open or create {path} (unable to open database file); the file is not "
+        f"readable by this user: make it readable and writable (e.g. chmod u+rw {path})"
+    )
+
+
 def test_a_read_only_directory_is_refused_when_creating_the_database(shared_dir):
     directory = shared_dir / "locked"
     directory.mkdir()
