@@ -82,13 +82,15 @@ def demo_banner(context: AppContext) -> None:
     """A visible banner while this session looks at the demo database, with the way back."""
     if not context.demo:
         return
-    with st.container(border=True, key="demo_banner"):
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.markdown(
+    # A wrapping row rather than fixed columns: in a 1:5 column the button's label was cut ("Back to my hi…").
+    with st.container(border=True, key="demo_banner", horizontal=True, vertical_alignment="center"):
+        st.markdown(
             ":material/science: **Demo mode** — you are exploring synthetic data in a separate database "
-            f"(`{context.db_path.name}`). Your own history is untouched."
+            f"(`{context.db_path.name}`). Your own history is untouched.",
+            width="stretch",
         )
-        right.button("Back to my history", key="leave_demo", on_click=leave_demo_mode, icon=":material/undo:")
+        st.button("Back to my history", key="leave_demo", on_click=leave_demo_mode, icon=":material/undo:",
+                  width="content")
 
 
 def demo_offer(context: AppContext, *, key: str) -> None:
