@@ -239,6 +239,11 @@ def top_roles(con, start=None, end=None, *, backend=None, model=None, limit: int
 
 
 def check_limit(limit: int) -> int:
+    """`limit` unchanged when it is a whole number >= 1.
+
+    Raises:
+        AnalyticsQueryError: naming the value otherwise.
+    """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise AnalyticsQueryError(f"limit must be a whole number >= 1, got {limit!r}")
     return limit

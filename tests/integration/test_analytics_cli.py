@@ -189,3 +189,20 @@ def test_a_database_locked_by_another_writer_is_named_with_what_to_do(tmp_path):
     assert line.startswith(f"error: {path} stayed locked by another process longer than SQLite waits (database is locked)")
     assert line.endswith("retry when it has finished")
     assert json.loads(cli("stats", "--db", str(path), "--json").stdout)["total_count"] == 1
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_a_missing_extension_is_one_line_naming_the_pinned_wheel(history, tmp_path, monkeypatch, command):
+    import duckdb
+
+    monkeypatch.setenv("PROMPT_IMPROVER_SQLITE_EXTENSION", str(tmp_path / "missing.duckdb_extension"))
+    (tmp_path / "empty-repository").mkdir()
+    monkeypatch.setenv("PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY", str(tmp_path / "empty-repository"))
+    monkeypatch.setenv("HOME", str(tmp_path))  # nor one installed in ~/.duckdb
+    out = tmp_path / "o.csv"
+    line = _one_line_error(cli(command, "--db", str(history), *(["-o", str(out)] if command == "export" else [])))
+    assert line.startswith("error: DuckDB's sqlite extension cannot be loaded: ")
+    assert line.endswith(
+        f"Fix: pip install duckdb-extension-sqlite-scanner=={duckdb.__version__} (the version must equal duckdb's)"
+    )
+    assert not out.exists()
