@@ -204,7 +204,15 @@ def _print_list(experiments: Any, as_json: bool) -> int:
 
 
 def _signed(value: float | None, digits: int) -> str:
-    return "–" if value is None else f"{value:+.{digits}f}"
+    if value is None:
+        return "–"
+    # One or two more places while a non-zero value would print as "-0" or "+0" (an interval bound of
+    # -0.3 ms must not look like zero, nor zero look negative).
+    for places in range(digits, digits + 3):
+        text = f"{value:+.{places}f}"
+        if float(text) != 0 or value == 0:
+            return text
+    return text
 
 
 def _plain(value: float | None, digits: int) -> str:

@@ -170,3 +170,14 @@ def test_experiments_never_answer_from_the_response_cache_even_when_it_is_on(eva
         assert main(["compare", "--eval-set", str(eval_file), "--json", "--db", str(db_path)]) == 0
     assert [json.loads(line)["succeeded"] for line in capsys.readouterr().out.splitlines()] == [8, 8]
     assert len(server.requests) == 16  # the second experiment asked the model again for every run
+
+
+def test_the_summary_table_never_prints_a_small_non_zero_bound_as_zero():
+    from prompt_improver.commands.compare_commands import _signed
+
+    assert _signed(-0.3, 0) == "-0.3"
+    assert _signed(0.04, 0) == "+0.04"
+    assert _signed(-0.0001, 0) == "-0.00"  # beyond two extra places: the sign still shows the side
+    assert _signed(0.0, 0) == "+0"
+    assert _signed(12.6, 0) == "+13"
+    assert _signed(None, 3) == "–"
