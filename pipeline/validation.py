@@ -18,6 +18,15 @@ def _check_text(name: str, value: object, limit: int) -> str:
         )
     if len(value) > limit:
         raise InvalidIdea(f"{name} is {len(value):,} characters; the limit is {limit:,}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate: typically bytes that were not UTF-8 (a Latin-1 terminal), decoded with
+        # surrogateescape. No provider can receive it and SQLite cannot store it.
+        raise InvalidIdea(
+            f"{name} contains text that is not valid Unicode (U+{ord(value[error.start]):04X} at index "
+            f"{error.start}), usually from a terminal or file that is not UTF-8; re-type or re-save it as UTF-8"
+        ) from None
     return value
 
 
@@ -32,7 +41,8 @@ def validate_idea(idea: object, context: object = "") -> tuple[str, str]:
         `(idea, context)` with surrounding whitespace removed.
 
     Raises:
-        InvalidIdea: naming the problem — not text, a NUL character, too long, or too short.
+        InvalidIdea: naming the problem — not text, a NUL character, text that is not valid Unicode (a lone
+            surrogate), too long, or too short.
     """
     if context is None:
         context = ""

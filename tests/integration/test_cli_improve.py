@@ -164,12 +164,23 @@ def test_without_a_model_it_exits_1_with_one_line_explaining_how_to_configure(db
     assert "Traceback" not in err
 
 
-def test_an_invalid_idea_exits_1_before_any_request_reaches_the_server(server, db, model_env, capsys):
-    status_code = main(["improve", "hi", "--json"])
+@pytest.mark.parametrize(
+    ("idea", "message"),
+    [
+        ("hi", "idea needs at least 5 non-blank characters"),
+        # A Latin-1 terminal's "café", as Python's argv decodes it (surrogateescape): DSPy would raise a
+        # bare ValueError (a traceback) before sending it.
+        (b"Write a caf\xe9 menu".decode("utf-8", "surrogateescape"), "idea contains text that is not valid Unicode"),
+    ],
+    ids=["too short", "not valid unicode"],
+)
+def test_an_invalid_idea_exits_1_before_any_request_reaches_the_server(idea, message, server, db, model_env, capsys):
+    status_code = main(["improve", idea, "--json"])
     _, err = capsys.readouterr()
 
     assert status_code == 1
-    assert "idea needs at least 5 non-blank characters" in err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert server.requests == []
     assert not db.exists()
 

@@ -61,3 +61,17 @@ def test_non_text_idea_is_refused_with_its_type(idea):
 def test_invalid_idea_is_a_value_error_for_generic_callers():
     with pytest.raises(ValueError):
         validate_idea("")
+
+
+@pytest.mark.parametrize(
+    ("idea", "context", "name", "where"),
+    [
+        # What `sys.argv` holds when a Latin-1 terminal sends "café" (surrogateescape): U+DCE9.
+        (b"Write a caf\xe9 menu for our bistro".decode("utf-8", "surrogateescape"), "", "idea", "U+DCE9 at index 11"),
+        ("Write a cafe menu for our bistro", "Paris \ud800", "context", "U+D800 at index 6"),
+    ],
+)
+def test_text_that_is_not_valid_unicode_is_refused_naming_the_character(idea, context, name, where):
+    with pytest.raises(InvalidIdea, match=f"^{name} contains text that is not valid Unicode") as refused:
+        validate_idea(idea, context)
+    assert where in str(refused.value)
