@@ -19,7 +19,8 @@ import duckdb
 
 from store import analytics_histograms, analytics_page, analytics_queries, record_queries, reports
 from store.analytics_api import AnalyticsApi
-from store.analytics_file import connection_error
+from store.analytics_file import connection_error, is_history_file
+from store.analytics_ranges import AnalyticsQueryError
 from store.duckdb_extension import connect_duckdb
 from store.read_model import ReadModel, SyncResult
 
@@ -103,6 +104,11 @@ class Analytics(AnalyticsApi):
         if name == "status":
             return self.status()
         function, needs_file = QUERIES[name]
+        if name in ("export_records", "export_summary") and args and is_history_file(Path(args[0]), self._model.db_path):
+            raise AnalyticsQueryError(
+                f"{args[0]} is the history database {self._model.db_path} (or one of its files); writing the CSV "
+                "there would destroy the history: name another file"
+            )
         with self._model.attached() as present:
             self._remember(self._model.sync_attached() if present else self._model.clear())
             if needs_file:

@@ -3,7 +3,7 @@
 The analytics never open the file through `sqlite3` (see `store/analytics.py`), so they cannot reuse
 `store.sqlite_io.describe`; this module gives the same kind of message from what DuckDB's scanner
 reports, and checks what can be checked without opening the file at all (a directory, an unreadable
-file, a header that is not SQLite's). Pure: no DuckDB, no sqlite3.
+file, a header that is not SQLite's), and which paths an export must never write. No sqlite3.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError
+from store.read_model_snapshot import SUFFIX as SNAPSHOT_SUFFIX
 from store.schema import SCHEMA_VERSION
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -118,3 +119,20 @@ def _unwritable(path: Path) -> Path:
 def _sqlite_words(line: str) -> str:
     # DuckDB prefixes SQLite's own words with the statement it failed to prepare; keep SQLite's words.
     return line.rsplit("): ", 1)[-1].rsplit('": ', 1)[-1]
+
+
+def is_history_file(path: Path, db_path: Path) -> bool:
+    """Whether `path` is the database `db_path` or a file kept beside it (its -wal, -shm or -journal, or the
+    analytics snapshot), by name, through a symlink, or as a hard link: an export must never write there."""
+    path, db_path = Path(path), Path(db_path)
+    protected = [db_path.with_name(db_path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX)]
+    target = path.resolve()
+    for candidate in protected:
+        if candidate.resolve() == target:
+            return True
+        try:
+            if path.exists() and candidate.exists() and path.samefile(candidate):
+                return True
+        except OSError:
+            continue
+    return False

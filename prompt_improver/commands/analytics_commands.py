@@ -122,11 +122,20 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {output} is a directory; name a file")
     if not output.absolute().parent.is_dir():
         raise UsageError(f"-o {output}: the directory {output.absolute().parent} does not exist")
+    db_path = _db_path(args)
+    from store.analytics_file import is_history_file
+
+    if is_history_file(output, db_path):
+        raise UsageError(
+            f"-o {output} is the history database {db_path} (or one of its files); writing the CSV there would "
+            "destroy the history: name another file"
+        )
     from store.analytics import Analytics
 
-    with Analytics(_db_path(args)) as analytics:
+    with Analytics(db_path) as analytics:
         export = analytics.export_summary if args.summary else analytics.export_records
         rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
         print(f"{rows} rows written to {output}", flush=True)
         analytics.housekeeping()
     return 0
+

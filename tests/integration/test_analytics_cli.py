@@ -206,3 +206,17 @@ def test_a_missing_extension_is_one_line_naming_the_pinned_wheel(history, tmp_pa
         f"Fix: pip install duckdb-extension-sqlite-scanner=={duckdb.__version__} (the version must equal duckdb's)"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("target", ["history.db", "history.db-wal", "link.db", "history.db.analytics.duckdb"])
+def test_export_never_writes_over_the_history_it_reads(history, target):
+    (history.parent / "link.db").symlink_to(history)
+    before = history.read_bytes()
+    out = history.parent / target
+    line = _one_line_error(cli("export", "--db", str(history), "-o", str(out)))
+    assert line == (
+        f"error: -o {out} is the history database {history} (or one of its files); writing the CSV there would "
+        "destroy the history: name another file"
+    )
+    assert history.read_bytes() == before
+    assert json.loads(cli("stats", "--db", str(history), "--json").stdout)["total_count"] == 4

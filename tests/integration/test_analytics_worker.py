@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from store.analytics_ranges import AnalyticsQueryError
 from store.analytics_worker import AnalyticsWorker, AnalyticsWorkerError
 from store.errors import AnalyticsUnavailable, RepositoryConnectionError
 from store.sqlite_repository import SQLitePromptRepository
@@ -80,9 +81,18 @@ def test_the_worker_never_writes_to_the_database(worker, db_path, tmp_path):
     assert (hashlib.sha256(db_path.read_bytes()).hexdigest(), db_path.stat().st_mtime_ns) == before
 
 
+def test_an_export_onto_the_database_itself_is_refused_and_the_history_kept(worker, db_path):
+    create_history(db_path, [record_at("2026-01-10 10:00:00")])
+    before = db_path.read_bytes()
+    for method in (worker.export_records, worker.export_summary):
+        with pytest.raises(AnalyticsQueryError, match="would destroy the history"):
+            method(db_path)
+    assert db_path.read_bytes() == before and raw_count(db_path) == 1
+
+
 def test_a_file_that_is_not_a_database_raises_a_connection_error(worker, db_path):
     db_path.write_bytes(b"this is not an SQLite database" * 100)
-    with pytest.raises(RepositoryConnectionError, match="history.db"):
+    with pytest.raises(RepositoryConnectionError, match=r"history.db is not an SQLite database \(its header"):
         worker.kpis()
     db_path.unlink()
     assert worker.kpis()["count"] == 0  # the same worker recovers once the file is fixed
