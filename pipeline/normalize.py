@@ -25,6 +25,9 @@ EXCERPT_CHARS = 200
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 _FRACTION = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*/\s*(\d+(?:\.\d*)?)\s*$")
 # A bullet or a number is stripped only when it is one: "3.5 s at most" and "-5% tolerance" keep theirs.
+# Lone surrogates: a JSON "\udce9" escape from a model or server decodes to one. No UTF-8 encoder takes
+# them, so SQLite and the outbox (and any later request) would fail on the record.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪◦–—]+(?![\d.])|\(?\d{1,3}[.):](?=\s)|\(?[a-zA-Z][.)](?=\s))\s*")
 
 
@@ -133,6 +136,9 @@ def _clean_text(name: str, value: object, limit: int) -> str:
     text = "" if value is None else str(value)
     if "\x00" in text:
         text = text.replace("\x00", "")  # a NUL would make the record (and SQLite text) reject the row
+    if _SURROGATE.search(text):
+        logger.warning("model output for %s holds text that is not valid Unicode; replaced with U+FFFD", name)
+        text = _SURROGATE.sub("\ufffd", text)
     text = text.strip()
     if len(text) > limit:
         logger.warning("model output for %s is %d characters; keeping the first %d", name, len(text), limit)

@@ -121,12 +121,16 @@ class Outbox:
         """Add one record, durably (flush + fsync) before returning.
 
         Raises:
-            OutboxError: if the file cannot be written; the record is then not kept.
+            OutboxError: if the file cannot be written, or the record cannot be written as UTF-8 JSON; the
+                record is then not kept.
         """
         data = record.to_dict()
         data["id"] = None  # an id only means something in the database that assigned it
         data["outbox"] = {"reason": reason, "queued_at": to_iso(utc_now())}
-        line = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            line = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+        except (TypeError, ValueError) as error:  # e.g. a lone surrogate: UnicodeEncodeError is a ValueError
+            raise OutboxError(f"cannot write record {record.uid} to the outbox {self.path}: {error}") from error
         with self._locked():
             try:
                 created = not self.path.exists()

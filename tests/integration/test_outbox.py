@@ -90,3 +90,16 @@ def test_concurrent_processes_never_interleave_lines(outbox):
     assert len(records) == 160
     assert len({record.uid for record in records}) == 160
     assert not outbox.corrupt_path.exists()
+
+
+def test_a_record_that_cannot_be_encoded_is_an_outbox_error_and_leaves_the_file_intact(outbox):
+    from pipeline.outbox import OutboxError
+
+    outbox.append(make_record(), "database is locked")
+    before = outbox.path.read_bytes()
+    broken = make_record(role="Caf\udce9 owner")  # a lone surrogate: not encodable as UTF-8
+
+    with pytest.raises(OutboxError, match=broken.uid):
+        outbox.append(broken, "database is locked")
+
+    assert outbox.path.read_bytes() == before

@@ -112,3 +112,24 @@ def test_the_backend_name_is_checked_like_the_idea(program):
     with pytest.raises(InvalidIdea, match="backend"):
         improve(IDEA, "", "three-shot", program=module, program_version=version, lm=DummyLM([]),
                 repo=InMemoryPromptRepository(), model_version="dummy")
+
+
+def test_a_model_answer_with_a_lone_surrogate_is_saved_not_lost(program, db_path, tmp_path):
+    # Before normalisation replaced it, SQLite refused the record and then the outbox crashed on it too.
+    import sqlite3
+
+    from pipeline.outbox import Outbox
+    from store.migrations import migrate
+    from store.sqlite_repository import SQLitePromptRepository
+
+    migrate(db_path)
+    repo = SQLitePromptRepository(db_path)
+    outbox = Outbox(tmp_path / "history.db.outbox.jsonl")
+    try:
+        outcome = _call(program, DummyLM([{**good_fields(IDEA), "role": "Release manager for caf\udce9 apps"}]),
+                        repo=repo, outbox=outbox)
+    finally:
+        repo.close()
+    assert outcome.saved and not outbox.path.exists()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT role FROM prompt_history").fetchall() == [("Release manager for caf\ufffd apps",)]

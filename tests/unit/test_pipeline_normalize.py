@@ -127,6 +127,21 @@ def test_overlong_text_and_nul_characters_are_made_storable():
     assert record.role == improved.role
 
 
+def test_lone_surrogates_in_model_output_are_replaced_so_the_record_can_be_stored(caplog):
+    # A JSON escape such as "\\udce9" from a model or server decodes to a lone surrogate, which no UTF-8
+    # encoder (SQLite, the outbox file) accepts.
+    answer = make_answer(role="Caf\udce9 owner", guardrails=["Name the caf\ud800 in every heading", "Stay short"],
+                         reasoning="Because \udfff")
+    with caplog.at_level(logging.WARNING, logger="pipeline.normalize"):
+        improved = normalize_prediction(answer)
+    assert improved.role == "Caf\ufffd owner"
+    assert improved.guardrails[0] == "Name the caf\ufffd in every heading"
+    assert improved.reasoning == "Because \ufffd"
+    for text in (improved.role, *improved.guardrails, improved.reasoning, improved.improved_prompt):
+        text.encode("utf-8")  # raises if a surrogate is left
+    assert "not valid Unicode" in caplog.text
+
+
 @pytest.mark.parametrize("field", ["improved_prompt", "role", "directive", "framework"])
 @pytest.mark.parametrize("empty", [None, "", "   "])
 def test_missing_required_field_fails_with_an_excerpt_of_the_answer(field, empty):
