@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import date, datetime, timedelta, timezone
 
@@ -23,6 +24,7 @@ RANGE_LABELS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days
 TABLE_COLUMNS = ["id", "timestamp", "backend", "original_idea", "framework", "confidence", "quality", "latency_ms"]
 TABLE_ROW_PX = 35  # the grid's row height, for a table as tall as its rows (up to TABLE_MAX_ROWS)
 TABLE_MAX_ROWS = 15
+TABLE_KEY = "history_table_key"  # session state: the key of the table on screen (one per view, see _table_key)
 IDEA_WIDTH_PX = 260  # with the fixed columns: about 930 px, the main area at 1400 px with the sidebar open
 
 
@@ -63,7 +65,19 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
     return view, (min_confidence or None), (text.strip() or None)
 
 
-def _table(frame: pd.DataFrame) -> list[int]:
+def _table_key(*view) -> str:
+    """The table's widget key for this page of this filtered set.
+
+    A grid's selection is a row *position*: kept across a page or filter change it would select whatever
+    record now sits in that row, and the detail view would show a record the user never picked. A key per
+    view starts every view with no selection. The key is kept in session state for tests to select a row.
+    """
+    key = "history_table_" + hashlib.sha1(repr(view).encode()).hexdigest()[:12]
+    st.session_state[TABLE_KEY] = key
+    return key
+
+
+def _table(frame: pd.DataFrame, key: str) -> list[int]:
     shown = frame[[name for name in TABLE_COLUMNS if name in frame.columns]].copy()
     if "timestamp" in shown:
         shown["timestamp"] = pd.to_datetime(shown["timestamp"], utc=True, format="ISO8601")
@@ -71,7 +85,7 @@ def _table(frame: pd.DataFrame) -> list[int]:
         shown["latency_ms"] = shown["latency_ms"] / 1000.0
     event = st.dataframe(
         shown,
-        key="history_table",
+        key=key,
         on_select="rerun",
         selection_mode="single-row",
         hide_index=True,
@@ -161,7 +175,7 @@ def main() -> None:
             db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, (page - 1) * size
         )
         if total and frame.empty and page > 1:  # the filters shrank the result below this page
-            st.session_state["history_page"] = 1
+            st.session_state["history_page"] = page = 1
             frame, total = queries.history_page(
                 db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0
             )
@@ -183,7 +197,7 @@ def main() -> None:
                 help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
                       "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
             )
-        selected = _table(frame)
+        selected = _table(frame, _table_key(view, min_confidence, text, size, page))
         _pager(total, size)
         if selected:
             _detail(context, selected[0])

@@ -65,7 +65,7 @@ def test_filters_narrow_the_table_and_the_csv_to_the_same_records(app_db: Path) 
 def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> None:
     _seed(app_db)
     at = open_app(HISTORY)
-    at.session_state["history_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[at.session_state["history_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     assert "Record #60" in texts(at)
@@ -73,3 +73,17 @@ def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> No
     assert "Summarise meeting notes 59" in blocks
     assert "You are a note taker." in blocks
     assert "- Keep it under 200 words\n- No unverifiable claims\n- Include one code sample" in blocks
+
+
+def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    at.session_state[at.session_state["history_table_key"]] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert "Record #59" in texts(at)
+    at.number_input(key="history_page").set_value(2).run()  # row 1 of page 2 is #9: not what the user picked
+    assert not at.exception
+    assert "Record #" not in texts(at)
+    at.number_input(key="history_page").set_value(1).run()
+    at.selectbox(key="history_backend").set_value("few-shot").run()
+    assert "Record #" not in texts(at)
