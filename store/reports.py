@@ -25,6 +25,7 @@ import duckdb
 
 from store.analytics_queries import LATENCY_PERCENTILES, date_range
 from store.analytics_ranges import AnalyticsQueryError, where
+from store.errors import RepositoryError
 from store.read_model import TABLE
 from store.record_queries import RECORD_COLUMNS, records_query
 
@@ -34,6 +35,10 @@ SUMMARY_COLUMNS = ("day", "backend", "count", "avg_confidence", "avg_quality", "
 _TEXT_TYPES = ("VARCHAR", "JSON")
 # ascii() is the code point of the first character: 3x cheaper than comparing strings.
 _PREFIX_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
+
+
+class ExportWriteError(RepositoryError):
+    """The CSV report file cannot be written (no such directory, no permission, a full disk)."""
 
 
 class ExportTooLarge(AnalyticsQueryError):
@@ -63,11 +68,21 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
         else:
             columns.append(quoted)
     target = str(Path(path).absolute()).replace("'", "''")
-    (rows,) = con.execute(
-        f"COPY (SELECT {', '.join(columns)} FROM ({sql})) TO '{target}' "
-        "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n')",
-        params,
-    ).fetchone()
+    try:
+        (rows,) = con.execute(
+            f"COPY (SELECT {', '.join(columns)} FROM ({sql})) TO '{target}' "
+            "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n')",
+            params,
+        ).fetchone()
+    except duckdb.IOException as error:
+        # DuckDB writes `tmp_<name>` beside the target and renames it: either name means the report file.
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if Path(path).name not in text:
+            raise  # a problem reading the history, reported as such by the caller
+        raise ExportWriteError(
+            f"cannot write the CSV report {path} ({text.removeprefix('IO Error: ')}); write it to a file in a "
+            "directory you can write, with free space"
+        ) from None
     return int(rows)
 
 

@@ -220,3 +220,14 @@ def test_export_never_writes_over_the_history_it_reads(history, target):
     )
     assert history.read_bytes() == before
     assert json.loads(cli("stats", "--db", str(history), "--json").stdout)["total_count"] == 4
+
+
+@pytest.mark.parametrize("summary", [False, True])
+def test_a_report_that_cannot_be_written_is_named_as_the_report_not_the_database(history, summary):
+    # /proc accepts no new files, even from root.
+    line = _one_line_error(cli("export", "--db", str(history), *(["--summary"] if summary else []), "-o",
+                               "/proc/report.csv"))
+    assert line == (
+        'error: cannot write the CSV report /proc/report.csv (Cannot open file "/proc/report.csv": No such file or '
+        "directory); write it to a file in a directory you can write, with free space"
+    )

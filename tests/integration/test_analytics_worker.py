@@ -13,6 +13,7 @@ import pytest
 from store.analytics_ranges import AnalyticsQueryError
 from store.analytics_worker import AnalyticsWorker, AnalyticsWorkerError
 from store.errors import AnalyticsUnavailable, RepositoryConnectionError
+from store.reports import ExportWriteError
 from store.sqlite_repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.support.analytics_db import add, create_history, raw_count, record_at
@@ -88,6 +89,13 @@ def test_an_export_onto_the_database_itself_is_refused_and_the_history_kept(work
         with pytest.raises(AnalyticsQueryError, match="would destroy the history"):
             method(db_path)
     assert db_path.read_bytes() == before and raw_count(db_path) == 1
+
+
+def test_a_report_that_cannot_be_written_comes_back_as_its_own_error(worker, db_path):
+    create_history(db_path, [record_at("2026-01-10 10:00:00")])
+    with pytest.raises(ExportWriteError, match=r"cannot write the CSV report /proc/report.csv \("):
+        worker.export_records("/proc/report.csv")
+    assert worker.kpis()["count"] == 1  # the worker carries on
 
 
 def test_a_file_that_is_not_a_database_raises_a_connection_error(worker, db_path):
