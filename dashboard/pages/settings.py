@@ -114,6 +114,12 @@ def _retention_section(context: AppContext) -> None:
             help="Off by default: deleting history should be a choice. Stored in the database (auto_cleanup).",
         )
 
+        if int(days) != stored_days:
+            st.caption(
+                f":material/edit_note: Not saved: the stored retention is still {stored_days:,} days (what "
+                "auto-prune and other sessions use). The preview and the delete below use the "
+                f"{int(days):,} days shown."
+            )
         plan = queries.prune_preview(str(context.db_path), context.version, int(days), repo)
         st.markdown(f"**Preview:** {plan.sentence()}")
         options = st.columns(2)
@@ -150,8 +156,8 @@ def _health_section(context: AppContext) -> None:
         st.warning(f"The outbox {config.outbox_path} cannot be read: {error}")
     state = composition.breaker(str(context.db_path)).snapshot()
     with st.container(border=True):
-        if context.repo is None:
-            _ui.database_problem(context)
+        if context.repo is None:  # the error box is already shown under Retention: once is enough
+            st.caption(":material/error: No health figures: the database cannot be opened (see above).")
             health = None
         else:
             health = queries.health(str(context.db_path), context.version, context.repo)

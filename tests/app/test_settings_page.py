@@ -114,3 +114,25 @@ def test_an_unopenable_database_is_a_clear_error_and_the_other_pages_still_work(
     at.switch_page("pages/improve.py").run()
     assert not at.exception
     assert "Improve a prompt" in texts(at)
+
+
+def test_an_unsaved_retention_says_which_value_is_stored(app_db: Path) -> None:
+    _seed(app_db, [1, 100])
+    at = open_app(SETTINGS)
+    assert "Not saved" not in texts(at)
+    at.number_input(key="settings_retention_days").set_value(60).run()
+    assert "Not saved: the stored retention is still 30 days" in texts(at)  # SQLITE_RETENTION_DAYS default
+    at.button(key="settings_save_retention").click().run()
+    assert not at.exception
+    assert "Not saved" not in texts(at)
+    assert _settings_value(app_db, "retention_days") == "60"
+
+
+def test_an_unopenable_database_is_reported_once_on_the_settings_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SQLITE_DB_PATH", str(tmp_path))  # a directory
+    at = open_app(SETTINGS)
+    assert not at.exception
+    assert [error.value.count("cannot be opened") for error in at.error] == [1]
+    assert "No health figures" in texts(at)
