@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError
@@ -54,13 +55,32 @@ def backup(source: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> No
             f"cannot create the directory {target.parent} for the backup ({error.strerror}); choose another path"
         ) from error
     try:
-        with translate_errors(target), closing(connect(target, busy_timeout_ms, create=True)) as copy:
-            source.backup(copy)
+        with translate_errors(target), _backup_target_errors(target):
+            with closing(connect(target, busy_timeout_ms, create=True)) as copy:
+                source.backup(copy)
     except BaseException:
         # A half-written backup must not pass for a good one (nor block the retry as "already exists").
         for leftover in (target, target.with_name(target.name + "-journal")):
             leftover.unlink(missing_ok=True)
         raise
+
+
+_TARGET_CODES = {3, 8, 10, 13, 14}  # SQLITE_PERM, READONLY, IOERR, FULL, CANTOPEN: the new file's problems
+
+
+@contextmanager
+def _backup_target_errors(target: Path) -> Iterator[None]:
+    # The generic translation would call an uncreatable backup "a database that does not exist; run
+    # the migrations"; the user needs to hear that the backup file cannot be written, and nothing was deleted.
+    try:
+        yield
+    except sqlite3.Error as error:
+        if ((getattr(error, "sqlite_errorcode", None) or 0) & 0xFF) not in _TARGET_CODES:
+            raise
+        raise RepositoryConnectionError(
+            f"cannot write the backup {target} ({error}); nothing was deleted: choose a backup path in a "
+            "directory you can write, with free space about the size of the database"
+        ) from error
 
 
 def delete_before(conn: sqlite3.Connection, limit: str, rebuild_fraction: float) -> int:

@@ -95,6 +95,18 @@ def test_a_backup_that_cannot_be_written_deletes_nothing(repo, tmp_path):
     assert repo.get_setting("prune_generation") == "0"
 
 
+def test_a_backup_file_that_cannot_be_created_is_named_as_the_backup_and_deletes_nothing(repo):
+    # /proc exists but accepts no new files, even from root.
+    with pytest.raises(RepositoryConnectionError) as raised:
+        repo.delete_older_than(30, backup_to=Path("/proc/backup.db"))
+    assert str(raised.value) == (
+        "cannot write the backup /proc/backup.db (unable to open database file); nothing was deleted: choose a "
+        "backup path in a directory you can write, with free space about the size of the database"
+    )
+    assert repo.count_older_than(30) == 70
+    assert repo.get_setting("prune_generation") == "0"
+
+
 def test_vacuum_after_a_large_prune_shrinks_the_file(repo):
     repo.save_many(make_record(improved_prompt="x" * 5_000, timestamp=utc_now() - timedelta(days=400)) for _ in range(300))
     repo.delete_older_than(200)
