@@ -71,11 +71,11 @@ def _filters(args: argparse.Namespace) -> dict:
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    if args.db:
-        return Path(args.db)
+    # Settings are loaded (and so validated) even with --db, as every other command does: an invalid
+    # setting stops each command at start, naming it.
     from prompt_improver.settings import load_settings
 
-    return load_settings().sqlite_db_path
+    return load_settings(sqlite_db_path=Path(args.db)).sqlite_db_path if args.db else load_settings().sqlite_db_path
 
 
 def run_stats(args: argparse.Namespace) -> int:

@@ -231,3 +231,10 @@ def test_a_report_that_cannot_be_written_is_named_as_the_report_not_the_database
         'error: cannot write the CSV report /proc/report.csv (Cannot open file "/proc/report.csv": No such file or '
         "directory); write it to a file in a directory you can write, with free space"
     )
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_an_invalid_setting_stops_stats_and_export_even_with_db(history, tmp_path, monkeypatch, command):
+    monkeypatch.setenv("SQLITE_RETENTION_DAYS", "0")
+    line = _one_line_error(cli(command, "--db", str(history), *(["-o", str(tmp_path / "o.csv")] if command == "export" else [])))
+    assert line == "error: invalid setting(s): SQLITE_RETENTION_DAYS: Input should be greater than or equal to 1 (got '0')"
