@@ -68,8 +68,15 @@ def differences_chart(items: pd.DataFrame, metric: str, *, mean: float | None, c
     column = f"{metric}_difference"
     values = items[[column, "idea"]].dropna().rename(columns={column: "difference"}) if not items.empty else (
         pd.DataFrame(columns=["difference", "idea"]))
+    bins = alt.Bin(maxbins=20)
+    if len(values) and values["difference"].nunique() == 1:
+        # One distinct value (every idea tied, say) makes Vega's bin as wide as the whole axis: one block
+        # filling the plot. An extent around the value keeps it one narrow bar at its place.
+        value = float(values["difference"].iloc[0])
+        pad = max(abs(value) * 0.5, 10.0 if metric == "latency_ms" else 0.05)
+        bins = alt.Bin(maxbins=20, extent=[value - pad, value + pad])
     bars = alt.Chart(values).mark_bar(opacity=0.75, color="#5c6bc0").encode(
-        x=alt.X("difference:Q", bin=alt.Bin(maxbins=20), title=f"Difference in {title.lower()}, few-shot − zero-shot"),
+        x=alt.X("difference:Q", bin=bins, title=f"Difference in {title.lower()}, few-shot − zero-shot"),
         y=alt.Y("count():Q", title="Ideas (count)"),
         tooltip=[alt.Tooltip("count():Q", title="Ideas")],
     )

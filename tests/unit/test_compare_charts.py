@@ -49,3 +49,12 @@ def test_differences_chart_marks_the_interval_the_mean_and_zero():
     assert marks == ["bar", "rect", "rule", "rule"]
     without_interval = differences_chart(ITEMS.iloc[:0], "quality", mean=None, ci_low=None, ci_high=None).to_dict()
     assert len(without_interval["layer"]) == 2  # the (empty) bars and zero
+
+
+def test_differences_that_are_all_equal_are_one_narrow_bar_not_a_block_across_the_plot():
+    tied = ITEMS.assign(quality_difference=0.0)
+    bins = differences_chart(tied, "quality", mean=0.0, ci_low=0.0, ci_high=0.0).to_dict()["layer"][0]["encoding"]["x"]["bin"]
+    low, high = bins["extent"]
+    assert low < 0.0 < high and high - low >= 0.1  # room on both sides: the bar is 1/20 of the axis or less
+    spread = differences_chart(ITEMS, "quality", mean=0.067, ci_low=-0.1, ci_high=0.3).to_dict()
+    assert "extent" not in spread["layer"][0]["encoding"]["x"]["bin"]  # real spreads keep Vega's own bins
