@@ -22,6 +22,7 @@ from dashboard import _context, _ui, composition  # noqa: E402
 from prompt_improver.settings import SettingsError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
+PAGE_PATHS = ["history", "analytics", "compare", "settings"]  # the pages' addresses besides the default one
 
 def _settings_error_page() -> None:
     st.title("Prompt Improver cannot start")
@@ -43,7 +44,13 @@ def main() -> None:
         context = _context.app_context()
     except SettingsError as error:
         st.session_state["_settings_error"] = str(error)
-        st.navigation([st.Page(_settings_error_page, title="Configuration problem", icon=":material/error:")]).run()
+        # The same error page at every page's address: a bookmarked /analytics must not add Streamlit's
+        # "Page not found" dialog on top of the message.
+        error_pages = [st.Page(_settings_error_page, title="Configuration problem", icon=":material/error:",
+                               default=True)]
+        error_pages += [st.Page(_settings_error_page, title="Configuration problem", url_path=path)
+                        for path in PAGE_PATHS]
+        st.navigation(error_pages, position="hidden").run()
         return
 
     pages = [

@@ -252,3 +252,22 @@ def test_every_page_works_in_a_real_browser_and_an_improvement_is_saved(
     expect(page.get_by_text("••••••••1234")).to_be_visible()
     assert_no_error_box(page, "Settings")
     screenshot(page, "settings")
+
+
+def test_an_invalid_setting_shows_its_message_at_a_bookmarked_address_without_a_page_not_found_dialog(
+    tmp_path: Path,
+) -> None:
+    env = {"SQLITE_DB_PATH": str(tmp_path / "history.db"), "SQLITE_RETENTION_DAYS": "0"}
+    with StreamlitServer(env, log_path=tmp_path / "streamlit.log") as server, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            for path in ("/analytics?range=90d", "/settings"):  # the first is the fresh server's first request
+                page.goto(f"{server.url}{path}")
+                wait_for_run(page, "Prompt Improver cannot start")
+                sync_api.expect(page.get_by_text("SQLITE_RETENTION_DAYS")).to_be_visible()
+                sync_api.expect(page.get_by_text("Page not found")).to_have_count(0)
+                sync_api.expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        finally:
+            browser.close()
