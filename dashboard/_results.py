@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard._ui import fmt_latency, fmt_score
+from dashboard._ui import fmt_latency, fmt_score, plain_md
 
 RESULTS_KEY = "improve_results"
 KEEP = 5
@@ -44,7 +44,7 @@ def render_result(item: dict, *, compact: bool = False) -> None:
         if not compact:
             st.subheader("Improved prompt")
             # Which idea this answers: after several tries the card must not be mistaken for another's.
-            st.caption(f"For: {_one_line(item['original_idea'], 160)}")
+            st.caption(f"For: {plain_md(_one_line(item['original_idea'], 160))}")
         metrics = st.columns(4)
         metrics[0].metric("Confidence", fmt_score(item.get("confidence")), help="The model's own confidence (0–1).")
         metrics[1].metric(

@@ -116,6 +116,15 @@ def database_problem(context: AppContext) -> None:
     )
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def plain_md(text: str) -> str:
+    """User text made safe to show inside markdown (captions, labels): every markdown character escaped,
+    so "costs $5 to $10" is not set as LaTeX and "*draft*" is not italic."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
 def fmt_latency(ms: float | None) -> str:
     """Milliseconds as "850 ms" or "2.41 s"; "–" when unknown."""
     if ms is None or (isinstance(ms, float) and math.isnan(ms)):

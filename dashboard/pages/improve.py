@@ -118,7 +118,7 @@ def main() -> None:
     if earlier:
         st.subheader("Earlier in this session")
         for item in earlier:
-            with st.expander(f"{item['original_idea'][:90]} — {item['backend']}, {_ui.fmt_latency(item['latency_ms'])}"):
+            with st.expander(f"{_ui.plain_md(' '.join(item['original_idea'].split())[:90])} — {item['backend']}, {_ui.fmt_latency(item['latency_ms'])}"):
                 render_result(item, compact=True)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard._ui import plain_md
 from tests.app._support import open_app, texts
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply, status
 
@@ -107,7 +108,7 @@ def test_after_a_failure_the_previous_result_is_listed_as_earlier_not_shown_as_t
     with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
         model_env(server)
         at = _submit(open_app(), IDEA)
-        assert "Improved prompt" in texts(at) and f"For: {IDEA}" in texts(at)
+        assert "Improved prompt" in texts(at) and f"For: {plain_md(IDEA)}" in texts(at)
         server.enqueue(status(500, "the fake provider is down"))
         at = _submit(at, "Summarize the quarterly sales report for the board")
     assert not at.exception
@@ -115,7 +116,7 @@ def test_after_a_failure_the_previous_result_is_listed_as_earlier_not_shown_as_t
     page = texts(at)
     assert "Improved prompt" not in page  # no result card for the idea that failed
     assert "Earlier in this session" in page
-    assert any(IDEA in expander.label for expander in at.expander)
+    assert any(expander.label.startswith(plain_md(IDEA)) for expander in at.expander)
 
 
 def test_the_outbox_notice_says_where_the_record_went_once(
@@ -130,3 +131,13 @@ def test_the_outbox_notice_says_where_the_record_went_once(
     assert "is a directory" in notice
     assert notice.count("will be saved when the database works") == 1, notice
     assert "It will be stored when the database is back" not in notice  # the same promise, not twice
+
+
+def test_an_idea_with_dollar_signs_is_shown_as_typed_not_as_latex(app_db: Path, model_env) -> None:
+    idea = "Compare plans that cost $5 and $10 a month for *busy* teams"
+    with FakeOpenAIServer(default=reply(good_fields(idea))) as server:
+        model_env(server)
+        at = _submit(open_app(), idea)
+    assert not at.exception
+    caption = next(c.value for c in at.caption if c.value.startswith("For: "))
+    assert caption == r"For: Compare plans that cost \$5 and \$10 a month for \*busy\* teams"
