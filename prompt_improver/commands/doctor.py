@@ -7,6 +7,7 @@ copy; two copies in one process do not see each other's locks and corrupt the fi
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -182,9 +183,18 @@ def _print_extension(problems: list[tuple[str, str]]) -> None:
     problems.append(
         (
             "DuckDB's sqlite extension does not load, so analytics cannot run" + (f": {cause}" if cause else ""),
-            fix or "reinstall the pinned pair: pip install 'duckdb==1.5.5' 'duckdb-extension-sqlite-scanner==1.5.5'",
+            fix or _reinstall_hint(),
         )
     )
+
+
+def _reinstall_hint() -> str:
+    # The installed DuckDB's version from its metadata: importing duckdb here is what must not happen.
+    try:
+        version = importlib.metadata.version("duckdb")
+    except importlib.metadata.PackageNotFoundError:
+        return "install the pinned pair from pyproject.toml: pip install -e . (duckdb and duckdb-extension-sqlite-scanner)"
+    return f"reinstall the pinned pair: pip install 'duckdb=={version}' 'duckdb-extension-sqlite-scanner=={version}'"
 
 
 def format_size(count: int) -> str:

@@ -6,6 +6,7 @@ installed `prompt-improver` console script as a real subprocess. Stored rows are
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import pty
@@ -354,8 +355,18 @@ def test_doctor_exits_1_when_duckdbs_sqlite_extension_cannot_load(run, repo, db_
     assert "duckdb sqlite extension: does not load" in out
     lines = err.strip().splitlines()
     assert lines[0].startswith("problem: DuckDB's sqlite extension does not load")
-    assert lines[1] == "  fix: pip install duckdb-extension-sqlite-scanner==1.5.5 (the version must equal duckdb's)"
+    version = importlib.metadata.version("duckdb")  # the installed one, whatever the pin says
+    assert lines[1] == f"  fix: pip install duckdb-extension-sqlite-scanner=={version} (the version must equal duckdb's)"
     assert "quick_check     ok" in out  # the database itself is fine
+
+
+def test_doctors_fallback_fix_names_the_installed_duckdb_version_without_importing_duckdb():
+    from prompt_improver.commands.doctor import _reinstall_hint
+
+    version = importlib.metadata.version("duckdb")
+    assert _reinstall_hint() == (
+        f"reinstall the pinned pair: pip install 'duckdb=={version}' 'duckdb-extension-sqlite-scanner=={version}'"
+    )
 
 
 def test_doctor_exits_1_for_a_damaged_database_and_names_the_recovery(run, db_path):
