@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import _compare_data as data
 from dashboard import compare_charts
 from dashboard._context import AppContext
+from dashboard._ui import plain_md
 from store.errors import RepositoryError
 
 DRILL_FIELDS = (("role", "Role"), ("directive", "Directive"), ("framework", "Framework"),
@@ -141,12 +142,12 @@ def _field(record: dict[str, Any] | None, name: str, error: str | None) -> None:
         st.caption(f":red[no result: {error}]")
         return
     value = record.get(name)
-    if name == "guardrails":
-        st.markdown("\n".join(f"- {g}" for g in value) if value else "*none*")
+    if name == "guardrails":  # the model's text as written (escaped: "$5" is not LaTeX)
+        st.markdown("\n".join(f"- {plain_md(g)}" for g in value) if value else "*none*")
     elif name == "improved_prompt":
         st.code(value, language=None, wrap_lines=True)
     else:
-        st.markdown(value or "*empty*")
+        st.markdown(plain_md(value) if value else "*empty*")
 
 
 def drill_down(view: dict[str, Any]) -> None:
@@ -161,7 +162,7 @@ def drill_down(view: dict[str, Any]) -> None:
     repeat = st.selectbox("Repeat", repeats, key="compare_repeat") if len(repeats) > 1 else repeats[0]
     row = next(r for r in rows if r["item"] == item and r["repeat"] == repeat)
     if row["context"]:
-        st.caption(f"Context: {row['context']}")
+        st.caption(f"Context: {plain_md(row['context'])}")
     zero, few = row["zero_shot_record"], row["few_shot_record"]
     head = st.columns(2)
     for column, label, record in ((head[0], "Zero-shot", zero), (head[1], "Few-shot", few)):

@@ -55,15 +55,16 @@ def render_result(item: dict, *, compact: bool = False) -> None:
         st.code(item["improved_prompt"], language=None, wrap_lines=True)
         left, right = st.columns(2)
         with left:
-            st.markdown(f"**Role**  \n{item['role'] or '–'}")
-            st.markdown(f"**Directive**  \n{item['directive'] or '–'}")
-            st.markdown(f"**Framework**  \n{item['framework'] or '–'}")
+            # The model's text is shown as written: escaped, so "$500 to $1,000" is not set as LaTeX.
+            st.markdown(f"**Role**  \n{plain_md(item['role'] or '–')}")
+            st.markdown(f"**Directive**  \n{plain_md(item['directive'] or '–')}")
+            st.markdown(f"**Framework**  \n{plain_md(item['framework'] or '–')}")
         with right:
             st.markdown("**Guardrails**")
             guardrails = item.get("guardrails") or []
-            st.markdown("\n".join(f"- {line}" for line in guardrails) if guardrails else "–")
+            st.markdown("\n".join(f"- {plain_md(line)}" for line in guardrails) if guardrails else "–")
         with st.expander("Reasoning", expanded=False):
-            st.markdown(item.get("reasoning") or "*The model gave no reasoning.*")
+            st.markdown(plain_md(item["reasoning"]) if item.get("reasoning") else "*The model gave no reasoning.*")
         st.caption(
             f"Program version `{item.get('program_version') or '–'}` · model `{item.get('model_version') or '–'}` · "
             f"{item['timestamp'][:19].replace('T', ' ')} UTC"

@@ -116,13 +116,20 @@ def database_problem(context: AppContext) -> None:
     )
 
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]$<>~|])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))([.)]?)", re.MULTILINE)
 
 
 def plain_md(text: str) -> str:
-    """User text made safe to show inside markdown (captions, labels): every markdown character escaped,
-    so "costs $5 to $10" is not set as LaTeX and "*draft*" is not italic."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """User or model text made safe to show inside markdown (captions, labels, lists): the characters that
+    start emphasis, code, links, LaTeX or HTML are escaped, and so is a heading/list/quote marker at a
+    line's start, so "costs $5 to $10" is not set as LaTeX and "*draft*" is not italic."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    # "\\#" for a marker character, "12\\." for an ordered-list number (a backslash before a digit is literal)
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2) + "\\" + m.group(3) if m.group(2).isdigit() else "\\" + m.group(2) + m.group(3)),
+        escaped,
+    )
 
 
 def fmt_latency(ms: float | None) -> str:

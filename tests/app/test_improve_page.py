@@ -141,3 +141,14 @@ def test_an_idea_with_dollar_signs_is_shown_as_typed_not_as_latex(app_db: Path, 
     assert not at.exception
     caption = next(c.value for c in at.caption if c.value.startswith("For: "))
     assert caption == r"For: Compare plans that cost \$5 and \$10 a month for \*busy\* teams"
+
+
+def test_the_models_text_is_shown_as_written_not_as_latex_or_markdown(app_db: Path, model_env) -> None:
+    fields = good_fields(IDEA) | {"directive": "Plan a budget between $500 and $1,000", "guardrails": ["Use *no* jargon"]}
+    with FakeOpenAIServer(default=reply(fields)) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    assert r"**Directive**  " "\n" r"Plan a budget between \$500 and \$1,000" in shown
+    assert r"- Use \*no\* jargon" in shown
