@@ -23,14 +23,20 @@ def check_history_file(db_path: Path) -> None:
     """Refuse, before DuckDB does with a vaguer message, an existing path that cannot be a history.
 
     Raises:
-        RepositoryConnectionError: the path is a directory, is not readable by this user, or does not
-            start with SQLite's header (an empty file is fine: SQLite treats it as an empty database).
+        RepositoryConnectionError: the path is a directory or another non-regular file (a device, a pipe),
+            is not readable by this user, or does not start with SQLite's header (an empty file is fine:
+            SQLite treats it as an empty database).
     """
     path = Path(db_path)
     if path.is_dir():
         raise RepositoryConnectionError(
             f"{path} is a directory, not a database file; point SQLITE_DB_PATH (or --db) at a file such as "
             f"{path / 'prompt_history.db'}"
+        )
+    if not path.is_file():
+        raise RepositoryConnectionError(
+            f"{path} is not a regular file (a device, a pipe or a socket), so it cannot hold a database; point "
+            "SQLITE_DB_PATH (or --db) at a file such as data/prompt_history.db"
         )
     try:
         with path.open("rb") as handle:
@@ -124,7 +130,7 @@ def _sqlite_words(line: str) -> str:
 def is_history_file(path: Path, db_path: Path) -> bool:
     """Whether `path` is the database `db_path` or a file kept beside it (its -wal, -shm or -journal, or the
     analytics snapshot), by name, through a symlink, or as a hard link: an export must never write there."""
-    path, db_path = Path(path), Path(db_path)
+    path, db_path = Path(path), Path(db_path).absolute()  # absolute: `.` has no name to add suffixes to
     protected = [db_path.with_name(db_path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX)]
     target = path.resolve()
     for candidate in protected:

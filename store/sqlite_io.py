@@ -59,7 +59,8 @@ def check_path(db_path: Path) -> None:
     """Refuse, before SQLite does with a vaguer message, a path that cannot be a database file.
 
     Raises:
-        RepositoryConnectionError: the path is a directory, or a parent is a regular file.
+        RepositoryConnectionError: the path is a directory or another non-regular file (a device such as
+            /dev/null, a pipe, a socket), or a parent is a regular file.
     """
     path = Path(db_path)
     if path.is_dir():
@@ -67,6 +68,8 @@ def check_path(db_path: Path) -> None:
             f"{path} is a directory, not a database file; point SQLITE_DB_PATH at a file such as "
             f"{path / 'prompt_history.db'}"
         )
+    if path.exists() and not path.is_file():
+        raise not_a_regular_file(path)
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -75,6 +78,14 @@ def check_path(db_path: Path) -> None:
                     "point SQLITE_DB_PATH at a path inside a directory"
                 )
             break
+
+
+def not_a_regular_file(path: Path) -> RepositoryConnectionError:
+    """The error for a path that exists but is a device, a pipe or a socket: SQLite cannot keep a database there."""
+    return RepositoryConnectionError(
+        f"{path} is not a regular file (a device, a pipe or a socket), so it cannot hold a database; point "
+        "SQLITE_DB_PATH (or --db) at a file such as data/prompt_history.db"
+    )
 
 
 def _permission_hint(path: Path) -> str | None:

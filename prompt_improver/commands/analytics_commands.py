@@ -75,7 +75,9 @@ def _db_path(args: argparse.Namespace) -> Path:
     # setting stops each command at start, naming it.
     from prompt_improver.settings import load_settings
 
-    return load_settings(sqlite_db_path=Path(args.db)).sqlite_db_path if args.db else load_settings().sqlite_db_path
+    if args.db is not None:  # `--db ''` names the current directory (refused as such), not the default file
+        return load_settings(sqlite_db_path=Path(args.db)).sqlite_db_path
+    return load_settings().sqlite_db_path
 
 
 def run_stats(args: argparse.Namespace) -> int:

@@ -238,3 +238,12 @@ def test_an_invalid_setting_stops_stats_and_export_even_with_db(history, tmp_pat
     monkeypatch.setenv("SQLITE_RETENTION_DAYS", "0")
     line = _one_line_error(cli(command, "--db", str(history), *(["-o", str(tmp_path / "o.csv")] if command == "export" else [])))
     assert line == "error: invalid setting(s): SQLITE_RETENTION_DAYS: Input should be greater than or equal to 1 (got '0')"
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_a_device_or_an_empty_db_option_is_refused_not_read_as_an_empty_history(tmp_path, command):
+    extra = ["-o", str(tmp_path / "o.csv")] if command == "export" else []
+    line = _one_line_error(cli(command, "--db", "/dev/null", *extra))
+    assert line.startswith("error: /dev/null is not a regular file (a device, a pipe or a socket)")
+    # `--db ''` is the current directory, as for every other command, not the default database.
+    assert _one_line_error(cli(command, "--db", "", *extra)).startswith("error: . is a directory, not a database file")

@@ -103,6 +103,19 @@ def test_a_directory_that_cannot_be_created_is_refused_naming_it():
         migrate(target)
 
 
+def test_a_device_as_the_database_path_is_refused_naming_it():
+    expected = (
+        "/dev/null is not a regular file (a device, a pipe or a socket), so it cannot hold a database; point "
+        "SQLITE_DB_PATH (or --db) at a file such as data/prompt_history.db"
+    )
+    with pytest.raises(RepositoryConnectionError) as raised:
+        migrate(Path("/dev/null"))
+    assert str(raised.value) == expected
+    with pytest.raises(RepositoryConnectionError) as raised:
+        SQLitePromptRepository(Path("/dev/null")).health()
+    assert str(raised.value) == expected
+
+
 def test_a_missing_database_is_an_error_not_a_new_empty_file(db_path):
     with pytest.raises(RepositoryConnectionError, match="does not exist.*run the migrations"):
         SQLitePromptRepository(db_path).find_recent()
