@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -101,10 +102,16 @@ def run_history(args: argparse.Namespace) -> int:
         records = repo.find_recent(limit=args.limit, backend=backend)
     else:
         records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit)
-    if args.json:
-        print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
-    else:
-        _print_table(records)
+    try:
+        if args.json:
+            print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
+        else:
+            _print_table(records)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`history | head`): what it read is what it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -477,3 +477,20 @@ def test_store_commands_load_without_duckdb_pandas_or_dspy():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_history_piped_into_a_reader_that_stops_early_exits_quietly(run, db_path, tmp_path, as_json):
+    assert run("demo-data", "--rows", "3000", "--db", db_path)[0] == 0
+    # `history | head -1`: the reader closes the pipe after one line, long before 3,000 records are written.
+    reader = subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    writer = subprocess.run(
+        [_console_script(), "history", "--limit", "3000", "--db", str(db_path), *(["--json"] if as_json else [])],
+        stdout=reader.stdin, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120, check=False,
+    )
+    reader.stdin.close()
+    first_line = reader.stdout.read().decode()
+    reader.wait(30)
+    assert (writer.returncode, writer.stderr) == (0, "")
+    assert first_line == "[\n" if as_json else first_line.split() == ["id", "timestamp", "(UTC)", "backend", "conf",
+                                                                    "qual", "latency", "framework", "idea"]
