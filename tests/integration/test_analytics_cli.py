@@ -42,6 +42,17 @@ def test_stats_json_has_the_original_keys_and_the_new_ones(history):
     assert stats["p50_latency_ms"] == pytest.approx(300.0) and stats["p95_latency_ms"] == pytest.approx(480.0)
     assert stats["average_quality"] == pytest.approx(0.7)
     assert stats["by_backend"]["few-shot"]["count"] == 2
+    assert set(stats) == {
+        "start", "end", "total_count", "average_confidence", "average_latency_ms", "backend_distribution",
+        "p50_latency_ms", "p95_latency_ms", "average_quality", "by_backend",
+    }
+    assert stats["by_backend"]["zero-shot"] == {
+        "count": 1, "average_confidence": pytest.approx(0.6), "average_quality": pytest.approx(0.5),
+        "average_latency_ms": 300.0, "p50_latency_ms": 300.0, "p95_latency_ms": 300.0,
+    }
+    few = stats["by_backend"]["few-shot"]  # 100 ms (0.8, 0.7) and 500 ms (no confidence, 0.9)
+    assert (few["average_confidence"], few["average_quality"]) == (pytest.approx(0.8), pytest.approx(0.8))
+    assert (few["p50_latency_ms"], few["p95_latency_ms"]) == (pytest.approx(300.0), pytest.approx(480.0))
 
 
 def test_stats_table_and_backend_filter(history):
