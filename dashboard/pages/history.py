@@ -149,6 +149,15 @@ def _detail(context: AppContext, record_id: int) -> None:
             st.code(record.directive or "–", language=None, wrap_lines=True)
             st.markdown("**Framework**")
             st.code(record.framework or "–", language=None, wrap_lines=True)
+            st.markdown("**Record**")  # the identifiers too, each copyable (the caption above is not)
+            st.code(
+                f"id: {record.id}\nuid: {record.uid}\ntimestamp: {record.timestamp.isoformat()}\n"
+                f"backend: {record.backend.value}\nmodel: {record.model_version or '–'}\n"
+                f"program: {record.program_version or '–'}\nexperiment: {record.experiment_id or '–'}\n"
+                f"confidence: {_ui.fmt_score(record.confidence)}\nquality: {_ui.fmt_score(record.quality)}\n"
+                f"latency_ms: {'–' if record.latency_ms is None else f'{record.latency_ms:.0f}'}",
+                language="yaml", wrap_lines=True,
+            )
         with right:
             st.markdown("**Improved prompt**")
             st.code(record.improved_prompt, language=None, wrap_lines=True)

@@ -73,6 +73,8 @@ def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> No
     assert "Summarise meeting notes 59" in blocks
     assert "You are a note taker." in blocks
     assert "- Keep it under 200 words\n- No unverifiable claims\n- Include one code sample" in blocks
+    metadata = next(block for block in blocks if block.startswith("id: 60\nuid: "))
+    assert "\nbackend: few-shot\n" in metadata and "\nmodel: " in metadata and "\nprogram: " in metadata
 
 
 def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path) -> None:
