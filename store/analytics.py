@@ -104,9 +104,10 @@ class Analytics(AnalyticsApi):
         if name == "status":
             return self.status()
         function, needs_file = QUERIES[name]
-        if name in ("export_records", "export_summary") and args and is_history_file(Path(args[0]), self._model.db_path):
+        target = (args[0] if args else kwargs.get("path")) if name in ("export_records", "export_summary") else None
+        if target is not None and is_history_file(Path(target), self._model.db_path):
             raise AnalyticsQueryError(
-                f"{args[0]} is the history database {self._model.db_path} (or one of its files); writing the CSV "
+                f"{target} is the history database {self._model.db_path} (or one of its files); writing the CSV "
                 "there would destroy the history: name another file"
             )
         with self._model.attached() as present:

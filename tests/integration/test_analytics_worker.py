@@ -88,6 +88,8 @@ def test_an_export_onto_the_database_itself_is_refused_and_the_history_kept(work
     for method in (worker.export_records, worker.export_summary):
         with pytest.raises(AnalyticsQueryError, match="would destroy the history"):
             method(db_path)
+        with pytest.raises(AnalyticsQueryError, match="would destroy the history"):
+            method(path=db_path.with_name(db_path.name + "-wal"))
     assert db_path.read_bytes() == before and raw_count(db_path) == 1
 
 
