@@ -12,8 +12,9 @@ after, and nothing is ever written to it. Dates are UTC days, both ends inclusiv
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 
@@ -27,7 +28,7 @@ from store.read_model import ReadModel, SyncResult
 logger = logging.getLogger(__name__)
 
 # Methods the worker may call by name: (function, needs the SQLite file attached during the query).
-QUERIES: dict[str, tuple[Callable, bool]] = {
+QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "kpis": (analytics_queries.kpis, False),
     "statistics": (analytics_queries.statistics, False),
     "timeseries": (analytics_queries.timeseries, False),
@@ -43,7 +44,7 @@ QUERIES: dict[str, tuple[Callable, bool]] = {
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
     "summary_csv": (reports.summary_csv, False),
-}
+})
 
 
 class Analytics(AnalyticsApi):

@@ -26,7 +26,7 @@ UNIT_BINS = 20
 LATENCY_BINS = 20
 LOG_BINS_PER_DECADE = 4
 LOG_SCALE_RATIO = 100.0
-HISTOGRAM_COLUMNS = ["backend", "bin", "bin_start", "bin_end", "count", "log_scale"]
+HISTOGRAM_COLUMNS = ("backend", "bin", "bin_start", "bin_end", "count", "log_scale")
 
 
 def histograms(con, start=None, end=None, *, backend=None, model=None) -> dict[str, pd.DataFrame]:
@@ -122,7 +122,7 @@ def _frame(counts: dict[tuple[str, int], int], kinds, edges, *, log_scale: bool)
     )
     frame["count"] = frame["count"].astype("int64")
     frame["log_scale"] = log_scale
-    return frame[HISTOGRAM_COLUMNS]
+    return frame[list(HISTOGRAM_COLUMNS)]
 
 
 def _empty() -> pd.DataFrame:

@@ -8,6 +8,7 @@ metric with no values is None in a dict and NaN in a DataFrame.
 from __future__ import annotations
 
 from datetime import date
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -38,7 +39,7 @@ _AGGREGATES = (
     "count(*) AS count, avg(confidence) AS avg_confidence, avg(quality) AS avg_quality, "
     f"avg(latency_ms) AS avg_latency_ms, {LATENCY_PERCENTILES} AS latency_percentiles"
 )
-_INTERVALS = {"hour": "INTERVAL 1 HOUR", "day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY"}
+_INTERVALS = MappingProxyType({"hour": "INTERVAL 1 HOUR", "day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY"})
 
 
 def date_range(con: duckdb.DuckDBPyConnection, start: date | None, end: date | None) -> DateRange | None:

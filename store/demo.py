@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 
 from store.record import BackendType, PromptHistory
 from store.timestamps import utc_now
@@ -27,7 +28,7 @@ HOUR_WEIGHTS = (
     0.8, 0.95, 1.08, 1.1, 1.02, 0.9, 0.7, 0.55, 0.45, 0.35, 0.25, 0.17,
 )
 
-FRAMEWORKS = {
+FRAMEWORKS = MappingProxyType({
     "RACE": "Role, Action, Context, Expectation",
     "CO-STAR": "Context, Objective, Style, Tone, Audience, Response",
     "RISEN": "Role, Instructions, Steps, End goal, Narrowing",
@@ -40,10 +41,10 @@ FRAMEWORKS = {
     "PAS": "Problem, Agitation, Solution",
     "SCQA": "Situation, Complication, Question, Answer",
     "Chain-of-thought": "reason step by step before answering",
-}
+})
 
 # domain: (ideas with {topic}/{audience}, topics, audiences, roles, preferred frameworks, output formats)
-DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
+DOMAINS: Mapping[str, tuple[tuple[str, ...], ...]] = MappingProxyType({
     "software": (
         ("review my {topic} code", "explain our {topic} to {audience}", "write unit tests for the {topic} module",
          "find the bug in our {topic}", "refactor the {topic} so it is easier to maintain",
@@ -150,7 +151,7 @@ DOMAINS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("RACE", "SCQA", "TAG", "CO-STAR"),
         ("a one-page PRD", "user stories with acceptance criteria", "an interview guide", "release notes"),
     ),
-}
+})
 
 GENERIC_GUARDRAILS = (
     "Do not invent facts; say when information is missing",

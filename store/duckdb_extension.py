@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 
@@ -26,11 +27,11 @@ logger = logging.getLogger(__name__)
 EXTENSION_PATH_VARIABLE = "PROMPT_IMPROVER_SQLITE_EXTENSION"
 REPOSITORY_VARIABLE = "PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY"
 WHEEL_PACKAGE = "duckdb_extension_sqlite_scanner"
-_CONFIG = {
+_CONFIG = MappingProxyType({
     # Loading is explicit; an unplanned autoload would try the network mid-query.
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
-}
+})
 
 
 def wheel_extension_path() -> Path | None:

@@ -7,6 +7,7 @@ fake to exactly the same answers. Standard library only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 
 from store.record import BackendType
 from store.timestamps import utc_now
@@ -61,7 +62,7 @@ def _ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+_ASCII_LOWER = MappingProxyType({code: code + 32 for code in range(ord("A"), ord("Z") + 1)})
 
 
 def text_matches(needle: str, haystack: str) -> bool:

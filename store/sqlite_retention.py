@@ -65,7 +65,7 @@ def backup(source: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> No
         raise
 
 
-_TARGET_CODES = {3, 8, 10, 13, 14}  # SQLITE_PERM, READONLY, IOERR, FULL, CANTOPEN: the new file's problems
+_TARGET_CODES = frozenset({3, 8, 10, 13, 14})  # SQLITE_PERM, READONLY, IOERR, FULL, CANTOPEN: the new file's problems
 
 
 @contextmanager
