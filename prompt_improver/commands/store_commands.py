@@ -21,7 +21,7 @@ from typing import TextIO
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
-from prompt_improver.wiring import open_repository
+from prompt_improver.wiring import open_repository, retention_days
 from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
 from store.query_rules import cutoff as cutoff_for
@@ -55,7 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history.set_defaults(handler=run_history)
 
     prune = subparsers.add_parser("prune", help="delete records older than N days")
-    prune.add_argument("--older-than-days", type=int, required=True, metavar="N", dest="older_than_days")
+    prune.add_argument(
+        "--older-than-days", type=int, metavar="N", dest="older_than_days",
+        help="keep the last N days (default: the retention stored from the dashboard's Settings page, "
+        "else SQLITE_RETENTION_DAYS)",
+    )
     prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     prune.add_argument("--backup", type=Path, metavar="PATH", help="first write a consistent copy of the database here")
     prune.add_argument("--vacuum", action="store_true", help="reclaim the freed space afterwards")
@@ -185,7 +189,7 @@ def _latency(value: float | None) -> str:
 def run_prune(args: argparse.Namespace) -> int:
     """Delete (or with --dry-run, count) records older than N days; optionally back up first and vacuum."""
     days = args.older_than_days
-    if days < 1:
+    if days is not None and days < 1:
         raise UsageError(f"--older-than-days must be at least 1, got {days}")
     backup: Path | None = args.backup
     if backup is not None and not args.dry_run:
@@ -197,7 +201,10 @@ def run_prune(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--backup: cannot create the directory {str(backup.parent)!r}: {error.strerror}"
             ) from None
-    repo = open_repository(_settings(args))
+    settings = _settings(args)
+    repo = open_repository(settings)
+    if days is None:  # the value every dashboard session sees (stored in the database), so both agree
+        days = retention_days(repo, settings)
     cutoff = cutoff_for(days).isoformat(timespec="seconds")
     if args.dry_run:
         count = repo.count_older_than(days)

@@ -205,6 +205,23 @@ def test_prune_deletes_old_records_and_keeps_the_window(run, repo, db_path):
     assert remaining[0][0] > (utc_now() - timedelta(days=2)).isoformat()
 
 
+def test_prune_without_days_uses_the_retention_stored_from_the_settings_page(run, repo, db_path):
+    _old_and_new(repo)  # records 40, 35 and 1 days old
+    repo.set_setting("retention_days", "38")  # what the dashboard's Settings page stores
+    code, out, _ = run("prune", "--dry-run", "--db", db_path)
+    assert code == 0
+    assert out.startswith("would delete 1 records older than ") and "(38 days)" in out
+
+
+def test_prune_without_days_or_a_stored_value_uses_sqlite_retention_days(run, repo, db_path, monkeypatch):
+    _old_and_new(repo)
+    monkeypatch.setenv("SQLITE_RETENTION_DAYS", "36")
+    code, out, _ = run("prune", "--db", db_path)
+    assert code == 0
+    assert out.startswith("deleted 1 records older than ") and "(36 days)" in out
+    assert _rows(db_path) == [(2,)]
+
+
 def test_prune_backup_holds_the_rows_from_before_the_prune(run, repo, db_path, tmp_path):
     _old_and_new(repo)
     before = _rows(db_path, "SELECT * FROM prompt_history ORDER BY id")
