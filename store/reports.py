@@ -98,9 +98,11 @@ def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
     if rng is None:
         return f"SELECT {', '.join(f'NULL AS {name}' for name in SUMMARY_COLUMNS)} WHERE false", []
     clause, params = where(rng, backend, model)
+    # Rounded so a spreadsheet shows 0.542, not 0.5419999999999999 (scores to 6 places, latency to µs).
     sql = f"""
-        SELECT day, backend, count, avg_confidence, avg_quality, latency[1] AS p50_latency_ms,
-               latency[2] AS p95_latency_ms
+        SELECT day, backend, count, round(avg_confidence, 6) AS avg_confidence,
+               round(avg_quality, 6) AS avg_quality, round(latency[1], 3) AS p50_latency_ms,
+               round(latency[2], 3) AS p95_latency_ms
         FROM (
             SELECT CAST(ts AS DATE) AS day, backend, count(*) AS count, avg(confidence) AS avg_confidence,
                    avg(quality) AS avg_quality, {LATENCY_PERCENTILES} AS latency

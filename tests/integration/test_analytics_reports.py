@@ -76,6 +76,18 @@ def test_summary_report_has_per_day_backend_aggregates(worker, db_path):
     assert (rows[1]["day"], rows[1]["count"], rows[1]["avg_confidence"]) == ("2026-01-11", "1", "")
 
 
+def test_summary_averages_are_rounded_for_a_spreadsheet(worker, db_path):
+    create_history(db_path, [
+        record_at(f"2026-01-10 1{i}:00:00", backend="few-shot", confidence=value, quality=value,
+                  latency_ms=latency)
+        for i, (value, latency) in enumerate([(0.1, 100.0), (0.2, 100.0), (0.7, 100.1234567)])
+    ])
+    (row,) = read_csv(worker.summary_csv().decode("utf-8"))
+    # 1/3 to six places rather than 0.3333333333333333; latency to the microsecond.
+    assert (row["avg_confidence"], row["avg_quality"], row["p50_latency_ms"]) == ("0.333333", "0.333333", "100.0")
+    assert row["p95_latency_ms"] == "100.111"
+
+
 def test_exports_of_a_history_that_does_not_exist_have_only_the_header(worker, tmp_path):
     out = tmp_path / "records.csv"
     assert worker.export_records(out) == 0
