@@ -94,7 +94,7 @@ def _permission_hint(path: Path) -> str | None:
     if path.exists() and not os.access(path, os.R_OK):
         return f"the file is not readable by this user: make it readable and writable (e.g. chmod u+rw {path})"
     if path.exists() and not os.access(path, os.W_OK):
-        return f"the file is not writable by this user: make it writable (e.g. chmod u+w {path})"
+        return f"the file is not writable by this user: make it and its -wal/-shm files writable (e.g. chmod u+w {path}*)"
     if directory.exists() and not os.access(directory, os.W_OK | os.X_OK):
         return (
             f"the directory {directory} is not writable by this user (SQLite also writes the -wal and "
