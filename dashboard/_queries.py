@@ -9,9 +9,6 @@ The Analytics page's charts share one cached worker call (`charts`), which `time
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import date
 
 import pandas as pd
@@ -21,7 +18,6 @@ from dashboard import composition
 
 TTL_S = 30
 MAX_DOWNLOAD_ROWS = 200_000  # a browser download; larger exports belong to `prompt-improver export`
-DOWNLOAD_PAGE_ROWS = 10_000
 TOP_LIMIT = 8  # frameworks and roles per chart
 
 
@@ -88,41 +84,13 @@ def history_page(
 
 def records_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
                 min_confidence: float | None = None, text: str | None = None) -> bytes:
-    """The matching records as CSV bytes (not cached: built when the user clicks the download).
-
-    The worker's report covers date, backend and model; with a confidence floor or a text search the
-    rows come page by page through `history_page` (the same filters the table shows) and are written here
-    with the same formula neutralisation (OWASP CSV injection) and RFC 4180 quoting.
-    """
-    worker = _worker(db_path)
-    if min_confidence is None and not text:
-        return worker.records_csv(start, end, backend=backend, model=model, max_rows=MAX_DOWNLOAD_ROWS)
-    from store.record_queries import RECORD_COLUMNS
-    from store.reports import neutralise
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(RECORD_COLUMNS)
-    offset = 0
-    while offset < MAX_DOWNLOAD_ROWS:
-        frame, total = worker.history_page(start, end, backend=backend, model=model, min_confidence=min_confidence,
-                                           text=text, limit=DOWNLOAD_PAGE_ROWS, offset=offset)
-        for row in frame.itertuples(index=False):
-            writer.writerow(_csv_cell(getattr(row, name), neutralise) for name in RECORD_COLUMNS)
-        offset += len(frame)
-        if frame.empty or offset >= total:
-            break
-    return out.getvalue().encode("utf-8")
-
-
-def _csv_cell(value: object, neutralise) -> object:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        value = json.dumps(list(value.tolist() if hasattr(value, "tolist") else value), ensure_ascii=False)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return neutralise(value) if isinstance(value, str) else value
+    """The records matching every filter of the History table as CSV bytes, newest first like the table
+    (not cached: built when the user clicks the download). The worker writes it with DuckDB's CSV writer,
+    RFC 4180 quoting and OWASP formula neutralisation, at most MAX_DOWNLOAD_ROWS records."""
+    return _worker(db_path).records_csv(
+        start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
+        max_rows=MAX_DOWNLOAD_ROWS, newest_first=True,
+    )
 
 
 def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None) -> bytes:

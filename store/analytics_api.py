@@ -104,12 +104,12 @@ class AnalyticsApi:
 
     def records_csv(
         self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None, max_rows: int = 200_000,
+        text: str | None = None, max_rows: int = 200_000, newest_first: bool = False,
     ) -> bytes:
         """The matching records' CSV as bytes for a download (raises `ExportTooLarge` beyond `max_rows`)."""
         return self._call(
             "records_csv", start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
-            max_rows=max_rows,
+            max_rows=max_rows, newest_first=newest_first,
         )
 
     def summary_csv(self, start=None, end=None, *, backend=None, model=None) -> bytes:

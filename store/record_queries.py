@@ -71,9 +71,10 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
-    text: str | None = None,
+    text: str | None = None, newest_first: bool = False,
 ) -> tuple[str, list]:
-    """DuckDB SQL and parameters yielding every column of the matching records, oldest first, typed."""
+    """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
+    report), or newest first (the History page's order, so its download matches its table)."""
     window = _sqlite_where(rng, backend, model)
     if min_confidence is not None:
         where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
@@ -87,7 +88,8 @@ def records_query(
             f" WHERE contains(lower(original_idea), lower({literal(needle)}))"
             f" OR contains(lower(improved_prompt), lower({literal(needle)}))"
         )
-    sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY timestamp, id"
+    order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
+    sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
     sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer}"
     return sql, params
 

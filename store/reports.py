@@ -86,11 +86,13 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
     return int(rows)
 
 
-def _records_sql(con, start, end, backend, model, min_confidence=None, text=None) -> tuple[str, list]:
+def _records_sql(
+    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False
+) -> tuple[str, list]:
     rng = date_range(con, start, end)
     if rng is None:  # no history: the header alone
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
-    return records_query(rng, backend, model, min_confidence=min_confidence, text=text)
+    return records_query(rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first)
 
 
 def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
@@ -130,14 +132,14 @@ def export_summary(con, path: Path, start: date | None = None, end: date | None 
 
 def records_csv(
     con, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-    text: str | None = None, max_rows: int = DEFAULT_DOWNLOAD_ROWS,
+    text: str | None = None, max_rows: int = DEFAULT_DOWNLOAD_ROWS, newest_first: bool = False,
 ) -> bytes:
-    """The records export as UTF-8 bytes, for a download button.
+    """The records export as UTF-8 bytes, for a download button (oldest first, or newest first).
 
     Raises:
         ExportTooLarge: more than `max_rows` records match.
     """
-    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text)
+    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text, newest_first)
     # One row past the limit is enough to know: the work stays bounded however large the range.
     data, rows = _to_bytes(con, f"SELECT * FROM ({sql}) LIMIT {int(max_rows) + 1:d}", params)
     if rows > max_rows:

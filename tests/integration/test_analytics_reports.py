@@ -62,6 +62,19 @@ def test_download_bytes_match_the_file_and_honour_filters(worker, db_path, tmp_p
         worker.records_csv(max_rows=1)
 
 
+def test_a_download_can_list_newest_first_like_the_history_table(worker, db_path):
+    create_history(db_path, [
+        record_at("2026-01-10 10:00:00", uid="a", original_idea="first idea"),
+        record_at("2026-01-11 10:00:00", uid="b", original_idea="second idea"),
+        record_at("2026-01-12 10:00:00", uid="c", original_idea="third idea", confidence=0.1),
+    ])
+    oldest_first = [row["uid"] for row in read_csv(worker.records_csv().decode("utf-8"))]
+    newest_first = [row["uid"] for row in read_csv(worker.records_csv(newest_first=True).decode("utf-8"))]
+    filtered = read_csv(worker.records_csv(text="IDEA", min_confidence=0.2, newest_first=True).decode("utf-8"))
+    assert (oldest_first, newest_first) == (["a", "b", "c"], ["c", "b", "a"])
+    assert [row["uid"] for row in filtered] == ["b", "a"]
+
+
 def test_summary_report_has_per_day_backend_aggregates(worker, db_path):
     create_history(db_path, [
         record_at("2026-01-10 10:00:00", backend="few-shot", confidence=0.5, quality=0.4, latency_ms=100.0),
