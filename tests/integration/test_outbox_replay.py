@@ -7,7 +7,6 @@ file written by an unprivileged child process); the model is DSPy's DummyLM. Row
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -28,6 +27,7 @@ from store.schema import SCHEMA_VERSION
 from store.sqlite_repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.fake_openai import good_fields
+from tests.support.unprivileged import run_as_nobody
 
 
 @pytest.fixture
@@ -247,41 +247,6 @@ def test_a_record_the_store_refuses_is_set_aside_not_dropped_and_does_not_block_
 
 # -- a read-only database file, for real -----------------------------------------------------------------
 
-NOBODY = 65534
-
-
-def _as_unprivileged_user(operation) -> dict:
-    """Run `operation` (returning a JSON-able dict) in a child process that cannot write a read-only file.
-
-    Root ignores file permissions, so as root the child drops to `nobody` first (as in test_store_errors).
-    """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return to pytest
-        status = 0
-        try:
-            os.close(read_end)
-            if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            try:
-                report = operation()
-            except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails the test
-                report = {"unexpected": f"{type(error).__name__}: {error}"}
-            os.write(write_end, json.dumps(report).encode())
-        except BaseException:  # noqa: BLE001
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        report = pipe.read().decode()
-    os.waitpid(pid, 0)
-    assert report, "the unprivileged child crashed before reporting"
-    return json.loads(report)
-
-
 @pytest.fixture
 def shared_db() -> Iterator[Path]:
     """A migrated database in a directory the unprivileged child can reach (tmp_path is root-only 0700)."""
@@ -305,7 +270,7 @@ def _improve_in_child(db: Path, idea: str) -> dict:
         return {"saved": outcome.saved, "kept": outcome.kept_in_outbox, "error": outcome.persistence_error,
                 "replayed": outcome.replayed, "uid": outcome.record.uid, "prompt": outcome.record.improved_prompt}
 
-    return _as_unprivileged_user(operation)
+    return run_as_nobody(operation)
 
 
 def test_a_read_only_database_file_keeps_the_record_in_the_outbox_and_it_is_stored_once_when_writable(shared_db):

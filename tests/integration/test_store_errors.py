@@ -20,48 +20,20 @@ from store import (
 )
 from store.migrations import migrate, schema_version
 from tests.support.builders import make_record
-
-NOBODY = 65534
-
+from tests.support.unprivileged import run_as_nobody
 
 def run_unprivileged(operation: Callable[[], object]) -> str:
-    """Run `operation` as an ordinary user and return 'ok' or 'ErrorClass: message'.
+    """Run `operation` as an ordinary user and return 'ok' or 'ErrorClass: message' (see run_as_nobody)."""
 
-    Tests run as root in the container, and root ignores file permissions; a forked child that drops to
-    `nobody` meets them exactly as a user does. As a non-root user the operation simply runs here.
-    """
-    if os.geteuid() != 0:
+    def report() -> str:
         try:
             operation()
         except RepositoryError as error:
             return f"{type(error).__name__}: {error}"
         return "ok"
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: drop privileges, run, report through the pipe, never return to pytest
-        status = 0
-        try:
-            os.close(read_end)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            try:
-                operation()
-                report = "ok"
-            except RepositoryError as error:
-                report = f"{type(error).__name__}: {error}"
-            except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails the test
-                report = f"unexpected {type(error).__name__}: {error}"
-            os.write(write_end, report.encode())
-        except BaseException:  # noqa: BLE001
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        report = pipe.read().decode()
-    os.waitpid(pid, 0)
-    return report
+
+    result = run_as_nobody(report)
+    return result if isinstance(result, str) else f"unexpected {result['unexpected']}"
 
 
 @pytest.fixture
