@@ -274,7 +274,7 @@ def main() -> int:
     pandas_times = json.loads(completed.stdout)
 
     print(f"\nAnalytics benchmark: {args.rows:,} rows, DuckDB {duckdb.__version__}, medians of {args.repeat}\n")
-    print(f"| query | range | ours ms | native ms | ours/native (<=3) | pandas ms | pandas/ours (>=5) |")
+    print("| query | range | ours ms | native ms | ours/native (<=3) | pandas ms | pandas/ours (>=5) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, label, ours, base in rows:
         pandas_s = pandas_times.get(f"{name}|{label}")

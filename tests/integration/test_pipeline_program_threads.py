@@ -34,7 +34,7 @@ def test_eight_threads_each_get_their_own_models_answer():
             with dspy.context(lm=models[i]):
                 prediction = program(original_idea=records[i]["original_idea"], context=records[i]["context"])
             results[i] = normalize_prediction(prediction)
-        except BaseException as error:  # reported below: a thread's failure must fail the test
+        except BaseException as error:  # noqa: BLE001 - reported below: a thread's failure must fail the test
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(i,), name=f"improver-{i}") for i in range(THREADS)]

@@ -36,7 +36,7 @@ def test_eight_threads_each_get_their_own_answer_and_every_record_is_saved(db_pa
                 idea, "", BackendType.ZERO_SHOT, program=program, program_version=version, lm=lm, repo=repo,
                 model_version=f"dummy-{n}",
             )
-        except BaseException as error:  # reported below with the thread's number
+        except BaseException as error:  # noqa: BLE001 - reported below with the thread's number
             errors.append(error)
 
     threads = [threading.Thread(target=session, args=(n,)) for n in range(THREADS)]
