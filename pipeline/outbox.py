@@ -100,6 +100,10 @@ class Outbox:
     def __repr__(self) -> str:
         return f"Outbox({str(self.path)!r})"
 
+    def files(self) -> tuple[Path, ...]:
+        """The outbox and the files kept beside it (its lock, the lines set aside): none may be overwritten."""
+        return (self.path, self.lock_path, self.corrupt_path)
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         # flock conflicts between separate open()s even inside one process; the thread lock keeps

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 FEW_SHOT_FILE = "few-shot.json"
 VERSION_CHARS = 12
+MAX_PROGRAM_BYTES = 64 * 1024 * 1024  # far above any saved program (24 demonstrations are ~100 KB)
 
 
 class ProgramFileError(PipelineError, ValueError):
@@ -94,6 +95,20 @@ def save_program(program: dspy.Module, path: Path | str) -> str:
         Path(temporary).unlink(missing_ok=True)
         raise
     return version
+
+
+def is_program_file(path: Path | str) -> bool:
+    """Whether `path` holds a program `save_program` wrote (JSON with `metadata.program_version`), so
+    saving over it replaces one program with another rather than destroying some other file."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_PROGRAM_BYTES:
+            return False
+        state = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+        return False
+    metadata = state.get("metadata") if isinstance(state, dict) else None
+    return isinstance(metadata, dict) and isinstance(metadata.get("program_version"), str)
 
 
 def read_program(path: Path | str) -> PromptImprover:

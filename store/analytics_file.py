@@ -9,6 +9,7 @@ file, a header that is not SQLite's), and which paths an export must never write
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError
@@ -127,11 +128,13 @@ def _sqlite_words(line: str) -> str:
     return line.rsplit("): ", 1)[-1].rsplit('": ', 1)[-1]
 
 
-def is_history_file(path: Path, db_path: Path) -> bool:
+def is_history_file(path: Path, db_path: Path, also: Iterable[Path] = ()) -> bool:
     """Whether `path` is the database `db_path` or a file kept beside it (its -wal, -shm or -journal, or the
-    analytics snapshot), by name, through a symlink, or as a hard link: an export must never write there."""
+    analytics snapshot), or one of `also` (the outbox's files), by name, through a symlink, or as a hard
+    link: an export must never write there."""
     path, db_path = Path(path), Path(db_path).absolute()  # absolute: `.` has no name to add suffixes to
     protected = [db_path.with_name(db_path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX)]
+    protected += [Path(other).absolute() for other in also]
     target = path.resolve()
     for candidate in protected:
         if candidate.resolve() == target:

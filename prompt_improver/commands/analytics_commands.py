@@ -12,8 +12,13 @@ import argparse
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prompt_improver.errors import UsageError
+from prompt_improver.output_guard import refuse_history_target
+
+if TYPE_CHECKING:
+    from prompt_improver.settings import Settings
 
 DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
 
@@ -70,14 +75,18 @@ def _filters(args: argparse.Namespace) -> dict:
     return {"start": start, "end": end, "backend": backend, "model": args.model or None}
 
 
-def _db_path(args: argparse.Namespace) -> Path:
+def _settings(args: argparse.Namespace) -> Settings:
     # Settings are loaded (and so validated) even with --db, as every other command does: an invalid
     # setting stops each command at start, naming it.
     from prompt_improver.settings import load_settings
 
     if args.db is not None:  # `--db ''` names the current directory (refused as such), not the default file
-        return load_settings(sqlite_db_path=Path(args.db)).sqlite_db_path
-    return load_settings().sqlite_db_path
+        return load_settings(sqlite_db_path=Path(args.db))
+    return load_settings()
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return _settings(args).sqlite_db_path
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -124,14 +133,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {output} is a directory; name a file")
     if not output.absolute().parent.is_dir():
         raise UsageError(f"-o {output}: the directory {output.absolute().parent} does not exist")
-    db_path = _db_path(args)
-    from store.analytics_file import is_history_file
-
-    if is_history_file(output, db_path):
-        raise UsageError(
-            f"-o {output} is the history database {db_path} (or one of its files); writing the CSV there would "
-            "destroy the history: name another file"
-        )
+    settings = _settings(args)
+    db_path = settings.sqlite_db_path
+    refuse_history_target("-o", output, db_path, settings.outbox_path, "the CSV")
     from store.analytics import Analytics
 
     with Analytics(db_path) as analytics:

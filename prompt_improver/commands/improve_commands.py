@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compile_.add_argument(
         "--output", type=Path, metavar="PATH", help="where to save (default: DSPY_PROGRAM_DIR/few-shot.json)"
     )
+    compile_.add_argument(
+        "--force", action="store_true", help="overwrite an existing file at --output that is not a saved program"
+    )
     compile_.set_defaults(handler=run_compile_fewshot)
 
 
@@ -142,19 +145,21 @@ def _print_readable(outcome) -> None:
 
 def run_compile_fewshot(args: argparse.Namespace) -> int:
     """`prompt-improver compile-fewshot`: bootstrap, save, print the path and the program version."""
+    from prompt_improver.errors import UsageError
+
     settings = load_settings()
     k = args.k if args.k is not None else settings.dspy_fewshot_k
     if k < 1:
-        from prompt_improver.errors import UsageError
-
         raise UsageError(f"--k must be at least 1, got {k}")
+    from pipeline.programs import FEW_SHOT_FILE, ProgramFileError, compile_few_shot, save_program
+
+    output = args.output or settings.dspy_program_dir / FEW_SHOT_FILE
+    _check_program_output(output, settings, force=args.force)  # before the model is called, not after
     lm = _build_lm(settings)
 
     from pipeline.normalize import translate_model_error
-    from pipeline.programs import FEW_SHOT_FILE, ProgramFileError, compile_few_shot, save_program
     from pipeline.service import is_model_error
 
-    output = args.output or settings.dspy_program_dir / FEW_SHOT_FILE
     print(f"compiling a few-shot program (k={k}) against {settings.llm_model}; this calls the model…", file=sys.stderr)
     try:
         program = compile_few_shot(lm, k=k)
@@ -168,3 +173,19 @@ def run_compile_fewshot(args: argparse.Namespace) -> int:
         raise ProgramFileError(f"cannot save the program to {output}: {error.strerror or error}") from error
     print(f"saved {output} (program version {version})")
     return 0
+
+
+def _check_program_output(output: Path, settings: Settings, *, force: bool) -> None:
+    """Refuse an --output that is the history (always) or an existing file that is not a program (unless --force)."""
+    from pipeline.programs import is_program_file
+    from prompt_improver.errors import UsageError
+    from prompt_improver.output_guard import refuse_history_target
+
+    refuse_history_target("--output", output, settings.sqlite_db_path, settings.outbox_path, "the program")
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory; name a file such as {output / 'few-shot.json'}")
+    if (output.exists() or output.is_symlink()) and not force and not is_program_file(output):
+        raise UsageError(
+            f"--output {output} exists and is not a saved program; saving would replace it: name another file, "
+            "or pass --force to overwrite it"
+        )

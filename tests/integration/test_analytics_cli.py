@@ -219,17 +219,23 @@ def test_a_missing_extension_is_one_line_naming_the_pinned_wheel(history, tmp_pa
     assert not out.exists()
 
 
-@pytest.mark.parametrize("target", ["history.db", "history.db-wal", "link.db", "history.db.analytics.duckdb"])
-def test_export_never_writes_over_the_history_it_reads(history, target):
+@pytest.mark.parametrize("target", [
+    "history.db", "history.db-wal", "link.db", "history.db.analytics.duckdb", "history.db.outbox.jsonl",
+    "outbox-link.jsonl", "history.db.outbox.jsonl.corrupt",
+])
+def test_export_never_writes_over_the_history_it_reads_nor_the_outbox(history, target):
     (history.parent / "link.db").symlink_to(history)
-    before = history.read_bytes()
+    outbox = history.parent / "history.db.outbox.jsonl"
+    outbox.write_text('{"uid": "waiting"}\n', encoding="utf-8")  # the only copy of a record not yet stored
+    (history.parent / "outbox-link.jsonl").symlink_to(outbox)
+    before, outbox_before = history.read_bytes(), outbox.read_bytes()
     out = history.parent / target
     line = _one_line_error(cli("export", "--db", str(history), "-o", str(out)))
     assert line == (
-        f"error: -o {out} is the history database {history} (or one of its files); writing the CSV there would "
-        "destroy the history: name another file"
+        f"error: -o {out} is the history database {history} (or one of its files, or the outbox {outbox}); "
+        "writing the CSV there would destroy the history: name another file"
     )
-    assert history.read_bytes() == before
+    assert history.read_bytes() == before and outbox.read_bytes() == outbox_before
     assert json.loads(cli("stats", "--db", str(history), "--json").stdout)["total_count"] == 4
 
 

@@ -207,6 +207,45 @@ def test_compile_fewshot_saves_a_program_that_improve_then_uses(server, db, mode
     assert json.loads(capsys.readouterr().out)["program_version"] == version
 
 
+@pytest.mark.parametrize("target", ["history.db", "history.db-wal", "history.db.outbox.jsonl", "link.db"])
+def test_compile_fewshot_never_saves_over_the_history_or_the_outbox(server, db, model_env, capsys, target):
+    assert main(["improve", IDEA, "--backend", "zero-shot"]) == 0  # a real history with one record
+    outbox = db.with_name(db.name + ".outbox.jsonl")
+    outbox.write_text('{"uid": "waiting"}\n', encoding="utf-8")
+    (db.parent / "link.db").symlink_to(db)
+    (db.parent / "history.db-wal").touch()
+    before = {path: path.read_bytes() for path in (db, outbox)}
+    calls = len(server.requests)
+    capsys.readouterr()
+
+    out = db.parent / target
+    assert main(["compile-fewshot", "--k", "2", "--output", str(out), "--force"]) == 1
+    _, err = capsys.readouterr()
+    assert err.strip() == (
+        f"error: --output {out} is the history database {db} (or one of its files, or the outbox {outbox}); "
+        "writing the program there would destroy the history: name another file"
+    )
+    assert {path: path.read_bytes() for path in before} == before
+    assert len(server.requests) == calls  # refused before the model was called
+
+
+def test_compile_fewshot_overwrites_a_program_but_not_another_file_unless_forced(server, db, model_env, tmp_path, capsys):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}', encoding="utf-8")
+    assert main(["compile-fewshot", "--k", "2", "--output", str(notes)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: --output {notes} exists and is not a saved program; saving would replace it: name another file, "
+        "or pass --force to overwrite it"
+    )
+    assert notes.read_text(encoding="utf-8") == '{"my": "notes"}' and server.requests == []
+
+    program = tmp_path / "program.json"
+    assert main(["compile-fewshot", "--k", "2", "--output", str(program)]) == 0
+    assert main(["compile-fewshot", "--k", "2", "--output", str(program)]) == 0  # a program replaces a program
+    assert main(["compile-fewshot", "--k", "2", "--output", str(notes), "--force"]) == 0
+    assert json.loads(notes.read_text(encoding="utf-8"))["metadata"]["program_version"]
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["improve", "--help"], ["history"]])
 def test_help_and_history_do_not_import_dspy_or_litellm(argv, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "SQLITE_", "DSPY_"))}
