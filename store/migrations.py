@@ -22,6 +22,7 @@ from store.sqlite_io import check_path, connect, split_statements, translate_err
 logger = logging.getLogger(__name__)
 
 _SQLITE_BUSY = 5
+_FOREIGN_NAMES_SHOWN = 5
 
 
 def newer_schema_error(db_path: Path, version: int) -> RepositoryConnectionError:
@@ -29,6 +30,34 @@ def newer_schema_error(db_path: Path, version: int) -> RepositoryConnectionError
     return RepositoryConnectionError(
         f"{db_path} has schema version {version}, newer than the {SCHEMA_VERSION} this version of "
         "prompt-improver knows; upgrade prompt-improver to open it (the file was left untouched)"
+    )
+
+
+def refuse_foreign(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """Refuse a database another application made: not empty, yet no `prompt_history` table.
+
+    Every version of ours (and the original design's layout) has that table, so a file with objects of its
+    own or a `user_version` of its own but without it is someone else's; migrating it would write five
+    tables into it and switch its journal mode. Nothing has been written when this raises.
+
+    Raises:
+        RepositoryConnectionError: naming what was found (its tables, its user_version) and the fix.
+    """
+    names = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type = 'table' DESC, name"
+    )]
+    if "prompt_history" in names or (not names and version == 0):
+        return
+    found = []
+    if names:
+        shown = ", ".join(names[:_FOREIGN_NAMES_SHOWN]) + (", …" if len(names) > _FOREIGN_NAMES_SHOWN else "")
+        found.append(f"{len(names)} object(s) of its own ({shown})")
+    if version:
+        found.append(f"user_version {version}")
+    raise RepositoryConnectionError(
+        f"{path} is an SQLite database of another application ({' and '.join(found)}, no prompt_history "
+        "table); prompt-improver does not write into it and left it unchanged: point SQLITE_DB_PATH (or --db) "
+        "at another file, e.g. data/prompt_history.db"
     )
 
 
@@ -125,6 +154,7 @@ def migrate(db_path: Path, *, wal: bool = True, busy_timeout_ms: int = 5000) -> 
     _create_parent(path)
     with translate_errors(path), closing(connect(path, busy_timeout_ms, create=True)) as conn:
         version = _user_version(conn)
+        refuse_foreign(conn, path, version)
         if version > SCHEMA_VERSION:
             raise newer_schema_error(path, version)
         # A rolled-back write proves the file is writable before anything is changed: a read-only file

@@ -512,3 +512,50 @@ def test_history_piped_into_a_reader_that_stops_early_exits_quietly(run, db_path
     assert (writer.returncode, writer.stderr) == (0, "")
     assert first_line == "[\n" if as_json else first_line.split() == ["id", "timestamp", "(UTC)", "backend", "conf",
                                                                     "qual", "latency", "framework", "idea"]
+
+
+def _foreign_database(path: Path, *, tables: bool, user_version: int) -> str:
+    """Another application's SQLite file (WAL mode, as many apps use); returns its sha256."""
+    import hashlib
+
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("PRAGMA journal_mode = wal")
+        if tables:
+            conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+            conn.execute("CREATE TABLE tags (name TEXT)")
+            conn.execute("INSERT INTO notes (body) VALUES ('my own data')")
+        conn.execute(f"PRAGMA user_version = {user_version}")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("tables", "user_version", "found"), [
+    (True, 0, "2 object(s) of its own (notes, tags)"),
+    (True, 1, "2 object(s) of its own (notes, tags) and user_version 1"),  # looked like ours, half-way
+    (False, 42, "user_version 42"),
+])
+@pytest.mark.parametrize("command", [
+    ("history",), ("history", "--json"), ("prune", "--dry-run"), ("prune", "--older-than-days", "1"),
+    ("demo-data", "--rows", "3"), ("compare", "--list"),
+])
+def test_a_database_of_another_application_is_never_migrated(run, tmp_path, tables, user_version, found, command):
+    import hashlib
+
+    path = tmp_path / "other-app.db"
+    digest = _foreign_database(path, tables=tables, user_version=user_version)
+    code, out, err = run(*command, "--db", path)
+    _assert_one_line_error(
+        code, err, f"error: {path} is an SQLite database of another application ({found}, no prompt_history table)",
+        "left it unchanged", "point SQLITE_DB_PATH (or --db) at another file",
+    )
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert out == ""
+
+
+def test_an_empty_sqlite_file_is_still_made_a_history(run, tmp_path):
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()  # a valid database with nothing in it (zero bytes)
+    code, out, _ = run("history", "--db", path)
+    assert code == 0 and out.strip() == "no records"
+    assert _rows(path) == [(0,)]
