@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     sqlite_auto_cleanup: bool = False
     sqlite_wal_mode: bool = True
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+    # Records the store could not take; unset: beside the database (`<db>.outbox.jsonl`). Another
+    # filesystem keeps them when the database's disk is full.
+    outbox_path: Path | None = Field(default=None, validate_default=True)
 
     # Model
     llm_model: str | None = None
@@ -45,7 +48,7 @@ class Settings(BaseSettings):
     dspy_fewshot_k: int = Field(default=4, ge=1, le=24)
     dspy_program_dir: Path = Path("data/programs")
 
-    @field_validator("llm_model", "llm_api_base", "llm_api_key", mode="before")
+    @field_validator("llm_model", "llm_api_base", "llm_api_key", "outbox_path", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `LLM_MODEL=` in a .env file means "not configured", not a model called "".
@@ -53,10 +56,18 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @property
-    def outbox_path(self) -> Path:
-        """The append-only outbox beside the database (records that could not be stored yet)."""
-        return self.sqlite_db_path.with_name(self.sqlite_db_path.name + ".outbox.jsonl")
+    @field_validator("outbox_path", mode="after")
+    @classmethod
+    def _outbox_beside_the_database(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Always a path after validation: OUTBOX_PATH, or the default beside the database in force.
+        db_path = info.data.get("sqlite_db_path")
+        if value is None:
+            return None if db_path is None else db_path.with_name(db_path.name + ".outbox.jsonl")
+        if value.is_dir():
+            raise ValueError(f"{value} is a directory; name a file such as {value / 'outbox.jsonl'}")
+        if db_path is not None and value.absolute().resolve() == db_path.absolute().resolve():
+            raise ValueError("is the database file itself; name another file (unset, it lives beside the database)")
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from store.sqlite_repository import SQLitePromptRepository
 
 EXTENSION_CHECK_MODULE = "store.duckdb_extension"
 EXTENSION_CHECK_TIMEOUT_S = 120
+LOW_FREE_BYTES = 16 * 1024 * 1024  # a few thousand records and their WAL; below it, say so before saves fail
 SECRET_SUFFIXES = ("_key", "_secret", "_token", "_password")
 PROVIDER_KEY_VARIABLES = (
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY",
@@ -35,6 +37,7 @@ def run_doctor(settings: Settings) -> int:
     _print_settings(settings)
     _print_database(settings, problems)
     _print_outbox(settings, problems)
+    _print_free_space(settings, problems)
     print("circuit breaker: kept per process; none runs in this CLI process")
     _print_extension(problems)
     if settings.llm_model:
@@ -150,6 +153,24 @@ def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:
         problems.append((f"outbox {str(path)!r} cannot be read: {error}", "check the file's permissions"))
         return
     print(f"outbox: {waiting:,} record(s) waiting to be stored ({path}); replayed after the next successful save")
+
+
+def _print_free_space(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    # A full disk costs records: the store fails, and the outbox too when it shares the filesystem.
+    for label, path in (("database", settings.sqlite_db_path), ("outbox", settings.outbox_path)):
+        existing = next((folder for folder in (path, *path.absolute().parents) if folder.exists()), Path("/"))
+        try:
+            free = shutil.disk_usage(existing).free
+        except OSError as error:
+            print(f"free space ({label}): unknown ({error.strerror})")
+            continue
+        print(f"free space ({label}): {format_size(free)} on the filesystem of {existing}")
+        if free < LOW_FREE_BYTES:
+            problems.append((
+                f"only {format_size(free)} free on the filesystem of the {label} ({existing}): new records "
+                "cannot be stored" + (" and the outbox there cannot keep them" if label == "outbox" else ""),
+                "free some space, or set OUTBOX_PATH to a file on another filesystem so records are kept",
+            ))
 
 
 def _print_extension(problems: list[tuple[str, str]]) -> None:

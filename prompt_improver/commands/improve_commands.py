@@ -18,6 +18,7 @@ from prompt_improver.settings import Settings, load_settings
 logger = logging.getLogger(__name__)
 
 HISTORY_OFF = "history is turned off (SQLITE_ENABLED=false)"
+UNSAVED_EXIT = 3  # the improvement was made but exists only in this command's output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "improve",
         help="turn a rough idea into a structured prompt and record it",
         description="Turn a rough idea into a structured prompt with the configured model (LLM_MODEL) and "
-        "record it. If the database cannot take the record it is kept in the outbox (exit status 0).",
+        "record it. If the database cannot take the record it is kept in the outbox (exit status 0); if the outbox "
+        "cannot take it either, the exit status is 3 and the message says where the full text is.",
     )
     improve.add_argument("idea", help="the rough idea, in quotes")
     improve.add_argument("--context", default="", metavar="TEXT", help="optional background: audience, constraints")
@@ -73,7 +75,8 @@ def _open_repository(settings: Settings):
 
 
 def run_improve(args: argparse.Namespace) -> int:
-    """`prompt-improver improve "IDEA"`: print the improvement; exit 0 even when it was kept in the outbox."""
+    """`prompt-improver improve "IDEA"`: print the improvement; exit 0 even when it was kept in the outbox,
+    3 when it was neither stored nor kept."""
     from pipeline.validation import validate_idea
 
     idea, context = validate_idea(args.idea, args.context)  # before any model, program or database work
@@ -118,8 +121,39 @@ def run_improve(args: argparse.Namespace) -> int:
         print(f"warning: the improvement was not saved to the database; it is kept in the outbox "
               f"{settings.outbox_path} and will be stored when the database works", file=sys.stderr)
     elif not outcome.saved:
-        print(f"warning: the improvement was NOT saved: {outcome.persistence_error}", file=sys.stderr)
+        # Neither stored nor kept: stdout may be a pipe that is gone or a terminal about to be closed, so
+        # the user must hear it from the exit status, with every place the full text still exists.
+        copy = _write_unsaved_copy(outcome.record)
+        where = "printed above on stdout" + (f" and written to {copy}" if copy else " (nowhere else: copy it now)")
+        print(f"error: the improvement was neither saved nor kept: {outcome.persistence_error}; its full text "
+              f"is {where}", file=sys.stderr)
+        return UNSAVED_EXIT
     return 0
+
+
+def _write_unsaved_copy(record) -> Path | None:
+    """Write the record as JSON to the system's temporary directory (often another filesystem than a full
+    data disk); the path, or None when that fails too."""
+    import os
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"prompt-improver-unsaved-{record.uid}.json"
+    try:
+        # O_EXCL: never follow a link someone planted in a shared /tmp; 0600: the idea may be private.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        logger.debug("cannot create %s for the unsaved record: %s", path, error)
+        return None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:  # a partial copy would pass for the whole text
+        logger.debug("cannot write the unsaved record to %s: %s", path, error)
+        path.unlink(missing_ok=True)
+        return None
+    return path
 
 
 def _print_readable(outcome) -> None:

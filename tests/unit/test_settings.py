@@ -185,3 +185,23 @@ def test_the_database_auto_cleanup_switch_overrides_the_setting(db_path, monkeyp
     repo.set_setting("retention_days", "60")
     assert auto_prune_at_start(repo, settings) == 0
     assert repo.get_statistics().total_count == 2
+
+
+def test_outbox_path_defaults_beside_the_database_and_can_live_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("SQLITE_DB_PATH", "data/h.db")
+    assert load_settings().outbox_path == Path("data/h.db.outbox.jsonl")
+    monkeypatch.setenv("OUTBOX_PATH", "")  # blank means unset, as for every other setting
+    assert load_settings().outbox_path == Path("data/h.db.outbox.jsonl")
+    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "other" / "outbox.jsonl"))
+    assert load_settings().outbox_path == tmp_path / "other" / "outbox.jsonl"
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    (".", "OUTBOX_PATH: Value error, . is a directory; name a file such as outbox.jsonl"),
+    ("data/h.db", "OUTBOX_PATH: Value error, is the database file itself; name another file"),
+])
+def test_an_outbox_path_that_would_destroy_records_is_refused(monkeypatch, value, problem):
+    monkeypatch.setenv("SQLITE_DB_PATH", "data/h.db")
+    monkeypatch.setenv("OUTBOX_PATH", value)
+    with pytest.raises(SettingsError, match=re.escape(problem)):
+        load_settings()
