@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.errors import PipelineError
 from store.errors import InvalidRecord, RepositoryConstraintError, RepositoryError
@@ -95,6 +96,7 @@ class Outbox:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.corrupt_path = self.path.with_name(self.path.name + ".corrupt")
+        self._rewrite_path = self.path.with_name(self.path.name + ".tmp")
         self._thread_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -109,17 +111,50 @@ class Outbox:
         # flock conflicts between separate open()s even inside one process; the thread lock keeps
         # threads of this process from even contending on the file.
         with self._thread_lock:
+            lock_file = self._lock_file()
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - closed below, after unlocking
-            except OSError as error:
-                raise OutboxError(f"cannot open the outbox lock {self.lock_path}: {error}") from error
-            try:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+                # Only a holder of the lock writes the `.tmp`: one found now is a killed rewrite's.
+                self._rewrite_path.unlink(missing_ok=True)
                 yield
             finally:
+                # Removed while still held, so no `.lock` file stays behind: a process waiting on this
+                # file finds it gone once it gets the lock, and starts again on a new one (`_lock_file`).
+                try:
+                    self.lock_path.unlink(missing_ok=True)
+                except OSError as error:
+                    logger.debug("cannot remove the outbox lock %s: %s", self.lock_path, error)
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
                 lock_file.close()
+
+    def _lock_file(self) -> BinaryIO:
+        """Open and flock the `.lock` file, retrying until the file locked is the one at the path."""
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - closed by `_locked`, after unlocking
+            except OSError as error:
+                raise OutboxError(f"cannot open the outbox lock {self.lock_path}: {error}") from error
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+            held = os.fstat(lock_file.fileno())
+            try:
+                current = os.stat(self.lock_path)
+            except FileNotFoundError:
+                current = None
+            if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+                return lock_file
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)  # the holder before us removed it: start again
+            lock_file.close()
+
+    def remove_leftovers(self) -> None:
+        """Remove what a killed process left (a stale `.lock`, a half-written `.tmp`); a composition root
+        calls this at start. Waits for a live holder instead of touching its files.
+
+        Raises:
+            OutboxError: the lock cannot be opened (an unwritable directory).
+        """
+        if self.lock_path.exists() or self._rewrite_path.exists():
+            with self._locked():
+                pass
 
     def append(self, record: PromptHistory, reason: str) -> None:
         """Add one record, durably (flush + fsync) before returning.
@@ -173,7 +208,7 @@ class Outbox:
                 self.path.unlink()
                 _fsync_dir(self.path.parent)
             return
-        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary = self._rewrite_path
         with open(temporary, "wb") as handle:
             handle.write("".join(line.text + "\n" for line in lines).encode("utf-8"))
             handle.flush()

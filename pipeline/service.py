@@ -226,6 +226,11 @@ def replay_outbox_at_start(repo: PromptRepository | None, outbox: Outbox | None)
         how many records were stored; 0 when there is no repository, no outbox, or the outbox is unreadable
         (that is logged: the records stay in the file).
     """
+    if outbox is not None:
+        try:
+            outbox.remove_leftovers()  # of a process killed while it held the outbox
+        except OutboxError as error:
+            logger.warning("cannot tidy the outbox's leftovers: %s", error)
     if repo is None:
         return 0
     return _replay_after_save(repo, outbox)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from store import leftovers
 from store.analytics_ranges import literal
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ def snapshot_path(db_path: Path) -> Path:
 
 def attach(con: duckdb.DuckDBPyConnection, path: Path) -> SnapshotState | None:
     """Attach the snapshot read-only as `snapshot` (its rows in `snapshot.records`) and return what it
-    claims; None (and nothing attached) when there is no usable snapshot."""
+    claims; None (and nothing attached) when there is no usable snapshot. Removes the temporaries of
+    snapshot writers that were killed (a process attaches once, at its start)."""
+    leftovers.remove_stale(path)
     if not path.is_file():
         return None
     try:
@@ -75,7 +78,7 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
 
 def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: SnapshotState) -> bool:
     """Write `table` and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary = leftovers.temporary_path(path)
     try:
         temporary.unlink(missing_ok=True)
         con.execute(f"ATTACH '{_quote(temporary)}' AS {_OUT}")

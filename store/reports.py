@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from store import leftovers
 from store.analytics_queries import LATENCY_PERCENTILES, date_range
 from store.analytics_ranges import AnalyticsQueryError, where
 from store.errors import RepositoryError
@@ -67,23 +68,39 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
             )
         else:
             columns.append(quoted)
-    target = str(Path(path).absolute()).replace("'", "''")
+    # Our own temporary name (with the pid, so a killed export's leftover is known stale at the next
+    # export of the same file), renamed when complete: a reader never sees half a report.
+    leftovers.remove_stale(Path(path))
+    temporary = leftovers.temporary_path(Path(path).absolute())
+    target = str(temporary).replace("'", "''")
     try:
         (rows,) = con.execute(
             f"COPY (SELECT {', '.join(columns)} FROM ({sql})) TO '{target}' "
-            "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n')",
+            "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', USE_TMP_FILE false)",
             params,
         ).fetchone()
+        os.replace(temporary, path)
     except duckdb.IOException as error:
-        # DuckDB writes `tmp_<name>` beside the target and renames it: either name means the report file.
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         if Path(path).name not in text:
             raise  # a problem reading the history, reported as such by the caller
         raise ExportWriteError(
-            f"cannot write the CSV report {path} ({text.removeprefix('IO Error: ')}); write it to a file in a "
-            "directory you can write, with free space"
+            f"cannot write the CSV report {path} ({_named_as_target(text, temporary, Path(path))}); write it to a "
+            "file in a directory you can write, with free space"
         ) from None
+    except OSError as error:
+        raise ExportWriteError(
+            f"cannot write the CSV report {path} ({error.strerror}); write it to a file in a directory you can "
+            "write, with free space"
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
     return int(rows)
+
+
+def _named_as_target(text: str, temporary: Path, path: Path) -> str:
+    # DuckDB names the temporary file; the user named the report.
+    return text.removeprefix("IO Error: ").replace(temporary.name, path.name)
 
 
 def _records_sql(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from store import leftovers
 from store.errors import RepositoryConnectionError
 from store.sqlite_io import check_path, connect, translate_errors
 
@@ -44,9 +45,7 @@ def backup(source: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> No
         RepositoryConnectionError: `target` exists (a backup is never overwritten) or cannot be created.
     """
     if target.exists():
-        raise RepositoryConnectionError(
-            f"backup target {target} already exists; choose a new file name (backups are never overwritten)"
-        )
+        raise _exists(target)
     check_path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,15 +53,26 @@ def backup(source: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> No
         raise RepositoryConnectionError(
             f"cannot create the directory {target.parent} for the backup ({error.strerror}); choose another path"
         ) from error
+    leftovers.remove_stale(target)
+    # Written under a temporary name and renamed when complete: a killed backup must not pass for a good
+    # one (a half-written file opens as an empty database), nor block the retry as "already exists".
+    temporary = leftovers.temporary_path(target)
     try:
         with translate_errors(target), _backup_target_errors(target):
-            with closing(connect(target, busy_timeout_ms, create=True)) as copy:
+            with closing(connect(temporary, busy_timeout_ms, create=True)) as copy:
                 source.backup(copy)
-    except BaseException:
-        # A half-written backup must not pass for a good one (nor block the retry as "already exists").
-        for leftover in (target, target.with_name(target.name + "-journal")):
+            leftovers.publish(temporary, target)
+    except FileExistsError:
+        raise _exists(target) from None
+    finally:
+        for leftover in (temporary, temporary.with_name(temporary.name + "-journal")):
             leftover.unlink(missing_ok=True)
-        raise
+
+
+def _exists(target: Path) -> RepositoryConnectionError:
+    return RepositoryConnectionError(
+        f"backup target {target} already exists; choose a new file name (backups are never overwritten)"
+    )
 
 
 _TARGET_CODES = frozenset({3, 8, 10, 13, 14})  # SQLITE_PERM, READONLY, IOERR, FULL, CANTOPEN: the new file's problems
