@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         # Always a path after validation: OUTBOX_PATH, or the default beside the database in force.
         db_path = info.data.get("sqlite_db_path")
         if value is None:
-            return None if db_path is None else db_path.with_name(db_path.name + ".outbox.jsonl")
+            # Not `with_name`: a path with no name (`.`, `/`) must reach the store, which names the problem.
+            return None if db_path is None else Path(f"{db_path}.outbox.jsonl")
         if value.is_dir():
             raise ValueError(f"{value} is a directory; name a file such as {value / 'outbox.jsonl'}")
         if db_path is not None and value.absolute().resolve() == db_path.absolute().resolve():
