@@ -1,4 +1,4 @@
-"""Prompt Improver's dashboard: `streamlit run dashboard/app.py`.
+"""Prompt Improver's dashboard: `prompt-improver dashboard`, or `streamlit run dashboard/app.py`.
 
 The router (`st.navigation` over `pages/`) and the composition root: settings, the repository (migrated
 once per process), the outbox replay and the opt-in auto-prune run through the cached factories in
@@ -7,6 +7,7 @@ once per process), the outbox replay and the opt-in auto-prune run through the c
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,9 +20,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard import _context, _ui, composition  # noqa: E402
+from dashboard.exposure import exposure_warning  # noqa: E402
 from prompt_improver.settings import SettingsError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 PAGE_PATHS = ["history", "analytics", "compare", "settings"]  # the pages' addresses besides the default one
 
 def _settings_error_page() -> None:
@@ -36,10 +39,14 @@ def _settings_error_page() -> None:
 def main() -> None:
     st.set_page_config(
         page_title="Prompt Improver",
-        page_icon=":material/auto_fix_high:",
+        # A file served by this server: a Material icon or an emoji here is fetched from a CDN by the browser.
+        page_icon=FAVICON,
         layout="wide",
         initial_sidebar_state="expanded",
     )
+    exposed = exposure_warning(st.get_option("server.address"), os.environ)
+    if exposed:
+        st.warning(exposed, icon=":material/public:")
     try:
         context = _context.app_context()
     except SettingsError as error:

@@ -3,8 +3,8 @@
     with StreamlitServer({"SQLITE_DB_PATH": str(db), "LLM_MODEL": "openai/fake-model"}) as app:
         page.goto(app.url)
 
-The server runs from the repository root (so `.streamlit/config.toml`, the theme, applies) on 127.0.0.1
-and a free port, headless. Starting waits until `/_stcore/health` answers; leaving the `with` block
+The server runs from the repository root on 127.0.0.1 and a free port, headless (the theme comes from
+`dashboard/.streamlit/config.toml`, beside the entrypoint). Starting waits until `/_stcore/health` answers; leaving the `with` block
 terminates the whole process group (Streamlit and the analytics worker it spawns), then kills it if it
 has not exited, so nothing outlives the test. The server's output goes to a log file whose tail is in the
 error raised when the server does not come up.
@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,14 +47,16 @@ class StreamlitServer:
         env: variables added to (or replacing) the current environment, e.g. SQLITE_DB_PATH, LLM_MODEL.
         log_path: where the server's stdout and stderr go (a temporary file beside nothing if omitted).
         python: the interpreter that runs Streamlit (this one by default).
-        cwd: the working directory (the repository root by default); Streamlit reads `.streamlit/config.toml`
-            and the app reads `.env` from there, and relative paths in `env` are relative to it.
+        cwd: the working directory (the repository root by default); the app reads `.env` from there, and
+            relative paths in `env` are relative to it.
+        command: the command line for a port, instead of `streamlit run` (e.g. `prompt-improver dashboard`).
     """
 
     def __init__(
         self, env: Mapping[str, str], *, log_path: Path | None = None, python: str = sys.executable,
-        cwd: Path = ROOT,
+        cwd: Path = ROOT, command: Callable[[int], list[str]] | None = None,
     ) -> None:
+        self.command = command
         self.env = dict(env)
         self.cwd = Path(cwd)
         self.log_path = log_path
@@ -82,7 +84,7 @@ class StreamlitServer:
             os.close(handle)
             self.log_path = Path(name)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        command = [
+        command = self.command(self.port) if self.command else [
             self.python, "-m", "streamlit", "run", str(APP),
             "--server.address", "127.0.0.1",
             "--server.port", str(self.port),
