@@ -54,10 +54,11 @@ print(f"{loaded - start:.4f} {done - loaded:.4f}")
 
 def _rows(db: Path) -> int:
     import sqlite3
+    from contextlib import closing
 
     if not db.exists():
         return 0
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn, conn:
         try:
             return conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
         except sqlite3.Error:

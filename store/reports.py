@@ -46,12 +46,6 @@ class ExportTooLarge(AnalyticsQueryError):
     """A download would hold more rows than its limit; use `prompt-improver export` for large ranges."""
 
 
-def neutralise(value: str) -> str:
-    """Prefix a single quote to text a spreadsheet would execute as a formula (OWASP). The SQL in
-    `write_csv` applies the same rule; this is its reference."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path) -> int:
     """Write the result of `sql` to `path` as CSV with a header; return the number of data rows.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
 
 
 def _count(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         return conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
 
 

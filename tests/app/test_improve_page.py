@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) 
         assert at.radio(key="improve_backend").value == "few-shot"  # DSPY_FEWSHOT_ENABLED defaults to true
         at = _submit(at, IDEA)
     assert not at.exception
-    with sqlite3.connect(app_db) as conn:
+    with closing(sqlite3.connect(app_db)) as conn, conn:
         rows = conn.execute("SELECT id, backend, original_idea, model_version FROM prompt_history").fetchall()
     assert len(rows) == 1
     record_id, backend, idea, model = rows[0]
@@ -70,7 +71,7 @@ def test_a_failing_model_shows_the_providers_message_without_an_exception(app_db
         at = _submit(open_app(), IDEA)
     assert not at.exception
     assert any("the fake provider is down" in error.value for error in at.error)
-    with sqlite3.connect(app_db) as conn:
+    with closing(sqlite3.connect(app_db)) as conn, conn:
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] == 0
 
 

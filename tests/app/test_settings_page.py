@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def _seed(db_path: Path, ages_in_days: list[int]) -> None:
 
 
 def _settings_value(db_path: Path, key: str) -> str | None:
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         row = conn.execute("SELECT value FROM app_settings WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
 
@@ -41,7 +42,7 @@ def test_prune_needs_confirmation_and_deletes_only_records_older_than_the_window
     at.checkbox(key="settings_confirm").check().run()
     at.button(key="settings_prune").click().run()
     assert not at.exception
-    with sqlite3.connect(app_db) as conn:
+    with closing(sqlite3.connect(app_db)) as conn, conn:
         ages = sorted(
             round(days)
             for (days,) in conn.execute("SELECT julianday('now') - julianday(substr(timestamp, 1, 26)) FROM prompt_history")
@@ -51,7 +52,7 @@ def test_prune_needs_confirmation_and_deletes_only_records_older_than_the_window
     assert "Deleted 3 record(s)" in page
     backups = list((app_db.parent / "backups").glob("prompt_history-*.db"))
     assert len(backups) == 1 and str(backups[0]) in page
-    with sqlite3.connect(backups[0]) as conn:  # the backup was taken before the delete
+    with closing(sqlite3.connect(backups[0])) as conn, conn:  # the backup was taken before the delete
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] == 6
 
 

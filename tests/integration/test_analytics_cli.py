@@ -264,3 +264,23 @@ def test_a_device_or_an_empty_db_option_is_refused_not_read_as_an_empty_history(
     assert line.startswith("error: /dev/null is not a regular file (a device, a pipe or a socket)")
     # `--db ''` is the current directory, as for every other command, not the default database.
     assert _one_line_error(cli(command, "--db", "", *extra)).startswith("error: . is a directory, not a database file")
+
+
+HARMLESS = ["plain", "a=b", "'quoted", "1-2", " =x", "é=mc²"]
+FORMULAS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x", "=HYPERLINK(\"http://x\")"]
+
+
+def test_the_export_a_user_runs_neutralises_formulas_and_leaves_other_text_alone(db_path, tmp_path):
+    texts = FORMULAS + HARMLESS
+    create_history(db_path, [
+        record_at(f"2026-01-10 10:{i:02d}:00", role=text, framework=text, context=text, backend="few-shot")
+        for i, text in enumerate(texts)
+    ])
+    out = tmp_path / "report.csv"
+    result = cli("export", "--db", str(db_path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = ["'" + text for text in FORMULAS] + HARMLESS
+    assert [row["role"] for row in rows] == expected
+    assert [row["framework"] for row in rows] == expected and [row["context"] for row in rows] == expected

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from contextlib import closing
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def model_env(server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def _rows(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         return conn.execute("SELECT id, uid, backend, improved_prompt FROM prompt_history ORDER BY id").fetchall()
 
 
@@ -127,7 +128,7 @@ def test_a_database_with_a_newer_schema_is_left_alone_and_the_improvement_kept_t
     from store.migrations import migrate
 
     migrate(db)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("PRAGMA user_version = 999")
 
     assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
@@ -139,10 +140,10 @@ def test_a_database_with_a_newer_schema_is_left_alone_and_the_improvement_kept_t
     assert "newer" in kept["persistence_error"] and "outbox" in kept["persistence_error"]
     assert "kept in the outbox" in err
     assert _rows(db) == []
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (999,)  # refused, not "repaired"
 
-    with sqlite3.connect(db) as conn:  # the user upgrades prompt-improver; here: the version it knows
+    with closing(sqlite3.connect(db)) as conn, conn:  # the user upgrades prompt-improver; here: the version it knows
         from store.schema import SCHEMA_VERSION
 
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

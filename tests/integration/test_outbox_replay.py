@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,7 +65,7 @@ def _improve(idea: str, *, repo, outbox, repo_error=None):
 
 
 def _uids(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         return [uid for (uid,) in conn.execute("SELECT uid FROM prompt_history ORDER BY id")]
 
 
@@ -95,12 +96,12 @@ def _repair_directory(db: Path) -> None:
 
 
 def _bump_schema(db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("PRAGMA user_version = 999")
 
 
 def _restore_schema(db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

@@ -10,6 +10,7 @@ import sys
 
 import dspy
 import pytest
+from dspy.utils.exceptions import LMAuthError, LMServerError
 
 from pipeline.lm import build_lm
 from pipeline.metrics import score_improvement
@@ -58,7 +59,7 @@ def test_retries_are_bounded_by_the_setting():
     from pipeline.normalize import translate_model_error
 
     with FakeOpenAIServer(default=status(500, "still broken", retry_after=0)) as server:
-        with dspy.context(lm=_lm(server, max_retries=1)), pytest.raises(Exception) as caught:
+        with dspy.context(lm=_lm(server, max_retries=1)), pytest.raises(LMServerError) as caught:
             build_zero_shot()(original_idea=IDEA, context="")
         assert len(server.requests) == 2
     message = str(translate_model_error(caught.value))
@@ -67,7 +68,7 @@ def test_retries_are_bounded_by_the_setting():
 
 def test_authentication_errors_are_not_retried():
     with FakeOpenAIServer(default=status(401, "bad key", retry_after=None)) as server:
-        with dspy.context(lm=_lm(server, max_retries=3)), pytest.raises(Exception):
+        with dspy.context(lm=_lm(server, max_retries=3)), pytest.raises(LMAuthError, match="bad key"):
             build_zero_shot()(original_idea=IDEA, context="")
         assert len(server.requests) == 1
 

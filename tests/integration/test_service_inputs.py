@@ -117,6 +117,7 @@ def test_the_backend_name_is_checked_like_the_idea(program):
 def test_a_model_answer_with_a_lone_surrogate_is_saved_not_lost(program, db_path, tmp_path):
     # Before normalisation replaced it, SQLite refused the record and then the outbox crashed on it too.
     import sqlite3
+    from contextlib import closing
 
     from pipeline.outbox import Outbox
     from store.migrations import migrate
@@ -131,5 +132,5 @@ def test_a_model_answer_with_a_lone_surrogate_is_saved_not_lost(program, db_path
     finally:
         repo.close()
     assert outcome.saved and not outbox.path.exists()
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         assert conn.execute("SELECT role FROM prompt_history").fetchall() == [("Release manager for caf\ufffd apps",)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 import threading
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_each_backend_improves_an_idea_and_saves_every_field(backend, repo, db_p
     sent = json.dumps(requests[0]["messages"])
     assert "Readers know SQL but not SQLite internals" in sent
     assert outcome.saved and outcome.persistence_error is None
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         row = conn.execute(
             "SELECT id, uid, original_idea, improved_prompt, role, directive, framework, guardrails, backend, "
             "confidence, reasoning, latency_ms, model_version, program_version, quality FROM prompt_history"
@@ -106,7 +107,7 @@ def test_an_http_500_fails_with_the_providers_message_and_saves_nothing(repo, db
         with pytest.raises(ImprovementFailed, match="upstream GPU node exploded") as failure:
             _improve(server, repo)
     assert "5xx" in str(failure.value) or "500" in str(failure.value)
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone() == (0,)
 
 
@@ -143,7 +144,7 @@ def test_prose_instead_of_fields_fails_with_an_excerpt_of_what_the_model_said(re
     # ChatAdapter's parse failure makes DSPy retry once with its JSON adapter: two requests.
     assert attempts == 2
     assert failure.value.excerpt is not None and "happy to help" in failure.value.excerpt
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone() == (0,)
 
 

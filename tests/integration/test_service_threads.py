@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 import threading
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_eight_threads_each_get_their_own_answer_and_every_record_is_saved(db_pa
         assert outcome.saved
         assert outcome.record.role == f"Support training lead for team {n}"
         assert outcome.record.model_version == f"dummy-{n}"
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         rows = conn.execute("SELECT role, model_version, original_idea FROM prompt_history").fetchall()
     assert sorted(rows) == sorted(
         (f"Support training lead for team {n}", f"dummy-{n}", f"Write a training plan for new support agents, team {n}")

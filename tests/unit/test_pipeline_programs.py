@@ -7,6 +7,7 @@ import json
 import dspy
 import pytest
 from dspy.utils import DummyLM
+from dspy.utils.exceptions import AdapterParseError
 
 from pipeline.demonstrations import OUTPUT_FIELDS, read_demonstration_records
 from pipeline.errors import ImprovementFailed
@@ -97,7 +98,7 @@ def test_a_word_for_confidence_becomes_none_rather_than_a_failure():
 
 def test_prose_instead_of_fields_becomes_improvement_failed_with_an_excerpt():
     prose = {"answer": "Sure! A better prompt would be to ask for a friendly SQLite tutorial."}
-    with pytest.raises(Exception) as caught:  # DSPy's AdapterParseError, after its JSON-adapter retry
+    with pytest.raises(AdapterParseError) as caught:  # after DSPy's JSON-adapter retry
         run(build_zero_shot(), DummyLM([prose, prose]))
     failed = translate_model_error(caught.value)
     assert isinstance(failed, ImprovementFailed)

@@ -1,27 +1,17 @@
 """CSV writing: OWASP formula neutralisation of text cells only, RFC 4180 quoting, CRLF lines.
 
-An in-memory DuckDB query stands in for the worker's (no database file is opened here)."""
+An in-memory DuckDB query stands in for the worker's (no database file is opened here); the export a user
+runs, end to end, is tested in tests/integration/test_analytics_cli.py."""
 
 from __future__ import annotations
 
 import csv
 
 import duckdb
-import pytest
 
-from store.reports import neutralise, write_csv
+from store.reports import write_csv
 
 PAYLOADS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x"]
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_text_a_spreadsheet_would_execute_gets_a_leading_quote(payload):
-    assert neutralise(payload) == "'" + payload
-
-
-@pytest.mark.parametrize("text", ["plain", "a=b", "", "'quoted", "1-2", " =x", "é=mc²"])
-def test_harmless_text_is_left_alone(text):
-    assert neutralise(text) == text
 
 
 def written(tmp_path, sql: str, params=()) -> tuple[int, bytes]:
@@ -36,7 +26,7 @@ def test_numbers_stay_numbers_even_when_negative_and_text_columns_are_neutralise
     assert data == b"delta,n,note,empty\r\n-2.5,-3,'-2+3,\r\n"
 
 
-def test_the_sql_rule_matches_the_reference_and_round_trips_through_the_csv_module(tmp_path):
+def test_the_sql_rule_quotes_exactly_the_formula_prefixes_and_round_trips_through_the_csv_module(tmp_path):
     values = [*PAYLOADS, 'say "hi", then', "two\nlines", "crlf\r\ninside", "naïve ✓ 漢字", "plain", "'already", "a,b"]
     sql = "SELECT * FROM (SELECT unnest(?::VARCHAR[]) AS text, generate_subscripts(?::VARCHAR[], 1) AS i) ORDER BY i"
     rows, data = written(tmp_path, sql, [values, values])
@@ -44,7 +34,10 @@ def test_the_sql_rule_matches_the_reference_and_round_trips_through_the_csv_modu
     with open(tmp_path / "out.csv", newline="", encoding="utf-8") as handle:
         parsed = list(csv.reader(handle))
     assert parsed[0] == ["text", "i"]
-    assert [row[0] for row in parsed[1:]] == [neutralise(v) for v in values]
+    assert [row[0] for row in parsed[1:]] == [
+        "'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "'\t=x", "'\r=x", 'say "hi", then', "two\nlines", "crlf\r\ninside",
+        "naïve ✓ 漢字", "plain", "'already", "a,b",
+    ]
     assert b'"say ""hi"", then"' in data  # RFC 4180: quoted, inner quotes doubled
     assert data.count(b"\r\n") >= len(values) + 1
 
