@@ -11,6 +11,7 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,12 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
         problems.append((f"database {str(path)!r} cannot be opened: {error}", _open_fix(str(error))))
         return
     print(f"  path            {Path(health.path).resolve()}")
+    try:
+        _refuse_foreign(path)
+    except RepositoryError as error:
+        print("  status          another application's database (no command writes into it)")
+        problems.append((str(error).split("; ")[0], _open_fix(str(error))))
+        return
     print(f"  file size       {format_size(health.file_bytes)}")
     print(f"  wal size        {format_size(health.wal_bytes)}")
     print(f"  rows            {health.row_count:,}")
@@ -128,6 +135,16 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
                 f"restore a backup, or recover the rows with `sqlite3 {path} .recover > recovered.sql`",
             )
         )
+
+
+def _refuse_foreign(path: Path) -> None:
+    # Read-only, as the rest of doctor: the same check every migrating command makes before writing.
+    from contextlib import closing
+
+    from store.migrations import refuse_foreign
+
+    with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as conn:
+        refuse_foreign(conn, path, conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _open_fix(message: str) -> str:

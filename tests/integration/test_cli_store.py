@@ -553,6 +553,21 @@ def test_a_database_of_another_application_is_never_migrated(run, tmp_path, tabl
     assert out == ""
 
 
+def test_doctor_names_another_applications_database_as_a_problem_and_leaves_it_alone(run, tmp_path):
+    import hashlib
+
+    path = tmp_path / "other-app.db"
+    digest = _foreign_database(path, tables=True, user_version=3)
+    code, out, err = run("doctor", "--db", path)
+    assert code == 1
+    assert "another application's database (no command writes into it)" in out
+    assert "upgraded in place" not in out
+    assert (f"problem: {path} is an SQLite database of another application (2 object(s) of its own (notes, tags) "
+            "and user_version 3, no prompt_history table)") in err
+    assert "fix: prompt-improver does not write into it and left it unchanged: point SQLITE_DB_PATH" in err
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
 def test_an_empty_sqlite_file_is_still_made_a_history(run, tmp_path):
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()  # a valid database with nothing in it (zero bytes)
