@@ -1,8 +1,8 @@
 """The outbox: records the store could not take yet, kept in an append-only JSON-lines file until replayed.
 
 Each line is one record's `to_dict()` plus an `"outbox"` key (why it was queued and when). Every append is
-flushed and fsynced before `append` returns, and is written under a thread lock and an exclusive
-`fcntl.flock` on a sibling `.lock` file, so concurrent sessions and processes never interleave lines.
+flushed and fsynced before `append` returns, and is written under a thread lock and an exclusive lock on a
+sibling `.lock` file (`pipeline/file_lock.py`), so concurrent sessions and processes never interleave lines.
 
 Replay saves each pending record through the repository, whose uid check returns an already-stored record
 instead of inserting it again; so a crash between saving and rewriting the file replays nothing twice.
@@ -14,19 +14,18 @@ moved to the `.corrupt` file beside the outbox and reported in the log.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from pipeline.errors import PipelineError
+from pipeline.file_lock import file_lock
 from store.errors import InvalidRecord, RepositoryConstraintError, RepositoryError
 from store.record import PromptHistory
 from store.repository import PromptRepository
@@ -110,40 +109,14 @@ class Outbox:
     def _locked(self) -> Iterator[None]:
         # flock conflicts between separate open()s even inside one process; the thread lock keeps
         # threads of this process from even contending on the file.
-        with self._thread_lock:
-            lock_file = self._lock_file()
+        with self._thread_lock, ExitStack() as held:
             try:
-                # Only a holder of the lock writes the `.tmp`: one found now is a killed rewrite's.
-                self._rewrite_path.unlink(missing_ok=True)
-                yield
-            finally:
-                # Removed while still held, so no `.lock` file stays behind: a process waiting on this
-                # file finds it gone once it gets the lock, and starts again on a new one (`_lock_file`).
-                try:
-                    self.lock_path.unlink(missing_ok=True)
-                except OSError as error:
-                    logger.debug("cannot remove the outbox lock %s: %s", self.lock_path, error)
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
-                lock_file.close()
-
-    def _lock_file(self) -> BinaryIO:
-        """Open and flock the `.lock` file, retrying until the file locked is the one at the path."""
-        while True:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - closed by `_locked`, after unlocking
+                held.enter_context(file_lock(self.lock_path))
             except OSError as error:
                 raise OutboxError(f"cannot open the outbox lock {self.lock_path}: {error}") from error
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-            held = os.fstat(lock_file.fileno())
-            try:
-                current = os.stat(self.lock_path)
-            except FileNotFoundError:
-                current = None
-            if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
-                return lock_file
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)  # the holder before us removed it: start again
-            lock_file.close()
+            # Only a holder of the lock writes the `.tmp`: one found now is a killed rewrite's.
+            self._rewrite_path.unlink(missing_ok=True)
+            yield
 
     def remove_leftovers(self) -> None:
         """Remove what a killed process left (a stale `.lock`, a half-written `.tmp`); a composition root
