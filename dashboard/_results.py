@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from dashboard._ui import fmt_latency, fmt_score, plain_md
@@ -15,6 +17,7 @@ def remember(outcome) -> None:
     item = outcome.record.to_dict()
     item["saved"] = outcome.saved
     item["persistence_error"] = outcome.persistence_error
+    item["kept_in_outbox"] = outcome.kept_in_outbox
     item["replayed"] = outcome.replayed
     results = [item] + list(st.session_state.get(RESULTS_KEY, []))
     st.session_state[RESULTS_KEY] = results[:KEEP]
@@ -26,11 +29,22 @@ def render_persistence(item: dict) -> None:
         replayed = item.get("replayed") or 0
         extra = f" — and {replayed:,} earlier record(s) from the outbox were stored too" if replayed else ""
         st.success(f"Saved as #{item['id']}{extra}", icon=":material/check_circle:")
-    else:
+    elif item.get("kept_in_outbox", True):
         reason = (item.get("persistence_error") or "the database did not take the record").rstrip(". ")
         # The pipeline's reason may already say where the record went and when it is replayed; say it once.
         tail = "" if "outbox" in reason else " It will be stored when the database is back."
         st.warning(f"Kept in the outbox: {reason}.{tail}", icon=":material/inbox:")
+    else:
+        # Neither stored nor queued (a full disk under both): this page holds the only copy.
+        reason = (item.get("persistence_error") or "the database and the outbox both failed").rstrip(". ")
+        st.error(f"Not saved anywhere: {reason}. Copy the prompt above or download it now; it is lost when "
+                 "this session ends.", icon=":material/error:")
+        record = {key: value for key, value in item.items() if key not in ("saved", "replayed", "kept_in_outbox")}
+        st.download_button(
+            "Download this improvement (JSON)", json.dumps(record, ensure_ascii=False, indent=2),
+            file_name=f"prompt-improver-unsaved-{item['uid']}.json", mime="application/json",
+            key=f"unsaved_{item['uid']}", icon=":material/download:",
+        )
 
 
 def _one_line(text: str, limit: int) -> str:

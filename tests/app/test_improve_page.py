@@ -153,3 +153,20 @@ def test_the_models_text_is_shown_as_written_not_as_latex_or_markdown(app_db: Pa
     shown = [m.value for m in at.markdown]
     assert r"**Directive**  " "\n" r"Plan a budget between \$500 and \$1,000" in shown
     assert r"- Use \*no\* jargon" in shown
+
+
+def test_an_improvement_neither_stored_nor_kept_says_so_and_offers_the_only_copy(tmp_path, model_env, monkeypatch):
+    # Both stores fail for real: the database path is a directory, the outbox's folder is a regular file.
+    monkeypatch.setenv("SQLITE_DB_PATH", str(tmp_path))
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "a-file" / "outbox.jsonl"))
+    with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
+        model_env(server)
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    page = texts(at)
+    assert "Kept in the outbox" not in page
+    (error,) = [e.value for e in at.error if "Not saved anywhere" in e.value]
+    assert "the outbox failed too" in error and "it is lost when this session ends" in error
+    (button,) = [b for b in at.get("download_button") if "Download this improvement" in b.proto.label]
+    assert any("Your task: write a launch announcement" in code.value for code in at.code)
