@@ -66,9 +66,16 @@ class Settings(BaseSettings):
             return None if db_path is None else Path(f"{db_path}.outbox.jsonl")
         if value.is_dir():
             raise ValueError(f"{value} is a directory; name a file such as {value / 'outbox.jsonl'}")
-        if db_path is not None and value.absolute().resolve() == db_path.absolute().resolve():
+        if db_path is not None and _same_path(value, db_path):
             raise ValueError("is the database file itself; name another file (unset, it lives beside the database)")
         return value
+
+
+def _same_path(first: Path, second: Path) -> bool:
+    try:
+        return first.absolute().resolve() == second.absolute().resolve()
+    except (OSError, RuntimeError):  # a symlink loop: not provably the same file; the store names it later
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:
