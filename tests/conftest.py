@@ -20,7 +20,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in (
         "SQLITE_ENABLED", "SQLITE_DB_PATH", "SQLITE_RETENTION_DAYS", "SQLITE_AUTO_CLEANUP", "SQLITE_WAL_MODE",
         "SQLITE_BUSY_TIMEOUT_MS", "LLM_MODEL", "LLM_API_BASE", "LLM_API_KEY", "LLM_TIMEOUT_S",
-        "LLM_MAX_RETRIES", "LLM_TEMPERATURE", "LLM_MAX_TOKENS", "LLM_CACHE", "LLM_CONCURRENCY",
+        "LLM_MAX_RETRIES", "LLM_TEMPERATURE", "LLM_MAX_TOKENS", "LLM_CACHE", "LLM_CONCURRENCY", "JUDGE_MODEL",
+        "JUDGE_API_BASE", "JUDGE_API_KEY",
         "DSPY_FEWSHOT_ENABLED", "DSPY_FEWSHOT_K", "DSPY_PROGRAM_DIR", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
