@@ -193,9 +193,10 @@ class ExperimentSummary:
         } | stats | {"judge": self.judge.to_dict() if self.judge is not None else None}
 
     def flat_rows(self) -> list[dict[str, Any]]:
-        """`PairedRow.to_flat` per row, plus the judge's columns when there is a judge: what it said with
-        zero-shot shown first and with few-shot shown first (a backend, `tie`, `unparsed`, `failed`, or
-        empty when not asked), the pair's outcome, and both reasons."""
+        """`PairedRow.to_flat` per row, plus the judge's columns when there is a judge: the pair's outcome and,
+        with zero-shot shown first and with few-shot shown first, what the judge said (a backend, `tie`,
+        `unparsed`, `failed`, or empty when not asked) and a note (its reason; for an unparsed answer the start
+        of what it said; for a failed call the error)."""
         flat = [row.to_flat() for row in self.rows]
         if self.judge is None:
             return flat
@@ -207,7 +208,7 @@ class ExperimentSummary:
                 key = first.value.replace("-", "_")
                 verdict = pair.verdicts[index] if pair else None
                 entry[f"judge_{key}_first"] = pair.order_side(first) if pair else None
-                entry[f"judge_reason_{key}_first"] = verdict.reason if verdict else None
+                entry[f"judge_note_{key}_first"] = (verdict.reason or verdict.error) if verdict else None
         return flat
 
 
