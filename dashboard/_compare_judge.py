@@ -105,17 +105,11 @@ def section(context: AppContext, view: dict[str, Any], concurrency: int) -> None
                  border=True)
     right.caption(f"{judge['agreeing_items']} of {judge['rubric_items']} ideas; 95% CI "
                   f"{_rate(judge['agreement'], judge['agreement_low'], judge['agreement_high'])}")
-    left_out = []
-    if judge["unparsed_pairs"]:
-        left_out.append(f"{judge['unparsed_pairs']} pair(s) where the judge answered something other than A, B or "
-                        f"tie ({judge['unparsed_answers']} answer(s); shown per idea below)")
-    if judge["pending_pairs"]:
-        failed = f", {judge['failed_calls']} call(s) failed" if judge["failed_calls"] else ""
-        left_out.append(f"{judge['pending_pairs']} pair(s) not judged in both orders yet{failed}")
     st.caption(
         f"Judge `{judge['model']}`. Each pair is asked twice, each backend shown first once; a win needs both "
         "answers to agree, anything else is a tie. Win rates leave ties out (a tie is no evidence for either "
-        "side); repeats of an idea count once." + (" Not counted: " + "; ".join(left_out) + "." if left_out else "")
+        "side); repeats of an idea count once."
+        + (f" Not counted: {judge['not_counted']} — each answer is shown per idea below." if judge["not_counted"] else "")
     )
     missing = sum(row.get(f"judge_{key}_first") in (None, "failed") for row in view["rows"]
                   if row.get("judge_outcome") == "pending" for key in ("zero_shot", "few_shot"))

@@ -153,14 +153,16 @@ class JudgeSummary:
         agreeing = sum(judge == rubric for judge, rubric in compared)
         agreement, agreement_low, agreement_high = _rate(agreeing, len(compared))
         verdicts = [v for p in self.pairs for v in p.verdicts if v is not None]
+        unparsed_pairs = sum(p.outcome == UNPARSED for p in self.pairs)
+        unparsed_answers = sum(v.status == UNPARSED for v in verdicts)
+        pending_pairs = sum(p.outcome == PENDING for p in self.pairs)
+        failed_calls = sum(v.status == "failed" for v in verdicts)
         return {
             "model": self.judge_model,
             "pairs": len(self.pairs),
             "judged_pairs": len(judged),
-            "pending_pairs": sum(p.outcome == PENDING for p in self.pairs),
-            "unparsed_pairs": sum(p.outcome == UNPARSED for p in self.pairs),
-            "unparsed_answers": sum(v.status == UNPARSED for v in verdicts),
-            "failed_calls": sum(v.status == "failed" for v in verdicts),
+            "pending_pairs": pending_pairs, "unparsed_pairs": unparsed_pairs,
+            "unparsed_answers": unparsed_answers, "failed_calls": failed_calls,
             "items": len(outcomes),
             "few_shot_wins": wins, "ties": ties, "zero_shot_wins": losses,
             "win_rate": win_rate, "win_rate_low": win_low, "win_rate_high": win_high,
@@ -169,6 +171,7 @@ class JudgeSummary:
             "rubric_items": len(compared), "agreeing_items": agreeing, "agreement": agreement,
             "agreement_low": agreement_low, "agreement_high": agreement_high,
             "summary": self.sentence(wins, ties, losses, win_rate, win_low, win_high),
+            "not_counted": _not_counted(unparsed_pairs, unparsed_answers, pending_pairs, failed_calls),
         }
 
     def sentence(self, wins: int, ties: int, losses: int, rate: float | None, low: float | None,
@@ -180,6 +183,17 @@ class JudgeSummary:
             return f"{self.judge_model}: {decided}"
         return (f"{self.judge_model}: few-shot won {wins} of {wins + losses} ideas the judge decided "
                 f"(win rate {rate:.2f} [{low:.2f}, {high:.2f}]), {ties} tie{'s' if ties != 1 else ''}")
+
+
+def _not_counted(unparsed_pairs: int, unparsed_answers: int, pending_pairs: int, failed_calls: int) -> str | None:
+    """The pairs left out of the rates and why, in words (None when none was)."""
+    parts = []
+    if unparsed_pairs:
+        parts.append(f"{unparsed_pairs} pair(s) with an answer that is not A, B or tie ({unparsed_answers} answer(s))")
+    if pending_pairs:
+        failed = f", {failed_calls} failed call(s)" if failed_calls else ""
+        parts.append(f"{pending_pairs} pair(s) not judged in both orders yet{failed}")
+    return "; ".join(parts) or None
 
 
 def summarize_judge(judge_model: str, pairs: Sequence[JudgedPair]) -> JudgeSummary:

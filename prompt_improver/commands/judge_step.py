@@ -74,13 +74,6 @@ def format_judge(judge: dict[str, Any] | None) -> list[str]:
     lines = [f"Judge {judge['model']} (each pair asked in both orders; a win needs both to agree, else a tie):",
              f"  {judge['summary']}",
              f"  position consistency {consistency} · agreement with the rubric {agreement}"]
-    left_out = []
-    if judge["unparsed_pairs"]:
-        left_out.append(f"{judge['unparsed_pairs']} pair(s) with an answer that is not A, B or tie "
-                        f"({judge['unparsed_answers']} answer(s))")
-    if judge["pending_pairs"]:
-        failed = f", {judge['failed_calls']} failed call(s)" if judge["failed_calls"] else ""
-        left_out.append(f"{judge['pending_pairs']} pair(s) not judged in both orders yet{failed}")
-    if left_out:
-        lines.append("  not counted: " + "; ".join(left_out))
+    if judge["not_counted"]:
+        lines.append(f"  not counted: {judge['not_counted']}")
     return lines

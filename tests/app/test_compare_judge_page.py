@@ -13,33 +13,19 @@ import pandas as pd
 import pytest
 
 from tests.app._support import open_app, texts
-from tests.app.test_compare_page import PAGE, seed_experiment, weak_fields
-from tests.support.fake_openai import FakeOpenAIServer, by_backend, good_fields, judge, prose
+from tests.app.test_compare_page import PAGE, seed_experiment
+from tests.support.fake_openai import judge
+from tests.support.judge_scenario import model_and_judge, prefers_the_expert, scripted_judge
 
-GOOD_ROLE = good_fields("x")["role"]
 IDEAS_JSONL = (b'{"idea": "Plan a garden for a shady yard"}\n'
                b'{"idea": "Write a haiku about rain", "context": "for kids"}\n'
                b'{"idea": "Summarise a lease agreement for a tenant"}\n')
 
 
-def scripted_judge(idea: str, a: str, b: str):
-    """The garden: the expert answer in either order. The haiku: whatever is shown first. The lease: junk."""
-    if idea.startswith("Write a haiku"):
-        return "A"
-    if idea.startswith("Summarise a lease"):
-        return prose("Well, it depends.")
-    return "A" if f"Role: {GOOD_ROLE}" in a else "B"
-
-
 @pytest.fixture
 def servers(monkeypatch):
-    with FakeOpenAIServer(responder=by_backend(weak_fields, good_fields)) as model, \
-            FakeOpenAIServer(responder=judge(scripted_judge), model="judge-model") as judge_server:
-        for name, value in {"LLM_MODEL": "openai/fake-model", "LLM_API_BASE": model.base_url, "LLM_MAX_RETRIES": "0",
-                            "LLM_TIMEOUT_S": "20", "JUDGE_MODEL": "openai/judge-model",
-                            "JUDGE_API_BASE": judge_server.base_url}.items():
-            monkeypatch.setenv(name, value)
-        yield model, judge_server
+    with model_and_judge(monkeypatch, scripted_judge(biased="Write a haiku", junk="Summarise a lease")) as both:
+        yield both
 
 
 def sql(db_path: Path, query: str) -> list[tuple]:
@@ -85,14 +71,14 @@ def test_an_experiment_started_on_the_page_is_judged_and_shown_beside_the_rubric
     assert (metrics["Judge position consistency"], metrics["Judge agrees with the rubric"]) == ("0.50", "0.50")
     page = texts(at)
     assert "1 of 2 pairs" in page and "1 of 2 ideas" in page
-    assert "1 pair(s) where the judge answered something other than A, B or tie (2 answer(s)" in page
+    assert "Not counted: 1 pair(s) with an answer that is not A, B or tie (2 answer(s))" in page
     assert "Judge: **few-shot**" in page  # the drill-down's first idea: the garden
 
 
 def test_an_experiment_run_without_a_judge_is_judged_with_the_button(app_db: Path, servers) -> None:
     experiment_id = seed_experiment(app_db)  # 12 ideas, judged by no one yet
     _, judge_server = servers
-    judge_server.responder = judge(lambda idea, a, b: "A" if f"Role: {GOOD_ROLE}" in a else "B")
+    judge_server.responder = judge(prefers_the_expert)
     at = open_app(PAGE)
     assert not at.exception
     assert judge_row(at)["Ties"] == 0 and "12 pair(s) not judged in both orders yet" in texts(at)

@@ -14,47 +14,15 @@ from pathlib import Path
 import pytest
 
 from prompt_improver.cli import main
-from tests.support.fake_openai import FakeOpenAIServer, by_backend, good_fields, judge, prose, status
-
-IDEAS = [
-    ("Plan a volunteer schedule for a food bank", "weekends, 30 volunteers"),
-    ("Write a welcome email for new gym members", ""),
-    ("Explain compound interest to teenagers", "personal finance class"),
-    ("Draft a checklist for moving to a new office", "team of 15"),
-]
-GOOD_ROLE = good_fields("x")["role"]
-
-
-def weak_fields(idea: str) -> dict:
-    return good_fields(idea) | {"confidence": 0.55, "role": "Assistant", "guardrails": ["Be helpful"]}
-
-
-def scripted_judge(idea: str, a: str, b: str):
-    """Ideas 1-2: prefers the expert answer in either order. Idea 3: always the first shown. Idea 4: junk."""
-    if idea.startswith("Explain compound interest"):
-        return "A"
-    if idea.startswith("Draft a checklist"):
-        return prose("Both prompts have strengths and weaknesses; it depends on the reader.")
-    return "A" if f"Role: {GOOD_ROLE}" in a else "B"
-
-
-@pytest.fixture
-def eval_file(tmp_path: Path) -> Path:
-    path = tmp_path / "ideas.jsonl"
-    path.write_text("".join(json.dumps({"idea": i, "context": c}) + "\n" for i, c in IDEAS), encoding="utf-8")
-    return path
+from tests.support.fake_openai import judge, status
+from tests.support.judge_scenario import model_and_judge, prefers_the_expert, scripted_judge
 
 
 @pytest.fixture
 def servers(monkeypatch):
     """(model server, judge server), configured through the environment."""
-    with FakeOpenAIServer(responder=by_backend(weak_fields, good_fields)) as model, \
-            FakeOpenAIServer(responder=judge(scripted_judge), model="judge-model") as judge_server:
-        for name, value in {"LLM_MODEL": "openai/fake-model", "LLM_API_BASE": model.base_url, "LLM_MAX_RETRIES": "0",
-                            "LLM_TIMEOUT_S": "20", "JUDGE_MODEL": "openai/judge-model",
-                            "JUDGE_API_BASE": judge_server.base_url}.items():
-            monkeypatch.setenv(name, value)
-        yield model, judge_server
+    with model_and_judge(monkeypatch, scripted_judge(biased="Explain compound interest", junk="Draft a checklist")) as both:
+        yield both
 
 
 def sql(db_path: Path, query: str, *params) -> list[tuple]:
@@ -105,7 +73,7 @@ def test_the_readable_summary_states_the_judges_numbers(eval_file, db_path, serv
 def test_judge_calls_are_cached_and_a_resume_asks_only_the_failed_ones(eval_file, db_path, servers, capsys):
     _, judge_server = servers
     failures = {"left": 3}
-    consistent = judge(lambda idea, a, b: "A" if f"Role: {GOOD_ROLE}" in a else "B")
+    consistent = judge(prefers_the_expert)
 
     def flaky(body):  # the first three judge calls get an HTTP 500
         answer = consistent(body)
