@@ -115,8 +115,15 @@ def _judge_error(error: BaseException) -> JudgeFailed:
     return JudgeFailed(f"judge: {message}")
 
 
-def _is_parse_error(error: BaseException) -> bool:
-    return any(cls.__name__ == "AdapterParseError" for cls in type(error).__mro__)
+def _in_chain(error: BaseException, class_name: str) -> bool:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen and len(seen) < 10:
+        if any(cls.__name__ == class_name for cls in type(current).__mro__):
+            return True
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -152,12 +159,18 @@ class ServiceJudge:
         except PipelineError:
             raise
         except Exception as error:
-            if _is_parse_error(error):  # an answer, just not one with the fields: the judge's own doing
+            if type(error).__name__ == "AdapterParseError":  # an answer without the fields: the judge's own doing
                 raw = getattr(error, "lm_response", None) or str(error)
                 return JudgeAnswer(None, None, excerpt(str(raw), 300))
             if not is_model_error(error):
                 raise
-            failed = _judge_error(error)
+            if _in_chain(error, "AdapterParseError"):
+                # DSPy could not read the answer and its retry in JSON failed in transit (a timeout, a 5xx): a
+                # failed call, asked again next time. (The improver's message would name the improver's fields.)
+                failed = JudgeFailed(f"judge: its answer had no readable fields and the retry in JSON failed: "
+                                     f"{type(error).__name__}: {excerpt(str(error), 300)}")
+            else:
+                failed = _judge_error(error)
             logger.info("judge call failed: %s", failed)
             raise failed from error
         raw = str(getattr(prediction, "preferred", "") or "")
