@@ -129,4 +129,4 @@ def pair_caption(row: dict[str, Any]) -> str | None:
         said = row.get(f"judge_{key}_first") or "not asked yet"
         reason = row.get(f"judge_note_{key}_first")
         parts.append(f"{label}: **{said}**" + (f" — {plain_md(reason)}" if reason else ""))
-    return f"Judge: **{row['judge_outcome']}** ({'; '.join(parts)})"
+    return f"Judge: **{row['judge_outcome']}** ({' · '.join(parts)})"
