@@ -48,14 +48,15 @@ def experiment_list(db_path: str, busy_timeout_ms: int, version: int) -> list[di
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Computing the paired statistics…", max_entries=32)
-def experiment_view(db_path: str, busy_timeout_ms: int, experiment_id: str, version: int) -> dict[str, Any]:
-    """`summary` (the `--json` dict), `rows` (per item and repeat, with both records) and `items` (per idea)."""
+def experiment_view(db_path: str, busy_timeout_ms: int, experiment_id: str, version: int,
+                    judge_model: str | None = None) -> dict[str, Any]:
+    """`summary` (the `--json` dict, with the judge's object for `judge_model`), `rows` (per item and repeat,
+    with both records and the judge's columns) and `items` (per idea)."""
     from pipeline.experiment_results import item_summaries, summarize
 
-    summary = summarize(_experiments(db_path, busy_timeout_ms), experiment_id)
+    summary = summarize(_experiments(db_path, busy_timeout_ms), experiment_id, judge_model=judge_model)
     rows = []
-    for row in summary.rows:
-        flat = row.to_flat()
+    for row, flat in zip(summary.rows, summary.flat_rows()):
         flat["zero_shot_record"] = row.zero_shot.to_dict() if row.zero_shot else None
         flat["few_shot_record"] = row.few_shot.to_dict() if row.few_shot else None
         rows.append(flat)
@@ -72,13 +73,44 @@ def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def summary_csv(summary: dict[str, Any]) -> bytes:
-    """The summary table with the experiment's facts and verdict on every row."""
+    """The summary table with the experiment's facts, verdict and (when judged) the judge's numbers on every row."""
     table = summary_table(summary)
     for key in ("experiment_id", "name", "status", "model_version", "program_version_zero_shot",
                 "program_version_few_shot", "eval_set_hash", "items", "repeats", "planned", "succeeded", "failed",
                 "verdict", "warning"):
         table[key] = summary.get(key)
+    judge = summary.get("judge")
+    if judge is not None:
+        for key in JUDGE_CSV_KEYS:
+            table[f"judge_{key}"] = judge[key]
     return table.to_csv(index=False).encode("utf-8")
+
+
+JUDGE_CSV_KEYS = (
+    "model", "pairs", "judged_pairs", "few_shot_wins", "ties", "zero_shot_wins", "win_rate", "win_rate_low",
+    "win_rate_high", "consistent_pairs", "consistency", "agreeing_items", "rubric_items", "agreement",
+    "unparsed_pairs", "unparsed_answers", "pending_pairs", "failed_calls",
+)
+
+
+def rubric_and_judge(summary: dict[str, Any]) -> pd.DataFrame:
+    """The rubric's quality wins next to the judge's, per idea: few-shot wins, ties, zero-shot wins, and the
+    few-shot win rate (ties left out) with its 95% Wilson interval. One row per source; no judge row without one."""
+    from pipeline.statistics import wilson_interval
+
+    quality = summary["metrics"].get("quality", {})
+    sources = [("Rubric (quality score)", quality.get("wins") or 0, quality.get("ties") or 0,
+                quality.get("losses") or 0)]
+    judge = summary.get("judge")
+    if judge is not None:
+        sources.append((f"Judge ({judge['model']})", judge["few_shot_wins"], judge["ties"], judge["zero_shot_wins"]))
+    records = []
+    for name, wins, ties, losses in sources:
+        decided = wins + losses
+        low, high = wilson_interval(wins, decided) if decided else (None, None)
+        records.append({"Source": name, "Few-shot wins": wins, "Ties": ties, "Zero-shot wins": losses,
+                        "Win rate": wins / decided if decided else None, "95% CI low": low, "95% CI high": high})
+    return pd.DataFrame.from_records(records)
 
 
 def rows_csv(rows: list[dict[str, Any]]) -> bytes:

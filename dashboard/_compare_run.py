@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import composition
+from dashboard import _compare_judge, composition
 from dashboard._context import AppContext
 from pipeline.errors import PipelineError
 from store.errors import RepositoryError
@@ -103,8 +103,10 @@ def new_experiment_panel(context: AppContext) -> None:
         calls = plan_calls(items, repeats)
         target = (f"to `{config.llm_model}` with the response cache off" if config.llm_model
                   else "once a model is configured")
+        judged = (f" Then the judge `{config.judge_model}` is asked about every pair in both orders: up to "
+                  f"**{2 * len(items) * repeats:,} judge calls**." if config.judge_model else "")
         st.info(f"This experiment will make **{calls:,} model calls**: {len(items)} ideas × {repeats} "
-                f"repeat{'s' if repeats != 1 else ''} × 2 backends, {concurrency} at a time, {target}.",
+                f"repeat{'s' if repeats != 1 else ''} × 2 backends, {concurrency} at a time, {target}.{judged}",
                 icon=":material/calculate:")
     start = st.button("Start experiment", key="compare_start", type="primary", icon=":material/play_arrow:",
                       disabled=items is None or not config.llm_model)
@@ -128,6 +130,7 @@ def run_with_progress(context: AppContext, *, concurrency: int, items: list | No
 
     experiments = SQLiteExperimentRepository(context.db_path, context.settings.sqlite_busy_timeout_ms)
     try:
+        _compare_judge.judge_lm(context)  # a judge that cannot be used stops the experiment before any call
         improver = _improver(context)
         result = run_experiment(experiments, items=items, repeats=repeats, name=name, improve_one=improver,
                                 concurrency=concurrency, progress=progress, experiment_id=experiment_id,
@@ -139,6 +142,7 @@ def run_with_progress(context: AppContext, *, concurrency: int, items: list | No
     finally:
         context.changed()  # runs were stored even when it stopped part-way
     bar.empty()
+    _compare_judge.judge_with_progress(context, result.experiment.id, concurrency)
     if result.failed:
         st.session_state[NOTICE_KEY] = (
             "warning", f"{result.failed} of {result.attempted} runs failed and are counted below; "

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import _compare_data as data
 from dashboard import compare_charts
+from dashboard._compare_judge import pair_caption as judge_caption
 from dashboard._context import AppContext
 from dashboard._ui import plain_md
 from store.errors import RepositoryError
@@ -164,6 +165,9 @@ def drill_down(view: dict[str, Any]) -> None:
     if row["context"]:
         st.caption(f"Context: {plain_md(row['context'])}")
     zero, few = row["zero_shot_record"], row["few_shot_record"]
+    judged = judge_caption(row)
+    if judged:
+        st.caption(judged)
     head = st.columns(2)
     for column, label, record in ((head[0], "Zero-shot", zero), (head[1], "Few-shot", few)):
         if record is None:

@@ -6,10 +6,12 @@ both backends succeeded, so one idea counts once (repeats of the same idea are n
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
+from pipeline.judge_summary import ORDERS, JudgeSummary, pair_verdicts, summarize_judge
 from pipeline.statistics import InsufficientData, PairedComparison, compare_paired
 from store.experiments import Experiment, ExperimentNotFound, ExperimentRepository, ExperimentRun
 from store.record import BackendType, PromptHistory
@@ -133,6 +135,7 @@ class ExperimentSummary:
     experiment: Experiment
     comparison: PairedComparison | None
     rows: list[PairedRow] = field(default_factory=list)
+    judge: JudgeSummary | None = None  # None: no judge configured and none ever asked about this experiment
 
     @property
     def failed_by_backend(self) -> dict[str, int]:
@@ -187,13 +190,38 @@ class ExperimentSummary:
             "failed": e.failed,
             "failed_by_backend": self.failed_by_backend,
             "records_missing": missing,
-        } | stats
+        } | stats | {"judge": self.judge.to_dict() if self.judge is not None else None}
+
+    def flat_rows(self) -> list[dict[str, Any]]:
+        """`PairedRow.to_flat` per row, plus the judge's columns when there is a judge: the pair's outcome and,
+        with zero-shot shown first and with few-shot shown first, what the judge said (a backend, `tie`,
+        `unparsed`, `failed`, or empty when not asked) and a note (its reason; for an unparsed answer the start
+        of what it said; for a failed call the error)."""
+        flat = [row.to_flat() for row in self.rows]
+        if self.judge is None:
+            return flat
+        pairs = {(p.item_index, p.repeat): p for p in self.judge.pairs}
+        for row, entry in zip(self.rows, flat):
+            pair = pairs.get((row.item_index, row.repeat))
+            entry["judge_outcome"] = pair.outcome if pair else None
+            for first, index in zip(ORDERS, range(2)):
+                key = first.value.replace("-", "_")
+                verdict = pair.verdicts[index] if pair else None
+                entry[f"judge_{key}_first"] = pair.order_side(first) if pair else None
+                entry[f"judge_note_{key}_first"] = (verdict.reason or verdict.error) if verdict else None
+        return flat
 
 
 def summarize(
-    experiment_repo: ExperimentRepository, experiment_id: str, *, seed: int = 0, resamples: int = 2000
+    experiment_repo: ExperimentRepository, experiment_id: str, *, seed: int = 0, resamples: int = 2000,
+    judge_model: str | None = None,
 ) -> ExperimentSummary:
-    """The experiment, its per-item rows and the paired comparison of quality, confidence and latency.
+    """The experiment, its per-item rows, the paired comparison of quality, confidence and latency, and
+    the pairwise judge's summary.
+
+    Args:
+        judge_model: whose verdicts to summarise (JUDGE_MODEL); None: the judge model with the most stored
+            verdicts for this experiment, if any (so stored verdicts stay visible), else no judge summary.
 
     Raises:
         ExperimentNotFound: no experiment has this id.
@@ -205,4 +233,8 @@ def summarize(
         comparison = compare_paired(item_pairs(rows), seed=seed, resamples=resamples)
     except InsufficientData:
         comparison = None
-    return ExperimentSummary(experiment, comparison, rows)
+    verdicts = experiment_repo.verdicts(experiment_id)
+    if judge_model is None and verdicts:
+        judge_model = Counter(v.judge_model for v in verdicts).most_common(1)[0][0]
+    judge = None if judge_model is None else summarize_judge(judge_model, pair_verdicts(rows, verdicts, judge_model))
+    return ExperimentSummary(experiment, comparison, rows, judge)

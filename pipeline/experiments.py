@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pipeline.errors import ModelNotConfigured, PipelineError
 from pipeline.evalsets import EvalItem, check_against_demonstrations, eval_set_hash
+from pipeline.pool import run_bounded
 from store.errors import InvalidRecord, RepositoryError
 from store.experiments import Experiment, ExperimentNotFound, ExperimentRepository, ExperimentRun, new_experiment_id
 from store.record import BackendType, PromptHistory
@@ -209,27 +210,20 @@ def run_experiment(
     if progress:
         progress(done, experiment.planned)
     status = "interrupted"
+
+    def count(run: ExperimentRun) -> None:
+        nonlocal done, succeeded
+        done += 1
+        if run.status == "succeeded":
+            succeeded += 1
+        else:
+            errors.append(f"item {run.item_index + 1} ({run.backend.value}): {run.error}")
+        if progress:
+            progress(done, experiment.planned)
+
     try:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"experiment-{experiment.id}") as pool:
-            futures: set[Future[ExperimentRun]] = {
-                pool.submit(_attempt, experiment_repo, experiment, key, improve_one) for key in todo
-            }
-            try:
-                while futures:
-                    finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        run = future.result()
-                        done += 1
-                        if run.status == "succeeded":
-                            succeeded += 1
-                        else:
-                            errors.append(f"item {run.item_index + 1} ({run.backend.value}): {run.error}")
-                        if progress:
-                            progress(done, experiment.planned)
-            except BaseException:
-                for future in futures:
-                    future.cancel()  # queued runs never start; the ones in flight finish and are recorded
-                raise
+        run_bounded((partial(_attempt, experiment_repo, experiment, key, improve_one) for key in todo),
+                    concurrency=concurrency, on_result=count, name=f"experiment-{experiment.id}")
         status = "completed" if not errors else "partial"
     finally:
         try:

@@ -43,12 +43,18 @@ class Settings(BaseSettings):
     llm_cache: bool = False
     llm_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # Pairwise judge for Compare experiments (optional; timeout, retries and max tokens are the LLM_* ones)
+    judge_model: str | None = None
+    judge_api_base: str | None = None
+    judge_api_key: str | None = None
+
     # Programs
     dspy_fewshot_enabled: bool = True
     dspy_fewshot_k: int = Field(default=4, ge=1, le=24)
     dspy_program_dir: Path = Path("data/programs")
 
-    @field_validator("llm_model", "llm_api_base", "llm_api_key", "outbox_path", mode="before")
+    @field_validator("llm_model", "llm_api_base", "llm_api_key", "outbox_path", "judge_model", "judge_api_base",
+                     "judge_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `LLM_MODEL=` in a .env file means "not configured", not a model called "".

@@ -6,6 +6,7 @@ Nothing here runs at import: migrations run when `open_repository` is called, ne
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from prompt_improver.settings import Settings
@@ -57,6 +58,52 @@ def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> 
         max_tokens=settings.llm_max_tokens,
         cache=settings.llm_cache if cache is None else cache,
     )
+
+
+JUDGE_TEMPERATURE = 0.0  # a judge should give the same answer to the same question: its answers are cached
+
+
+def judge_lm_arguments(settings: Settings) -> dict[str, Any] | None:
+    """`build_lm`'s arguments for the pairwise judge (JUDGE_MODEL, JUDGE_API_BASE, JUDGE_API_KEY; the LLM_*
+    timeout, retries and max tokens; temperature 0; response cache off: verdicts are stored instead), or
+    None when JUDGE_MODEL is unset."""
+    if not settings.judge_model:
+        return None
+    return {
+        "model": settings.judge_model, "api_base": settings.judge_api_base, "api_key": settings.judge_api_key,
+        "timeout_s": settings.llm_timeout_s, "max_retries": settings.llm_max_retries,
+        "temperature": JUDGE_TEMPERATURE, "max_tokens": settings.llm_max_tokens, "cache": False,
+    }
+
+
+def build_judge_lm(settings: Settings, build: Callable[..., Any] | None = None) -> Any | None:
+    """The judge's DSPy LM, or None when JUDGE_MODEL is unset.
+
+    Temperature 0 where the model accepts it; a model that refuses it (OpenAI's reasoning models require
+    temperature 1 and a large token budget) gets the provider's defaults for both instead.
+
+    Args:
+        build: called with `judge_lm_arguments`' keywords (default `pipeline.lm.build_lm`; the dashboard
+            passes its cached factory).
+
+    Raises:
+        ModelNotConfigured: JUDGE_MODEL cannot be used either way (the message names JUDGE_MODEL).
+    """
+    from pipeline.errors import ModelNotConfigured
+
+    arguments = judge_lm_arguments(settings)
+    if arguments is None:
+        return None
+    if build is None:
+        from pipeline.lm import build_lm as build
+    try:
+        return build(**arguments)
+    except ModelNotConfigured as refused:
+        try:
+            return build(**arguments | {"temperature": None, "max_tokens": None})
+        except ModelNotConfigured:
+            reason = str(refused).split(": ", 1)[-1].split(" (set LLM_", 1)[0]  # the LLM_* hint is not the judge's
+            raise ModelNotConfigured(f"the judge cannot be used (JUDGE_MODEL={settings.judge_model!r}): {reason}") from None
 
 
 def retention_days(repo, settings: Settings) -> int:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from store.errors import InvalidRecord, RepositoryError
+from store.judge_verdicts import JudgeVerdict
 from store.record import BackendType, PromptHistory
 from store.repository import PromptRepository
 from store.timestamps import utc_now
@@ -143,9 +144,25 @@ class ExperimentRepository(Protocol):
         """The history records tagged with this experiment, by uid."""
         ...
 
+    def record_verdict(self, verdict: JudgeVerdict) -> None:
+        """Store a judge verdict, replacing an earlier one with the same key (`JudgeVerdict.key`).
+
+        Raises:
+            ExperimentNotFound: no experiment has the verdict's experiment id.
+        """
+        ...
+
+    def verdicts(self, experiment_id: str) -> list[JudgeVerdict]:
+        """Every judge verdict of the experiment, ordered by judge model, item, repeat, backend shown first."""
+        ...
+
 
 def _backend_order(run: ExperimentRun) -> tuple[int, int, str]:
     return (run.item_index, run.repeat, run.backend.value)
+
+
+def _verdict_order(verdict: JudgeVerdict) -> tuple[str, int, int, str]:
+    return (verdict.judge_model, verdict.item_index, verdict.repeat, verdict.first.value)
 
 
 class InMemoryExperimentRepository:
@@ -155,6 +172,7 @@ class InMemoryExperimentRepository:
         self._history = history
         self._experiments: dict[str, Experiment] = {}
         self._runs: dict[str, dict[tuple[int, int, BackendType], ExperimentRun]] = {}
+        self._verdicts: dict[str, dict[tuple[int, int, str, BackendType], JudgeVerdict]] = {}
         self._lock = threading.Lock()  # the runner records runs from worker threads
 
     def create(self, experiment: Experiment) -> Experiment:
@@ -164,6 +182,7 @@ class InMemoryExperimentRepository:
                 raise RepositoryError(f"an experiment with id {experiment.id!r} already exists")
             self._experiments[experiment.id] = experiment
             self._runs[experiment.id] = {}
+            self._verdicts[experiment.id] = {}
             return experiment
 
     def get(self, experiment_id: str) -> Experiment | None:
@@ -214,3 +233,15 @@ class InMemoryExperimentRepository:
             found.update({r.uid: r for r in batch if r.experiment_id == experiment_id})
             offset += len(batch)
         return found
+
+    def record_verdict(self, verdict: JudgeVerdict) -> None:
+        """Store a judge verdict, replacing an earlier one with the same key (or ExperimentNotFound)."""
+        with self._lock:
+            if verdict.experiment_id not in self._experiments:
+                raise ExperimentNotFound(f"no experiment with id {verdict.experiment_id!r}")
+            self._verdicts[verdict.experiment_id][verdict.key] = verdict
+
+    def verdicts(self, experiment_id: str) -> list[JudgeVerdict]:
+        """Every judge verdict of the experiment, ordered by judge model, item, repeat, backend shown first."""
+        with self._lock:
+            return sorted(self._verdicts.get(experiment_id, {}).values(), key=_verdict_order)

@@ -89,6 +89,30 @@ MIGRATIONS: tuple[str, ...] = (
         (timestamp, id, backend, model_version, framework, role, confidence, quality, latency_ms);
     DROP INDEX IF EXISTS idx_prompt_history_timestamp;
     """,
+    # 5: the metric version on every record — comes from the quality-score branch (issue 9); this no-op
+    # holds its place until then. At merge, replace this line with that migration.
+    "-- reserved for migration 5 (metric version)",
+    # 6: the pairwise judge's verdicts, the judge cache of Compare experiments: one row per (pair, judge
+    # model, backend shown as A), naming the two records judged. `choice` is set exactly when answered.
+    """
+    CREATE TABLE IF NOT EXISTS judge_verdicts (
+        experiment_id TEXT    NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        item_index    INTEGER NOT NULL CHECK (item_index >= 0),
+        repeat        INTEGER NOT NULL CHECK (repeat >= 0),
+        judge_model   TEXT    NOT NULL CHECK (length(judge_model) >= 1),
+        first_backend TEXT    NOT NULL CHECK (first_backend IN ('zero-shot', 'few-shot')),
+        zero_shot_uid TEXT    NOT NULL,
+        few_shot_uid  TEXT    NOT NULL,
+        status        TEXT    NOT NULL CHECK (status IN ('answered', 'unparsed', 'failed')),
+        choice        TEXT    CHECK (choice IS NULL OR choice IN ('A', 'B', 'tie')),
+        reason        TEXT,
+        error         TEXT,
+        created       TEXT    NOT NULL CHECK (created GLOB
+                          '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00'),
+        UNIQUE (experiment_id, item_index, repeat, judge_model, first_backend),
+        CHECK ((status = 'answered') = (choice IS NOT NULL))
+    ) STRICT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

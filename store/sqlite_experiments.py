@@ -1,4 +1,4 @@
-"""The SQLite adapter of the experiment repository (tables from migration 3 in `store/schema.py`).
+"""The SQLite adapter of the experiment repository (tables from migrations 3 and 6 in `store/schema.py`).
 
 One short-lived connection per operation, `BEGIN IMMEDIATE` for writes, the store's error translation.
 Standard library only.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from store.errors import InvalidRecord
 from store.experiments import EXPERIMENT_STATUSES, Experiment, ExperimentNotFound, ExperimentRun
+from store.judge_verdicts import JudgeVerdict
 from store.record import PromptHistory
 from store.sqlite_io import SELECT_COLUMNS, connect, row_to_record, translate_errors
 from store.timestamps import from_iso, to_iso, utc_now
@@ -22,6 +23,8 @@ _EXPERIMENT_COLUMNS = (
     "program_version_few_shot", "repeats", "status", "planned", "succeeded", "failed", "items",
 )
 _RUN_COLUMNS = ("experiment_id", "item_index", "repeat", "backend", "status", "idea", "context", "record_uid", "error")
+_VERDICT_COLUMNS = ("experiment_id", "item_index", "repeat", "judge_model", "first_backend", "zero_shot_uid",
+                    "few_shot_uid", "status", "choice", "reason", "error", "created")
 
 
 def _row_to_experiment(row: tuple) -> Experiment:
@@ -29,6 +32,13 @@ def _row_to_experiment(row: tuple) -> Experiment:
     values["created"] = from_iso(values["created"])
     values["items"] = tuple(tuple(pair) for pair in json.loads(values["items"]))
     return Experiment(**values)
+
+
+def _row_to_verdict(row: tuple) -> JudgeVerdict:
+    values = dict(zip(_VERDICT_COLUMNS, row))
+    values["first"] = values.pop("first_backend")
+    values["created"] = from_iso(values["created"])
+    return JudgeVerdict(**values)
 
 
 class SQLiteExperimentRepository:
@@ -83,10 +93,13 @@ class SQLiteExperimentRepository:
         )
         return [_row_to_experiment(row) for row in rows]
 
+    def _check_exists(self, experiment_id: str) -> None:
+        if not self._read("SELECT 1 FROM experiments WHERE id = ?", (experiment_id,)):
+            raise ExperimentNotFound(f"no experiment with id {experiment_id!r} in {self.db_path}")
+
     def record_run(self, run: ExperimentRun) -> None:
         """Store a run, replacing an earlier attempt of the same (item, repeat, backend)."""
-        if not self._read("SELECT 1 FROM experiments WHERE id = ?", (run.experiment_id,)):
-            raise ExperimentNotFound(f"no experiment with id {run.experiment_id!r} in {self.db_path}")
+        self._check_exists(run.experiment_id)
         sql = (
             f"INSERT INTO experiment_runs ({', '.join(_RUN_COLUMNS)}, updated) "
             f"VALUES ({', '.join('?' for _ in _RUN_COLUMNS)}, ?) "
@@ -131,3 +144,28 @@ class SQLiteExperimentRepository:
             f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history WHERE experiment_id = ?", (experiment_id,)
         )
         return {record.uid: record for record in map(row_to_record, rows)}
+
+    def record_verdict(self, verdict: JudgeVerdict) -> None:
+        """Store a judge verdict, replacing an earlier one with the same key (or ExperimentNotFound)."""
+        self._check_exists(verdict.experiment_id)
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in _VERDICT_COLUMNS[5:])
+        sql = (
+            f"INSERT INTO judge_verdicts ({', '.join(_VERDICT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _VERDICT_COLUMNS)}) "
+            f"ON CONFLICT (experiment_id, item_index, repeat, judge_model, first_backend) DO UPDATE SET {replaced}"
+        )
+        params = (
+            verdict.experiment_id, verdict.item_index, verdict.repeat, verdict.judge_model, verdict.first.value,
+            verdict.zero_shot_uid, verdict.few_shot_uid, verdict.status, verdict.choice, verdict.reason,
+            verdict.error, to_iso(verdict.created),
+        )
+        self._write([(sql, params)])
+
+    def verdicts(self, experiment_id: str) -> list[JudgeVerdict]:
+        """Every judge verdict of the experiment, ordered by judge model, item, repeat, backend shown first."""
+        rows = self._read(
+            f"SELECT {', '.join(_VERDICT_COLUMNS)} FROM judge_verdicts WHERE experiment_id = ? "
+            "ORDER BY judge_model, item_index, repeat, first_backend",
+            (experiment_id,),
+        )
+        return [_row_to_verdict(row) for row in rows]

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from dashboard import _compare_data as data
+from dashboard import _compare_judge as judge
 from dashboard import _compare_run as run
 from dashboard import _compare_views as views
 from dashboard import _ui, filters
@@ -50,10 +51,12 @@ def _experiments(context: AppContext) -> None:
                                   concurrency=int(st.session_state.get("compare_concurrency",
                                                                        context.user_settings.llm_concurrency)))
             st.rerun()
-    view = data.experiment_view(str(context.db_path), context.settings.sqlite_busy_timeout_ms, chosen, context.version)
+    view = data.experiment_view(str(context.db_path), context.settings.sqlite_busy_timeout_ms, chosen, context.version,
+                                context.user_settings.judge_model)
     summary = view["summary"]
     views.verdict(summary)
     views.summary_table(summary)
+    judge.section(context, view, int(st.session_state.get("compare_concurrency", context.user_settings.llm_concurrency)))
     views.facts(summary)
     views.failed_runs(view["rows"])
     st.subheader("Idea by idea")

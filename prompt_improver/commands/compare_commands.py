@@ -96,7 +96,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
     from pipeline.experiment_results import summarize
 
-    summary = summarize(experiments, experiment_id, seed=args.seed)
+    summary = summarize(experiments, experiment_id, seed=args.seed, judge_model=settings.judge_model)
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
@@ -127,7 +127,9 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
         calls = len(items) * repeats * 2
         plan = (f"{len(items)} ideas × {repeats} repeat{'s' if repeats != 1 else ''} × 2 backends = "
                 f"{calls} model calls")
-    lm = _build_lm(settings)
+    from prompt_improver.commands.judge_step import build_judge, run_judge
+
+    lm, judge = _build_lm(settings), build_judge(settings)
     programs = {b: load_program(b, settings.dspy_program_dir, k=settings.dspy_fewshot_k) for b in BackendType}
     if items is not None:
         check_eval_set(items, programs[BackendType.FEW_SHOT][0])
@@ -152,6 +154,7 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
     finally:
         if progress:
             progress.close()
+    run_judge(judge, settings.judge_model, experiments, result.experiment.id, concurrency)
     if result.failed:
         print(f"warning: {result.failed} of {result.attempted} runs failed (first: {result.errors[0]}); re-run only "
               f"them with: prompt-improver compare --resume {result.experiment.id}", file=sys.stderr)
@@ -251,7 +254,10 @@ def format_summary(summary: Any) -> str:
             f"{interval:<28}{_p(m.get('p_value')):>7}{_p(m.get('p_value_adjusted')):>10}"
             f"{_signed(m.get('effect_size'), 2):>8}  {m.get('wins', 0)}/{m.get('ties', 0)}/{m.get('losses', 0)}"
         )
-    lines += ["", "Differences are few-shot minus zero-shot; W/T/L counts ideas where few-shot won, tied, lost.",
+    from prompt_improver.commands.judge_step import format_judge
+
+    lines += ["", "Differences are few-shot minus zero-shot; W/T/L counts ideas where few-shot won, tied, lost.", "",
+              *format_judge(data.get("judge")), "",
               f"Experiment id: {data['experiment_id']}"]
     if data["status"] != "completed":
         lines.append(f"Resume with: prompt-improver compare --resume {data['experiment_id']}")

@@ -72,7 +72,7 @@ def _show_setting(name: str, value: object) -> str:
         return "set (hidden)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name == "llm_api_base":
+    if name.endswith("_api_base"):  # LLM_API_BASE, JUDGE_API_BASE
         return _mask_url_password(str(value))
     return str(value)
 

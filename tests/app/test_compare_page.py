@@ -22,6 +22,7 @@ from store.timestamps import utc_now
 from tests.app._support import open_app, texts
 from tests.support.builders import make_record
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, status
+from tests.support.judge_scenario import weak_fields
 
 PAGE = "pages/compare.py"
 IDEAS = [EvalItem(f"Write a short onboarding guide for new {team} staff") for team in (
@@ -38,11 +39,6 @@ def model_env(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("LLM_TIMEOUT_S", "20")
 
     return configure
-
-
-def weak_fields(idea: str) -> dict:
-    """A worse answer than `good_fields`: lower confidence, a generic role, one guardrail."""
-    return good_fields(idea) | {"confidence": 0.55, "role": "Assistant", "guardrails": ["Be helpful"]}
 
 
 def seed_experiment(db_path: Path, *, fail_last: bool = False) -> str:

@@ -18,21 +18,8 @@ from pipeline.demonstrations import read_demonstration_records
 from prompt_improver.cli import main
 from tests.support.fake_openai import FakeOpenAIServer, status
 
-IDEAS = [
-    ("Plan a volunteer schedule for a food bank", "weekends, 30 volunteers"),
-    ("Write a welcome email for new gym members", ""),
-    ("Explain compound interest to teenagers", "personal finance class"),
-    ("Draft a checklist for moving to a new office", "team of 15"),
-]
 METRIC_KEYS = {"mean_zero_shot", "mean_few_shot", "mean_difference", "ci_low", "ci_high", "p_value",
                "p_value_adjusted", "effect_size", "wins", "ties", "losses"}
-
-
-@pytest.fixture
-def eval_file(tmp_path: Path) -> Path:
-    path = tmp_path / "ideas.jsonl"
-    path.write_text("".join(json.dumps({"idea": i, "context": c}) + "\n" for i, c in IDEAS), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from store.experiments import (
     ExperimentRun,
     InMemoryExperimentRepository,
 )
+from store.judge_verdicts import JudgeVerdict
 from store.memory import InMemoryPromptRepository
 from store.migrations import migrate
 from store.record import BackendType
+from store.schema import MIGRATIONS
 from store.sqlite_experiments import SQLiteExperimentRepository
 from store.sqlite_repository import SQLitePromptRepository
 from tests.support.builders import make_record
@@ -152,3 +154,101 @@ def test_sqlite_rows_are_what_the_schema_promises(db_path):
         '[["Plan a team offsite for twelve engineers", ""], ["Summarise a lease agreement", "tenant in Berlin"]]',
     )
     assert run == (1, 0, "few-shot", "succeeded", "uid-9", "Summarise a lease agreement")
+
+
+# -- judge verdicts (the judge cache) -----------------------------------------------------------------
+
+T_VERDICT = datetime(2026, 2, 1, 10, 0, tzinfo=timezone.utc)
+
+
+def verdict(item: int = 0, first: str = "zero-shot", *, judge: str = "openai/judge", **overrides) -> JudgeVerdict:
+    fields = dict(experiment_id="exp000000001", item_index=item, repeat=0, judge_model=judge, first=first,
+                  zero_shot_uid=f"z{item}", few_shot_uid=f"f{item}", status="answered", choice="B",
+                  reason="B names the audience", created=T_VERDICT)
+    fields.update(overrides)
+    return JudgeVerdict(**fields)
+
+
+def test_verdicts_read_back_in_key_order_and_a_new_answer_replaces_the_old(repos):
+    experiments, _ = repos
+    experiments.create(make_experiment())
+    experiments.record_verdict(verdict(1, "few-shot"))
+    experiments.record_verdict(verdict(0, "few-shot", status="failed", choice=None, reason=None, error="HTTP 500"))
+    experiments.record_verdict(verdict(0, "zero-shot", judge="anthropic/other", choice="tie"))
+    experiments.record_verdict(verdict(0, "few-shot", choice="A"))  # the retry answered
+    assert [(v.judge_model, v.item_index, v.first.value, v.status, v.choice) for v in
+            experiments.verdicts("exp000000001")] == [
+        ("anthropic/other", 0, "zero-shot", "answered", "tie"),
+        ("openai/judge", 0, "few-shot", "answered", "A"),
+        ("openai/judge", 1, "few-shot", "answered", "B"),
+    ]
+    assert experiments.verdicts("exp000000001")[1] == verdict(0, "few-shot", choice="A")
+    assert experiments.verdicts("another") == []
+
+
+def test_an_unparsed_verdict_keeps_what_the_judge_said(repos):
+    experiments, _ = repos
+    experiments.create(make_experiment())
+    experiments.record_verdict(verdict(status="unparsed", choice=None, reason=None, error="I think both are fine"))
+    (stored,) = experiments.verdicts("exp000000001")
+    assert (stored.status, stored.choice, stored.error, stored.preferred) == (
+        "unparsed", None, "I think both are fine", None)
+
+
+def test_a_verdict_for_an_unknown_experiment_is_refused(repos):
+    experiments, _ = repos
+    with pytest.raises(ExperimentNotFound):
+        experiments.record_verdict(verdict())
+
+
+def test_a_verdict_maps_its_choice_to_the_backend_shown_in_that_position():
+    assert verdict(first="zero-shot", choice="A").preferred is BackendType.ZERO_SHOT
+    assert verdict(first="zero-shot", choice="B").preferred is BackendType.FEW_SHOT
+    assert verdict(first="few-shot", choice="A").preferred is BackendType.FEW_SHOT
+    assert verdict(first="few-shot", choice="tie").preferred == "tie"
+    assert verdict().judges("z0", "f0") and not verdict().judges("z0", "other")
+
+
+def test_invalid_verdicts_are_refused_with_the_value_named():
+    with pytest.raises(InvalidRecord, match="'maybe'"):
+        verdict(choice="maybe")
+    with pytest.raises(InvalidRecord, match="choice exactly when it is answered"):
+        verdict(status="failed")
+    with pytest.raises(InvalidRecord, match="choice exactly when it is answered"):
+        verdict(choice=None)
+    with pytest.raises(InvalidRecord, match="judge_model"):
+        verdict(judge="")
+    with pytest.raises(InvalidRecord, match="'middle'"):
+        verdict(first="middle")
+
+
+def test_sqlite_verdict_rows_are_what_the_schema_promises(db_path):
+    migrate(db_path)
+    experiments = SQLiteExperimentRepository(db_path)
+    experiments.create(make_experiment())
+    experiments.record_verdict(verdict(1, "few-shot", choice="tie"))
+    with closing(sqlite3.connect(db_path)) as conn:
+        row = conn.execute("SELECT item_index, repeat, judge_model, first_backend, zero_shot_uid, few_shot_uid, "
+                           "status, choice, reason, error, created FROM judge_verdicts").fetchone()
+        with pytest.raises(sqlite3.IntegrityError):  # the schema itself refuses a choice without an answer
+            conn.execute("INSERT INTO judge_verdicts (experiment_id, item_index, repeat, judge_model, first_backend, "
+                         "zero_shot_uid, few_shot_uid, status, choice, created) VALUES ('exp000000001', 0, 0, 'j', "
+                         "'zero-shot', 'z', 'f', 'failed', 'A', '2026-02-01T10:00:00.000000+00:00')")
+    assert row == (1, 0, "openai/judge", "few-shot", "z1", "f1", "answered", "tie", "B names the audience", None,
+                   "2026-02-01T10:00:00.000000+00:00")
+
+
+def test_a_database_from_before_the_judge_gains_its_table_and_keeps_its_experiments(db_path):
+    version = MIGRATIONS.index(next(m for m in MIGRATIONS if "judge_verdicts" in m)) + 1
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        for migration in MIGRATIONS[: version - 1]:
+            conn.executescript(migration)
+        conn.execute(f"PRAGMA user_version = {version - 1}")
+    experiments = SQLiteExperimentRepository(db_path)
+    with pytest.raises(RepositoryError):
+        experiments.verdicts("exp000000001")  # no table yet: the file is from before the judge
+    experiments.create(make_experiment())
+    assert migrate(db_path) >= version
+    assert experiments.get("exp000000001") == make_experiment()
+    experiments.record_verdict(verdict())
+    assert experiments.verdicts("exp000000001") == [verdict()]

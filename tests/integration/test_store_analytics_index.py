@@ -45,7 +45,7 @@ def test_a_version_3_database_gains_the_covering_index_and_keeps_every_row(db_pa
         )
     before = query(db_path, "SELECT * FROM prompt_history ORDER BY id")
 
-    assert migrate(db_path) == SCHEMA_VERSION == 4
+    assert migrate(db_path) == SCHEMA_VERSION
 
     assert query(db_path, "SELECT * FROM prompt_history ORDER BY id") == before
     assert "idx_prompt_history_analytics" in indexes(db_path)

@@ -10,6 +10,12 @@ engine uses for OpenAI) from a script: a queue of responses consumed in order, t
 further request. A response is one of `reply(fields)`, `status(code, body)`, `hang(seconds)` or
 `prose(text)`. `GET /v1/models` lists the one model. Every received JSON body is kept in `requests`.
 
+Requests that arrive concurrently in no fixed order (an experiment's runs, a judge's questions) are answered
+by content instead: a `responder(body)` is asked first and its answer wins unless it returns None.
+`by_backend(...)` answers zero-shot and few-shot improvements differently (a few-shot request carries the
+demonstrations); `judge(decide)` answers the pairwise judge from the idea and the two candidates it was
+shown, so a test can script a consistent judge, a position-biased one, or one that answers junk.
+
 The server runs `ThreadingHTTPServer` in a daemon thread on an OS-assigned port; leaving the `with`
 block wakes any hanging handler, shuts the server down, closes the socket and joins every thread it
 started, so nothing outlives the test.
@@ -18,10 +24,11 @@ started, so nothing outlives the test.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -117,6 +124,57 @@ def good_fields(idea: str) -> dict[str, Any]:
     }
 
 
+Responder = Callable[[dict[str, Any]], "Scripted | None"]
+
+
+def request_text(body: dict[str, Any]) -> str:
+    """The text of the request's last user message (Chat Completions `messages` or Responses `input`)."""
+    messages = body.get("messages") or body.get("input") or []
+    if isinstance(messages, str):
+        return messages
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    content = users[-1].get("content", "") if users else ""
+    if isinstance(content, list):  # content parts
+        content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def input_field(body: dict[str, Any], name: str) -> str | None:
+    """An input field's value as DSPy's ChatAdapter wrote it in the last user message (`[[ ## name ## ]]`)."""
+    match = re.search(rf"\[\[ ## {re.escape(name)} ## \]\]\n(.*?)(?=\n\n\[\[ ## |\n\nRespond with|\Z)",
+                      request_text(body), re.S)
+    return match.group(1).strip() if match else None
+
+
+def by_backend(zero_shot: Callable[[str], dict[str, Any]], few_shot: Callable[[str], dict[str, Any]]) -> Responder:
+    """Answer improvements from the idea: `few_shot(idea)` when the request carries demonstrations (more
+    than a system and a user message), else `zero_shot(idea)`; judge requests fall through."""
+    def respond(body: dict[str, Any]) -> Scripted | None:
+        idea = input_field(body, "original_idea")
+        if idea is None or input_field(body, "candidate_a") is not None:
+            return None
+        messages = body.get("messages") or body.get("input") or []
+        return reply((few_shot if len(messages) > 2 else zero_shot)(idea))
+    return respond
+
+
+def verdict(preferred: str, reason: str = "It addresses the idea more concretely.") -> Scripted:
+    """A judge's answer in ChatAdapter format: `preferred` is what the judge says (`A`, `B`, `tie`, or junk)."""
+    return reply({"reason": reason, "preferred": preferred})
+
+
+def judge(decide: Callable[[str, str, str], Scripted | str]) -> Responder:
+    """Answer pairwise-judge requests with `decide(idea, candidate_a, candidate_b)`: a `Scripted`, or what the
+    judge says in `preferred` (wrapped by `verdict`). Other requests fall through."""
+    def respond(body: dict[str, Any]) -> Scripted | None:
+        a, b = input_field(body, "candidate_a"), input_field(body, "candidate_b")
+        if a is None or b is None:
+            return None
+        answer = decide(input_field(body, "original_idea") or "", a, b)
+        return verdict(answer) if isinstance(answer, str) else answer
+    return respond
+
+
 class _Server(ThreadingHTTPServer):
     # socketserver only tracks (and server_close() only joins) NON-daemon handler threads; with daemon
     # threads a handler still finishing its answer could outlive stop(). stop() wakes hanging handlers
@@ -132,13 +190,16 @@ class FakeOpenAIServer:
         default: the answer once the queue is empty (a good reply for a generic idea if omitted).
         script: answers for the first requests, in order.
         model: the model id listed by `/v1/models` and echoed in completions.
+        responder: asked first with each request's JSON body; its answer wins unless it returns None.
     """
 
     def __init__(
-        self, *, default: Scripted | None = None, script: Iterable[Scripted] = (), model: str = "fake-model"
+        self, *, default: Scripted | None = None, script: Iterable[Scripted] = (), model: str = "fake-model",
+        responder: Responder | None = None,
     ) -> None:
         self.default = default or reply(good_fields("Write a short guide to the topic"))
         self.model = model
+        self.responder = responder
         self._queue: deque[Scripted] = deque(script)
         self._requests: list[dict[str, Any]] = []
         self._paths: list[str] = []
@@ -153,7 +214,10 @@ class FakeOpenAIServer:
         with self._lock:
             self._queue.extend(answers)
 
-    def _next_answer(self) -> Scripted:
+    def _next_answer(self, body: dict[str, Any]) -> Scripted:
+        answer = self.responder(body) if self.responder is not None else None
+        if answer is not None:
+            return answer
         with self._lock:
             return self._queue.popleft() if self._queue else self.default
 
@@ -244,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not (path.endswith("/chat/completions") or path.endswith("/responses")):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
-        self._answer(owner._next_answer(), body, responses_api=path.endswith("/responses"))
+        self._answer(owner._next_answer(body), body, responses_api=path.endswith("/responses"))
 
     def _answer(self, answer: Scripted, body: dict[str, Any], *, responses_api: bool) -> None:
         owner = self.server_owner

@@ -1,0 +1,23 @@
+"""Fixtures shared by the integration tests of `prompt-improver compare` (with and without a judge)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+COMPARE_IDEAS = [
+    ("Plan a volunteer schedule for a food bank", "weekends, 30 volunteers"),
+    ("Write a welcome email for new gym members", ""),
+    ("Explain compound interest to teenagers", "personal finance class"),
+    ("Draft a checklist for moving to a new office", "team of 15"),
+]
+
+
+@pytest.fixture
+def eval_file(tmp_path: Path) -> Path:
+    """A JSONL evaluation set of the four COMPARE_IDEAS (with their contexts)."""
+    path = tmp_path / "ideas.jsonl"
+    path.write_text("".join(json.dumps({"idea": i, "context": c}) + "\n" for i, c in COMPARE_IDEAS), encoding="utf-8")
+    return path
