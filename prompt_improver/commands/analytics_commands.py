@@ -81,7 +81,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     from prompt_improver.settings import load_settings
 
     if args.db is not None:  # `--db ''` names the current directory (refused as such), not the default file
-        return load_settings(sqlite_db_path=Path(args.db))
+        return load_settings(sqlite_db_path=Path(args.db), database_url=None)  # an SQLite file wins over DATABASE_URL
     return load_settings()
 
 

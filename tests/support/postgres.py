@@ -77,8 +77,10 @@ class PostgresCluster:
     def start(self) -> None:
         """Start the server (again) on the cluster's port; returns once it accepts connections."""
         options = (
+            # fsync off: the OS cache survives a killed server, which is all a test needs. synchronous_commit
+            # stays on: an immediate stop would otherwise lose the last commits the tests count.
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c full_page_writes=off -c max_connections=200"
         )
         self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start")
 
