@@ -47,7 +47,7 @@ def open_location(location: str | Path, settings: Settings):
     Raises:
         RepositoryConnectionError: the database cannot be reached, created or migrated.
     """
-    from store.postgres.connection import is_postgres_url
+    from store.postgres.urls import is_postgres_url
 
     if not is_postgres_url(str(location)):
         return open_repository(settings.model_copy(update={"sqlite_db_path": Path(location), "database_url": None}))

@@ -27,7 +27,7 @@ def run_copy(args: argparse.Namespace) -> int:
     from prompt_improver.history_copy import copy_history
     from prompt_improver.settings import load_settings
     from prompt_improver.wiring import open_location
-    from store.postgres.connection import is_postgres_url, mask_url
+    from store.postgres.urls import is_postgres_url, mask_url
 
     if not 1 <= args.batch_size <= 1_000_000:
         raise UsageError(f"--batch-size must be from 1 to 1,000,000, got {args.batch_size:,}")

@@ -9,7 +9,7 @@ from store.errors import RepositoryError
 
 def print_postgres(settings: Settings, problems: list[tuple[str, str]]) -> None:
     """Print the server's version, the schema version, the row count and the table's size (password masked)."""
-    from store.postgres.connection import mask_url
+    from store.postgres.urls import mask_url
     from store.postgres.repository import PostgresPromptRepository
     from store.postgres.schema import SCHEMA_VERSION
 

@@ -9,32 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError, RepositoryError
+from store.postgres.urls import is_postgres_url, mask_url
+
+__all__ = ["describe", "is_postgres_url", "mask_url", "open_pool", "translate_errors"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMES = ("postgresql", "postgres")
 MAX_POOL_SIZE = 8
-
-
-def is_postgres_url(text: object) -> bool:
-    """Whether `text` is a `postgresql://` (or `postgres://`) URL rather than an SQLite file path."""
-    return isinstance(text, str) and urlsplit(text).scheme in SCHEMES and "://" in text
-
-
-def mask_url(url: str) -> str:
-    """`url` with its password replaced by `***` (what every message and `doctor` show)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _scrub(text: str, url: str) -> str:
