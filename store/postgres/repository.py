@@ -9,6 +9,7 @@ Answers equal the SQLite adapter's and the in-memory fake's (the contract tests 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.postgres import bulk, retention
@@ -47,6 +49,7 @@ class PostgresPromptRepository:
         self.url = url
         self.timeout_s = timeout_s
         self._pool = open_pool(url, timeout_s=timeout_s)
+        self._lock = threading.Lock()  # guards replacing the pool after an outage
         self._checked = False
 
     def __repr__(self) -> str:
@@ -70,10 +73,34 @@ class PostgresPromptRepository:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
         """A pooled connection inside one transaction, committed on success."""
-        with translate_errors(self.url), self._pool.connection() as conn, conn.transaction():
+        with translate_errors(self.url), self._connection() as conn, conn.transaction():
             if not self._checked:
                 self._check_version(conn)
             yield conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        pool = self._pool
+        try:
+            conn = pool.getconn()
+        except PoolTimeout:
+            pool = self._fresh_pool(pool)
+            conn = pool.getconn()
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
+    def _fresh_pool(self, failed: ConnectionPool) -> ConnectionPool:
+        """After an outage the pool waits longer and longer between reconnection attempts (1 s, 2 s, 4 s…),
+        so a server that is back would still be refused for a while: when a direct connection works now,
+        replace the pool. Raises the connection error when the server is still down."""
+        psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout_s))).close()
+        with self._lock:
+            if self._pool is failed:
+                self._pool = open_pool(self.url, timeout_s=self.timeout_s)
+                failed.close(timeout=0)
+            return self._pool
 
     def _check_version(self, conn: psycopg.Connection) -> None:
         version = read_version(conn)
@@ -263,7 +290,7 @@ class PostgresPromptRepository:
 
     def vacuum(self) -> None:
         """VACUUM the history table (PostgreSQL reuses the space; a full rewrite needs VACUUM FULL by hand)."""
-        with translate_errors(self.url), self._pool.connection() as conn:
+        with translate_errors(self.url), self._connection() as conn:
             conn.execute("VACUUM (ANALYZE) prompt_history")
 
     # -- health and settings ----------------------------------------------------------------------
@@ -274,7 +301,7 @@ class PostgresPromptRepository:
         `journal_mode` names the server (PostgreSQL keeps its own write-ahead log); `quick_check` is "ok"
         when the table could be counted (PostgreSQL has no cheap integrity check to run here).
         """
-        with translate_errors(self.url), self._pool.connection() as conn:
+        with translate_errors(self.url), self._connection() as conn:
             version = read_version(conn)
             server = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
             has_table = conn.execute("SELECT to_regclass('prompt_history') IS NOT NULL").fetchone()[0]
