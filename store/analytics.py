@@ -64,7 +64,7 @@ class Analytics(AnalyticsApi):
             from store.postgres.analytics_source import PostgresSource, connect_postgres_duckdb
 
             self._connection = connect_postgres_duckdb(db_path)
-            self._model = PostgresSource(self._connection, db_path)
+            self._model = PostgresSource(self._connection, db_path, verify_interval_s=verify_interval_s)
         else:
             self._connection = connect_duckdb()
             self._model = ReadModel(

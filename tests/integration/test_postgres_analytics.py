@@ -85,3 +85,33 @@ def test_a_server_that_is_down_is_a_connection_error_without_the_password():
         with pytest.raises(RepositoryConnectionError, match="cannot read the history") as raised:
             analytics.statistics(None, None)
     assert PASSWORD not in str(raised.value)
+
+
+def test_the_read_model_follows_saves_prunes_and_ids_committed_out_of_order(postgres_url):
+    import psycopg
+
+    from store.postgres.rows import INSERT_SQL, record_to_row
+    from store.timestamps import utc_now
+
+    migrate_postgres(postgres_url)
+    now = utc_now()
+    with PostgresPromptRepository(postgres_url) as repo, Analytics(postgres_url) as analytics:
+        repo.save_many(make_record(timestamp=now - timedelta(days=age)) for age in range(10))
+        assert analytics.statistics(None, None)["total_count"] == 10
+        assert analytics.status()["last_sync"] == "rebuild"
+
+        repo.save(make_record(timestamp=now))
+        assert analytics.statistics(None, None)["total_count"] == 11
+        assert analytics.status()["last_sync"] == "append"
+
+        # A transaction takes an id, a later one commits first, a query syncs, then the first commits.
+        with psycopg.connect(postgres_url) as slow:
+            slow.execute(INSERT_SQL, record_to_row(make_record(timestamp=now)))
+            repo.save(make_record(timestamp=now))
+            assert analytics.statistics(None, None)["total_count"] == 12
+            slow.commit()
+        assert analytics.statistics(None, None)["total_count"] == 13
+
+        assert repo.delete_older_than(5) == 5  # 5 to 9 days old (the 5-day one is a moment older by now)
+        assert analytics.statistics(None, None)["total_count"] == 8
+        assert analytics.status()["last_sync"] == "rebuild"
