@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.postgres import bulk, retention
@@ -61,7 +61,7 @@ class PostgresPromptRepository:
         return mask_url(self.url)
 
     def close(self) -> None:
-        """Close the pool's connections."""
+        """Close the pool's connections (operations still work afterwards, on a new pool, as SQLite's do)."""
         self._pool.close()
 
     def __enter__(self) -> PostgresPromptRepository:
@@ -83,6 +83,9 @@ class PostgresPromptRepository:
         pool = self._pool
         try:
             conn = pool.getconn()
+        except PoolClosed:  # closed by `close()`, or replaced by another thread after an outage
+            pool = self._replace(pool)
+            conn = pool.getconn()
         except PoolTimeout:
             pool = self._fresh_pool(pool)
             conn = pool.getconn()
@@ -96,10 +99,14 @@ class PostgresPromptRepository:
         so a server that is back would still be refused for a while: when a direct connection works now,
         replace the pool. Raises the connection error when the server is still down."""
         psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout_s))).close()
+        return self._replace(failed)
+
+    def _replace(self, old: ConnectionPool) -> ConnectionPool:
+        """A new pool in place of `old` (once, however many threads ask), which is closed."""
         with self._lock:
-            if self._pool is failed:
+            if self._pool is old:
                 self._pool = open_pool(self.url, timeout_s=self.timeout_s)
-                failed.close(timeout=0)
+                old.close(timeout=0)
             return self._pool
 
     def _check_version(self, conn: psycopg.Connection) -> None:

@@ -123,3 +123,26 @@ def test_improve_with_the_server_down_keeps_the_record_in_the_outbox_and_replays
     stored = {uid for (uid,) in sql(url, "SELECT uid FROM prompt_history")}
     assert len(stored) == 3 and set(waiting) <= stored
     assert not outbox.exists() or not outbox.read_text().strip()
+
+
+def test_compare_stores_the_experiment_and_its_tagged_history_on_the_server(url, capsys, tmp_path, monkeypatch):
+    from tests.support.fake_openai import FakeOpenAIServer as Server
+
+    ideas = tmp_path / "ideas.jsonl"
+    ideas.write_text("".join(json.dumps({"idea": f"Plan a team offsite number {i}", "context": ""}) + "\n"
+                             for i in range(3)), encoding="utf-8")
+    with Server() as fake:
+        for name, value in {"LLM_MODEL": "openai/fake-model", "LLM_API_BASE": fake.base_url,
+                            "LLM_MAX_RETRIES": "0", "LLM_TIMEOUT_S": "20"}.items():
+            monkeypatch.setenv(name, value)
+        assert main(["compare", "--eval-set", str(ideas), "--concurrency", "2", "--name", "team", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_pairs"] == 3 and summary["status"] == "completed"
+    assert sql(url, "SELECT id, name, status, planned, succeeded FROM experiments") == [
+        (summary["experiment_id"], "team", "completed", 6, 6)
+    ]
+    assert sql(url, "SELECT backend, count(*) FROM prompt_history WHERE experiment_id = %s GROUP BY 1 ORDER BY 1",
+               (summary["experiment_id"],)) == [("few-shot", 3), ("zero-shot", 3)]
+    assert main(["compare", "--list", "--json"]) == 0
+    assert summary["experiment_id"] in capsys.readouterr().out
+    assert not (tmp_path / "data" / "history.db").exists()

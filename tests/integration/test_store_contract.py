@@ -313,3 +313,12 @@ def test_health_counts_rows_and_reports_a_healthy_store(repo):
     repo.save_many(make_record() for _ in range(3))
     health = repo.health()
     assert (health.row_count, health.quick_check) == (3, "ok")
+
+
+def test_a_closed_repository_still_works(repo):
+    # The composition roots close a repository when a command ends; a summary printed afterwards still reads.
+    repo.save(make_record())
+    if hasattr(repo, "close"):  # the in-memory fake holds nothing to close
+        repo.close()
+    assert repo.save(make_record()).id == 2
+    assert repo.health().row_count == 2
