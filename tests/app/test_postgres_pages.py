@@ -36,6 +36,7 @@ def test_every_page_shows_the_servers_history(team_db: str, app_db: Path) -> Non
     seen = _visit_every_page(at)
     at.switch_page("pages/settings.py").run()
     assert [metric.value for metric in at.metric if metric.label == "Records"] == ["2,000"]
+    assert team_db.replace(PASSWORD, "***") in [block.value for block in at.code]  # where the history is
     assert all(PASSWORD not in text for text in seen.values())
     assert not app_db.exists()
 
