@@ -62,3 +62,28 @@ def test_demo_mode_writes_a_local_file_and_leaves_the_server_alone(team_db: str,
     assert app_db.with_name(app_db.stem + ".demo.db").exists()
     with psycopg.connect(team_db) as conn:
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone() == (0,)
+
+
+def test_an_improvement_made_on_the_page_is_stored_on_the_server_and_shown_by_analytics(
+    team_db: str, app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
+
+    idea = "Write a launch announcement for our new public API"
+    with FakeOpenAIServer(default=reply(good_fields(idea))) as server:
+        for name, value in {"LLM_MODEL": "openai/fake-model", "LLM_API_BASE": server.base_url,
+                            "LLM_API_KEY": "test-key", "LLM_MAX_RETRIES": "0", "LLM_TIMEOUT_S": "20"}.items():
+            monkeypatch.setenv(name, value)
+        at = open_app("pages/analytics.py")  # the analytics cached while the history is empty
+        at.switch_page("pages/improve.py").run()
+        at.text_area(key="improve_idea").input(idea)
+        at.button[0].click()
+        at.run()
+    assert not at.exception
+    with psycopg.connect(team_db) as conn:
+        rows = conn.execute("SELECT id, original_idea, model_version FROM prompt_history").fetchall()
+    assert [(idea_, model) for _, idea_, model in rows] == [(idea, "openai/fake-model")]
+    assert f"Saved as #{rows[0][0]}" in texts(at)
+    at.switch_page("pages/analytics.py").run()
+    assert [metric.value for metric in at.metric if metric.label == "Improvements"] == ["1"]
+    assert not app_db.exists()
