@@ -66,7 +66,29 @@ def settings_for(base: Settings, db_path: Path) -> Settings:
     """`base` pointed at another database file (the demo database) with everything else unchanged."""
     if Path(db_path) == Path(base.sqlite_db_path):
         return base
-    return base.model_copy(update={"sqlite_db_path": Path(db_path)})
+    # The demo database is always an SQLite file, even when the user's history is on PostgreSQL.
+    return base.model_copy(update={"sqlite_db_path": Path(db_path), "database_url": None})
+
+
+def history_location(db_path: str) -> str:
+    """What the analytics read for `db_path`: DATABASE_URL when that is set and `db_path` is the user's
+    own database (the key every cache uses for it), else the file itself (the demo database)."""
+    config = settings()
+    if config.database_url and Path(db_path) == Path(config.sqlite_db_path):
+        return config.database_url
+    return db_path
+
+
+def experiments(db_path: str, busy_timeout_ms: int) -> Any:
+    """The experiment repository of `db_path` (PostgreSQL's when it stands for DATABASE_URL)."""
+    from prompt_improver.wiring import open_experiments
+
+    config = settings()
+    if history_location(db_path) != db_path:
+        return open_experiments(config, repository(db_path, config.sqlite_wal_mode, busy_timeout_ms, config))
+    from store.sqlite_experiments import SQLiteExperimentRepository
+
+    return SQLiteExperimentRepository(db_path, busy_timeout_ms)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -152,7 +174,7 @@ def analytics_worker(db_path: str) -> Any:
     """The analytics worker process for `db_path` (DuckDB never runs in this process: see STYLE.md)."""
     from store.analytics_worker import AnalyticsWorker
 
-    return AnalyticsWorker(Path(db_path))
+    return AnalyticsWorker(history_location(db_path))
 
 
 @st.cache_resource(show_spinner="Loading the language model client…")

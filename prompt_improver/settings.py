@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Records the store could not take; unset: beside the database (`<db>.outbox.jsonl`). Another
     # filesystem keeps them when the database's disk is full.
     outbox_path: Path | None = Field(default=None, validate_default=True)
+    # A team's shared history: `postgresql://user:password@host:port/database`; unset, the SQLite file
+    # above. Hidden from repr (it may carry a password); `doctor` shows it masked.
+    database_url: str | None = Field(default=None, repr=False)
+    database_timeout_s: float = Field(default=5.0, gt=0, le=600)
 
     # Model
     llm_model: str | None = None
@@ -53,8 +57,8 @@ class Settings(BaseSettings):
     dspy_fewshot_k: int = Field(default=4, ge=1, le=24)
     dspy_program_dir: Path = Path("data/programs")
 
-    @field_validator("llm_model", "llm_api_base", "llm_api_key", "outbox_path", "judge_model", "judge_api_base",
-                     "judge_api_key", mode="before")
+    @field_validator("llm_model", "llm_api_base", "llm_api_key", "outbox_path", "database_url", "judge_model",
+                     "judge_api_base", "judge_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `LLM_MODEL=` in a .env file means "not configured", not a model called "".
@@ -77,6 +81,17 @@ class Settings(BaseSettings):
         return value
 
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _a_postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "must be a postgresql://user:password@host:port/database URL; unset it to keep the history in "
+                "SQLITE_DB_PATH"
+            )
+        return value
+
+
 def _same_path(first: Path, second: Path) -> bool:
     try:
         return first.absolute().resolve() == second.absolute().resolve()
@@ -96,5 +111,18 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for item in error.errors():
             name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
-            problems.append(f"{name}: {item['msg']} (got {item.get('input')!r})")
+            shown = _mask(item.get("input")) if name == "DATABASE_URL" else repr(item.get("input"))
+            problems.append(f"{name}: {item['msg']} (got {shown})")
         raise SettingsError("invalid setting(s): " + "; ".join(problems)) from None
+
+
+def _mask(value: object) -> str:
+    # A URL's password never reaches a message.
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return "(hidden)"
+    return repr(text.replace(password, "***") if password else text)

@@ -6,7 +6,9 @@ Nothing here runs at import: migrations run when `open_repository` is called, ne
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prompt_improver.settings import Settings
@@ -25,15 +27,53 @@ def open_repository(settings: Settings) -> SQLitePromptRepository:
     """Bring the database's schema up to date (creating the file and its directory) and return a
     repository on it, configured with the settings' journal mode and busy timeout.
 
+    With DATABASE_URL set, the database is the PostgreSQL one it names (see `store/postgres/`).
+
     Raises:
         RepositoryConnectionError: from `migrate`, unchanged (permissions, a directory, not a database,
-            a newer schema).
+            a newer schema, a server that cannot be reached).
     """
+    if settings.database_url:
+        return open_location(settings.database_url, settings)
     path = settings.sqlite_db_path
     migrate(path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     return SQLitePromptRepository(
         path, busy_timeout_ms=settings.sqlite_busy_timeout_ms, wal=settings.sqlite_wal_mode
     )
+
+
+def open_location(location: str | Path, settings: Settings):
+    """A migrated repository on `location`: a `postgresql://` URL or an SQLite file path.
+
+    Raises:
+        RepositoryConnectionError: the database cannot be reached, created or migrated.
+    """
+    from store.postgres.urls import is_postgres_url
+
+    if not is_postgres_url(str(location)):
+        return open_repository(settings.model_copy(update={"sqlite_db_path": Path(location), "database_url": None}))
+    from store.postgres.migrations import migrate as migrate_postgres
+    from store.postgres.repository import PostgresPromptRepository
+
+    migrate_postgres(str(location), timeout_s=settings.database_timeout_s)
+    return PostgresPromptRepository(str(location), timeout_s=settings.database_timeout_s)
+
+
+def open_experiments(settings: Settings, history):
+    """The experiment repository beside `history` (the repository `open_repository` returned)."""
+    postgres = sys.modules.get("store.postgres.repository")  # not imported: not a PostgreSQL history
+    if postgres is not None and isinstance(history, postgres.PostgresPromptRepository):
+        from store.postgres.experiments import PostgresExperimentRepository
+
+        return PostgresExperimentRepository(history)
+    from store.sqlite_experiments import SQLiteExperimentRepository
+
+    return SQLiteExperimentRepository(history.db_path, settings.sqlite_busy_timeout_ms)
+
+
+def history_location(settings: Settings) -> str | Path:
+    """Where the history lives: DATABASE_URL when set, else the SQLite file (what analytics read)."""
+    return settings.database_url or settings.sqlite_db_path
 
 
 def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:

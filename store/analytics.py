@@ -23,6 +23,7 @@ from store.analytics_api import AnalyticsApi
 from store.analytics_file import connection_error, is_history_file
 from store.analytics_ranges import AnalyticsQueryError
 from store.duckdb_extension import connect_duckdb
+from store.postgres.urls import is_postgres_url
 from store.read_model import ReadModel, SyncResult
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,17 @@ class Analytics(AnalyticsApi):
         AnalyticsQueryError: an argument is invalid (a reversed range, an unknown metric).
     """
 
-    def __init__(self, db_path: Path, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
-        self._connection = connect_duckdb()
-        self._model = ReadModel(
-            self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
-        )
+    def __init__(self, db_path: Path | str, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
+        if is_postgres_url(db_path):  # a team's history on PostgreSQL (DATABASE_URL)
+            from store.postgres.analytics_source import PostgresSource, connect_postgres_duckdb
+
+            self._connection = connect_postgres_duckdb(db_path)
+            self._model = PostgresSource(self._connection, db_path, verify_interval_s=verify_interval_s)
+        else:
+            self._connection = connect_duckdb()
+            self._model = ReadModel(
+                self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
+            )
         self._first_sync: SyncResult | None = None
         self._last_sync: SyncResult | None = None
 

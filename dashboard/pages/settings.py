@@ -180,7 +180,8 @@ def _health_section(context: AppContext) -> None:
             help=f"{state.consecutive_failures} consecutive store failure(s); opens at {state.failure_threshold}.",
         )
         st.caption("Path")
-        st.code(str(context.db_path), language=None)
+        # health.path is the file, or the PostgreSQL URL with its password masked (DATABASE_URL).
+        st.code(health.path if health else str(context.db_path), language=None)
 
 
 def _model_section(context: AppContext) -> None:

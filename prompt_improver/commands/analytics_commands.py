@@ -81,12 +81,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     from prompt_improver.settings import load_settings
 
     if args.db is not None:  # `--db ''` names the current directory (refused as such), not the default file
-        return load_settings(sqlite_db_path=Path(args.db))
+        return load_settings(sqlite_db_path=Path(args.db), database_url=None)  # an SQLite file wins over DATABASE_URL
     return load_settings()
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return _settings(args).sqlite_db_path
+def _db_path(args: argparse.Namespace) -> Path | str:
+    from prompt_improver.wiring import history_location
+
+    return history_location(_settings(args))  # DATABASE_URL when set, else the SQLite file
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -138,7 +140,9 @@ def run_export(args: argparse.Namespace) -> int:
     refuse_history_target("-o", output, db_path, settings.outbox_path, "the CSV")
     from store.analytics import Analytics
 
-    with Analytics(db_path) as analytics:
+    from prompt_improver.wiring import history_location
+
+    with Analytics(history_location(settings)) as analytics:
         export = analytics.export_summary if args.summary else analytics.export_records
         rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
         print(f"{rows} rows written to {output}", flush=True)

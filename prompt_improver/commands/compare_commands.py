@@ -56,7 +56,7 @@ def _usage_error(message: str) -> Exception:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"llm_cache": False}  # never a cached answer in an experiment
     if args.db is not None:
-        overrides["sqlite_db_path"] = args.db
+        overrides.update(sqlite_db_path=args.db, database_url=None)  # an SQLite file wins over DATABASE_URL
     return load_settings(**overrides)
 
 
@@ -82,11 +82,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.resume and (args.eval_set or args.repeats):
         raise _usage_error("--resume uses the experiment's own evaluation set and repeats; drop --eval-set/--repeats")
 
-    from prompt_improver.wiring import open_repository
-    from store.sqlite_experiments import SQLiteExperimentRepository
+    from prompt_improver.wiring import open_experiments, open_repository
 
     history = open_repository(settings)
-    experiments = SQLiteExperimentRepository(settings.sqlite_db_path, settings.sqlite_busy_timeout_ms)
+    experiments = open_experiments(settings, history)
     try:
         if args.list:
             return _print_list(experiments, args.json)
@@ -117,7 +116,7 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
     if args.resume:
         experiment = experiments.get(args.resume)
         if experiment is None:
-            raise ExperimentNotFound(f"no experiment with id {args.resume!r} in {settings.sqlite_db_path}; "
+            raise ExperimentNotFound(f"no experiment with id {args.resume!r} in {history.db_path}; "
                                      "`prompt-improver compare --list` shows them")
         calls = len(pending_runs(experiment, experiments.runs(experiment.id)))
         plan = f"resuming experiment {experiment.id}: {calls} of {experiment.planned} runs left = {calls} model calls"

@@ -72,7 +72,7 @@ def _show_setting(name: str, value: object) -> str:
         return "set (hidden)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name.endswith("_api_base"):  # LLM_API_BASE, JUDGE_API_BASE
+    if name.endswith("_api_base") or name == "database_url":  # LLM_API_BASE, JUDGE_API_BASE, DATABASE_URL
         return _mask_url_password(str(value))
     return str(value)
 
@@ -87,6 +87,11 @@ def _mask_url_password(url: str) -> str:
 
 
 def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    if settings.database_url:
+        from prompt_improver.commands.doctor_postgres import print_postgres
+
+        print_postgres(settings, problems)
+        return
     path = settings.sqlite_db_path
     print("database:")
     if not path.exists():
@@ -174,7 +179,10 @@ def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:
 
 def _print_free_space(settings: Settings, problems: list[tuple[str, str]]) -> None:
     # A full disk costs records: the store fails, and the outbox too when it shares the filesystem.
-    for label, path in (("database", settings.sqlite_db_path), ("outbox", settings.outbox_path)):
+    places = (("outbox", settings.outbox_path),)  # a PostgreSQL server's disk is not this machine's
+    if not settings.database_url:
+        places = (("database", settings.sqlite_db_path), *places)
+    for label, path in places:
         existing = next((folder for folder in (path, *path.absolute().parents) if folder.exists()), Path("/"))
         try:
             free = shutil.disk_usage(existing).free

@@ -80,7 +80,7 @@ def run_improve(args: argparse.Namespace) -> int:
     from pipeline.validation import validate_idea
 
     idea, context = validate_idea(args.idea, args.context)  # before any model, program or database work
-    settings = load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+    settings = load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
     backend = args.backend or ("few-shot" if settings.dspy_fewshot_enabled else "zero-shot")
     lm = _build_lm(settings)
 

@@ -82,7 +82,8 @@ def _add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+    # --db names an SQLite file, which wins over DATABASE_URL.
+    return load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -234,8 +235,8 @@ def run_demo_data(args: argparse.Namespace) -> int:
         raise UsageError(f"--days must be from 1 to {MAX_DAYS:,}, got {args.days}")
     settings = _settings(args)
     repo = open_repository(settings)
-    path = settings.sqlite_db_path
-    real = _count_non_demo_records(settings)
+    path = repo.db_path  # the file, or the PostgreSQL URL with its password masked
+    real = _count_non_demo_records(settings, repo)
     if real and not args.force:
         raise UsageError(
             f"{path} holds {real:,} records that are not demo data, and demo rows would mix with that history; "
@@ -254,9 +255,14 @@ def run_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count_non_demo_records(settings: Settings) -> int:
+def _count_non_demo_records(settings: Settings, repo) -> int:
     # A look straight at the table: the repository port has no "count by model" query, and this
     # check belongs to this command alone.
+    if settings.database_url:
+        with repo.transaction() as conn:
+            return int(conn.execute(
+                "SELECT count(*) FROM prompt_history WHERE model_version <> %s", (DEMO_MODEL_VERSION,)
+            ).fetchone()[0])
     path = settings.sqlite_db_path
     with translate_errors(path), closing(connect(path, settings.sqlite_busy_timeout_ms)) as conn:
         (count,) = conn.execute(

@@ -19,11 +19,20 @@ from tests.support.builders import make_record
 T0 = datetime(2026, 1, 3, 10, 0, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def repo(request: pytest.FixtureRequest, db_path: Path):
-    """A fresh, empty repository of each implementation."""
+    """A fresh, empty repository of each implementation (PostgreSQL: a new database on the test cluster)."""
     if request.param == "memory":
         yield InMemoryPromptRepository()
+        return
+    if request.param == "postgres":
+        from store.postgres.migrations import migrate as migrate_postgres
+        from store.postgres.repository import PostgresPromptRepository
+
+        url = request.getfixturevalue("postgres_url")
+        migrate_postgres(url)
+        with PostgresPromptRepository(url) as postgres_repo:
+            yield postgres_repo
         return
     migrate(db_path)
     with SQLitePromptRepository(db_path) as sqlite_repo:
@@ -304,3 +313,12 @@ def test_health_counts_rows_and_reports_a_healthy_store(repo):
     repo.save_many(make_record() for _ in range(3))
     health = repo.health()
     assert (health.row_count, health.quick_check) == (3, "ok")
+
+
+def test_a_closed_repository_still_works(repo):
+    # The composition roots close a repository when a command ends; a summary printed afterwards still reads.
+    repo.save(make_record())
+    if hasattr(repo, "close"):  # the in-memory fake holds nothing to close
+        repo.close()
+    assert repo.save(make_record()).id == 2
+    assert repo.health().row_count == 2
