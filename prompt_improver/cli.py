@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "prompt_improver.commands.improve_commands",
     "prompt_improver.commands.analytics_commands",
     "prompt_improver.commands.compare_commands",
+    "prompt_improver.commands.quality_commands",
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)
