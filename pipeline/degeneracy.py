@@ -179,8 +179,8 @@ def off_topic(original_idea: str, improved: ImprovedPrompt) -> bool:
 
 
 def _letter_share(text: str) -> float:
-    visible = [char for char in text if not char.isspace()]
-    return sum(char.isalpha() for char in visible) / len(visible) if visible else 1.0
+    visible = len("".join(text.split()))
+    return sum(map(str.isalpha, text)) / visible if visible else 1.0
 
 
 def mostly_non_letters(improved: ImprovedPrompt, user_material: str) -> bool:

@@ -11,13 +11,14 @@ ones silently (`prompt-improver rescore` brings stored records up to date).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from pipeline import degeneracy
 from pipeline.degeneracy import words
-from pipeline.metrics import PLACEHOLDER_CAP, WEIGHTS, coverage, criteria_scores, key_terms
+from pipeline.metrics import PLACEHOLDER_CAP, WEIGHTS, criteria_scores, key_terms
 from pipeline.normalize import ImprovedPrompt
 
 # 1: the rubric's criteria alone. 2: with the degeneracy flags.
@@ -60,46 +61,55 @@ def _ngrams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Demonstration:
-    terms: tuple[str, ...]
-    fields: frozenset[str]  # normalised role, directive and guardrails
-    prompt_grams: frozenset[tuple[str, ...]]
-
-
-@dataclass(frozen=True, slots=True)
 class DemonstrationIndex:
-    """What copying is checked against: each demonstration's idea terms, fields and prompt 6-grams."""
+    """What copying is checked against, indexed for lookup: which demonstrations hold each normalised
+    role, directive or guardrail and each 6-gram of their prompts, and each one's idea key terms."""
 
-    demonstrations: tuple[_Demonstration, ...] = field(default=())
+    terms: tuple[tuple[str, ...], ...] = ()
+    fields: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    grams: Mapping[tuple[str, ...], frozenset[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, records: Iterable[Mapping]) -> DemonstrationIndex:
         """Index demonstration dicts (the shipped file's shape: original_idea, improved_prompt, role…)."""
-        built = []
-        for record in records:
-            texts = [record.get("role", ""), record.get("directive", ""), *record.get("guardrails", ())]
-            built.append(_Demonstration(
-                terms=tuple(key_terms(record.get("original_idea", ""))),
-                fields=frozenset(" ".join(words(text)) for text in texts if len(words(text)) >= 3),
-                prompt_grams=frozenset(_ngrams(words(record.get("improved_prompt", "")), COPY_NGRAM)),
-            ))
-        return cls(tuple(built))
+        terms: list[tuple[str, ...]] = []
+        fields: dict[str, set[int]] = {}
+        grams: dict[tuple[str, ...], set[int]] = {}
+        for index, record in enumerate(records):
+            terms.append(tuple(key_terms(record.get("original_idea", ""))))
+            for text in (record.get("role", ""), record.get("directive", ""), *record.get("guardrails", ())):
+                if len(words(text)) >= 3:
+                    fields.setdefault(" ".join(words(text)), set()).add(index)
+            for gram in _ngrams(words(record.get("improved_prompt", "")), COPY_NGRAM):
+                grams.setdefault(gram, set()).add(index)
+        return cls(
+            tuple(terms),
+            MappingProxyType({key: frozenset(value) for key, value in fields.items()}),
+            MappingProxyType({key: frozenset(value) for key, value in grams.items()}),
+        )
+
+    def _same_task(self, index: int, idea_words: set[str]) -> bool:
+        # `coverage(terms, idea)` with the idea's words read once for every demonstration
+        terms = self.terms[index]
+        prefixes = {word[:5] for word in idea_words}
+        named = sum(term[:5] in prefixes or term in idea_words for term in terms)
+        return bool(terms) and named >= SAME_TASK_COVERAGE * len(terms)
 
     def copied(self, original_idea: str, improved: ImprovedPrompt) -> bool:
         """Whether the answer copies a demonstration made for another task: its role or directive, two of its
         guardrails, or 30% of the prompt's 6-grams."""
-        fields = [" ".join(words(text)) for text in (improved.role, improved.directive, *improved.guardrails)]
+        head, rules, shared = Counter(), Counter(), Counter()
+        for position, text in enumerate((improved.role, improved.directive, *improved.guardrails)):
+            for index in self.fields.get(" ".join(words(text)), ()):
+                (head if position < 2 else rules)[index] += 1
         prompt_grams = _ngrams(words(improved.improved_prompt), COPY_NGRAM)
-        for demo in self.demonstrations:
-            if demo.terms and coverage(list(demo.terms), original_idea) >= SAME_TASK_COVERAGE:
-                continue  # the user asked for the demonstration's own task: resemblance is expected
-            head = sum(text in demo.fields for text in fields[:2])
-            rules = sum(text in demo.fields for text in fields[2:])
-            if head or rules >= 2:
-                return True
-            if prompt_grams and len(prompt_grams & demo.prompt_grams) >= COPIED_SHARE * len(prompt_grams):
-                return True
-        return False
+        for gram in prompt_grams:
+            shared.update(self.grams.get(gram, ()))
+        suspects = set(head) | {i for i, n in rules.items() if n >= 2}
+        suspects |= {i for i, n in shared.items() if n >= COPIED_SHARE * len(prompt_grams)}
+        idea_words = set(words(original_idea))
+        # A demonstration of the user's own task may be resembled: that is what it demonstrates.
+        return any(not self._same_task(index, idea_words) for index in suspects)
 
 
 class QualityMetric:
