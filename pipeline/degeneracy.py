@@ -21,7 +21,7 @@ _OWN_FIELD = re.compile(
     re.IGNORECASE,
 )
 # Template filler anywhere a field's own content was due (role, directive, framework, guardrails).
-_FIELD_PLACEHOLDER = re.compile(r"\{[^{}\n]{0,60}\}|" + PLACEHOLDER_PATTERNS.pattern, re.IGNORECASE)
+_FIELD_PLACEHOLDER = re.compile(r"\{[^{}\n\x00]{0,60}\}|" + PLACEHOLDER_PATTERNS.pattern, re.IGNORECASE)
 _META = re.compile(
     r"\bas an ai\b|\bas a (?:large )?language model\b|\bi(?:'m| am) (?:just )?an ai\b|\bi(?:'m| am) sorry,? but\b"
     r"|\bi (?:cannot|can't|can not|am unable to|won't) (?:help|assist|provide|fulfil|fulfill|comply|do that)"
@@ -31,6 +31,8 @@ _META = re.compile(
 _FENCE = re.compile(r"```[^\n]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 _TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\b\d{1,2}:\d{2}:\d{2}\b")
 _VERSION = re.compile(r"\bv\d+\.\d+(?:\.\d+)?\b|\bversion\s*\d+\.\d+|\b\d+\.\d+\.\d+\b", re.IGNORECASE)
+_SEPARATOR = "\x00"  # joins fields for one regex search; no pattern here matches across it (records hold no NUL)
+_UNIT_PUNCTUATION = " .!?;:,-*#>\"'`"
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _DANGLING = frozenset(
     "a an the and or but of to in on for with by from at as that which who whose is are was be your our their "
@@ -68,9 +70,9 @@ def own_field_placeholder(improved: ImprovedPrompt) -> bool:
     """A placeholder naming one of our own fields (`{role}`, `{original_idea}`, `{## context #}`) anywhere,
     or any template slot inside the role, directive, framework or a guardrail (content was due there)."""
     texts = (improved.improved_prompt, improved.role, improved.directive, improved.framework, *improved.guardrails)
-    if any(_OWN_FIELD.search(text) for text in texts):
+    if _OWN_FIELD.search(_SEPARATOR.join(texts)):
         return True
-    return any(_FIELD_PLACEHOLDER.search(text) for text in (improved.role, improved.directive, improved.framework))
+    return bool(_FIELD_PLACEHOLDER.search(_SEPARATOR.join((improved.role, improved.directive, improved.framework))))
 
 
 def _repeated_ngram_share(tokens: list[str]) -> float:
@@ -81,8 +83,10 @@ def _repeated_ngram_share(tokens: list[str]) -> float:
 
 
 def _has_repeated_units(text: str, splitter: re.Pattern[str] | None) -> bool:
-    units = [_normalised(unit) for unit in (text.splitlines() if splitter is None else splitter.split(text))]
-    units = [unit for unit in units if len(unit.split()) >= 3]  # "Steps:" or "---" may repeat
+    # Case, spacing and end punctuation ignored (a cheap normalisation: a prompt has hundreds of units).
+    units = [" ".join(unit.lower().split()).strip(_UNIT_PUNCTUATION)
+             for unit in (text.splitlines() if splitter is None else splitter.split(text))]
+    units = [unit for unit in units if unit.count(" ") >= 2]  # "Steps:" or "---" may repeat
     return len(units) - len(set(units)) >= 2 or (len(units) >= 2 and len(set(units)) == 1)
 
 
@@ -149,7 +153,7 @@ def echo(original_idea: str, improved: ImprovedPrompt) -> bool:
 def meta_answer(improved: ImprovedPrompt) -> bool:
     """A refusal or a meta answer ("As an AI language model…", "I'm sorry, but I cannot…") in any field."""
     texts = (improved.improved_prompt, improved.role, improved.directive, *improved.guardrails)
-    return any(_META.search(text) for text in texts)
+    return bool(_META.search(_SEPARATOR.join(texts)))
 
 
 def _cut(text: str) -> bool:

@@ -103,8 +103,8 @@ class DemonstrationIndex:
             for index in self.fields.get(" ".join(words(text)), ()):
                 (head if position < 2 else rules)[index] += 1
         prompt_grams = _ngrams(words(improved.improved_prompt), COPY_NGRAM)
-        for gram in prompt_grams:
-            shared.update(self.grams.get(gram, ()))
+        for gram in prompt_grams & self.grams.keys():
+            shared.update(self.grams[gram])
         suspects = set(head) | {i for i, n in rules.items() if n >= 2}
         suspects |= {i for i, n in shared.items() if n >= COPIED_SHARE * len(prompt_grams)}
         idea_words = set(words(original_idea))
