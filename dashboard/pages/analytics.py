@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _calibration, _ui, charts, filters
+from dashboard import _calibration, _metric_versions, _ui, charts, filters
 from dashboard._context import AppContext, app_context
 from dashboard._kpis import sparklines, tiles
 from store.analytics_ranges import AnalyticsQueryError
@@ -226,7 +226,7 @@ def main() -> None:
             return
         series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
         _kpi_row(kpis, view, series)
-        _calibration.version_note(context, view)
+        _metric_versions.range_note(context, view.start, view.end, view.backend, view.model)
         _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
         _charts(context, view, kpis, series)

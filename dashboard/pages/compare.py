@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import _compare_data as data
 from dashboard import _compare_run as run
 from dashboard import _compare_views as views
-from dashboard import _ui, filters
+from dashboard import _metric_versions, _ui, filters
 from dashboard._context import AppContext, app_context
 
 TABS = ["Experiments", "History (unpaired)"]
@@ -53,6 +53,9 @@ def _experiments(context: AppContext) -> None:
     view = data.experiment_view(str(context.db_path), context.settings.sqlite_busy_timeout_ms, chosen, context.version)
     summary = view["summary"]
     views.verdict(summary)
+    _metric_versions.records_note(
+        record for row in view["rows"] for record in (row["zero_shot_record"], row["few_shot_record"])
+    )
     views.summary_table(summary)
     views.facts(summary)
     views.failed_runs(view["rows"])
@@ -73,6 +76,7 @@ def _history(context: AppContext) -> None:
         key="compare_history_range", required=True,
     ) or filters.DEFAULT_PRESET
     view = filters.preset_filter(preset, today, None, None)
+    _metric_versions.range_note(context, view.start, view.end)
     views.history_comparison(context, view.start, view.end, view.describe())
 
 

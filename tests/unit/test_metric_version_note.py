@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard._calibration import metric_version_note
+from dashboard._metric_versions import metric_version_note
 
 
 @pytest.mark.parametrize("counts", [{}, {3: 10}, {None: 500}, {3: 10, 2: 0}])
