@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.metrics import _WORD, PLACEHOLDER_PATTERNS, coverage, key_terms
+from pipeline.metrics import _WORD, PLACEHOLDER_MARKERS, PLACEHOLDER_PATTERNS, coverage_in, key_terms
 from pipeline.normalize import ImprovedPrompt
 
 # Our own field names (and DSPy's field markers) inside braces or brackets: a template the model echoed.
@@ -28,6 +28,9 @@ _META = re.compile(
     r"|\bi don't have (?:access|the ability)\b|\bas of my (?:last )?knowledge cutoff\b",
     re.IGNORECASE,
 )
+# Each _META alternative contains one of these (lower case): without any, the search cannot match.
+_META_MARKERS = ("as an ai", "language model", "an ai", "sorry", "i cannot", "i can't", "i can not", "unable to",
+                 "i won't", "i don't have", "knowledge cutoff")
 _FENCE = re.compile(r"```[^\n]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 _TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\b\d{1,2}:\d{2}:\d{2}\b")
 _VERSION = re.compile(r"\bv\d+\.\d+(?:\.\d+)?\b|\bversion\s*\d+\.\d+|\b\d+\.\d+\.\d+\b", re.IGNORECASE)
@@ -72,11 +75,18 @@ def own_field_placeholder(improved: ImprovedPrompt) -> bool:
     texts = (improved.improved_prompt, improved.role, improved.directive, improved.framework, *improved.guardrails)
     if _OWN_FIELD.search(_SEPARATOR.join(texts)):
         return True
-    return bool(_FIELD_PLACEHOLDER.search(_SEPARATOR.join((improved.role, improved.directive, improved.framework))))
+    fields = _SEPARATOR.join((improved.role, improved.directive, improved.framework))
+    lower = fields.lower()
+    return any(marker in lower for marker in PLACEHOLDER_MARKERS) and bool(_FIELD_PLACEHOLDER.search(fields))
+
+
+def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    """The word n-grams of `tokens`, in order."""
+    return list(zip(*(tokens[i:] for i in range(n))))
 
 
 def _repeated_ngram_share(tokens: list[str]) -> float:
-    grams = [tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)]
+    grams = ngrams(tokens, NGRAM)
     if len(grams) < 8:
         return 0.0
     return 1 - len(set(grams)) / len(grams)
@@ -90,13 +100,13 @@ def _has_repeated_units(text: str, splitter: re.Pattern[str] | None) -> bool:
     return len(units) - len(set(units)) >= 2 or (len(units) >= 2 and len(set(units)) == 1)
 
 
-def repetition(improved: ImprovedPrompt) -> bool:
+def repetition(improved: ImprovedPrompt, prompt_words: list[str] | None = None) -> bool:
     """Repeated lines, sentences or 5-grams in the prompt; a field repeating itself; or two guardrails that
     are the same rule (equal, or ≥ 80% of the shorter one's words in the other)."""
     prompt = improved.improved_prompt
     if _has_repeated_units(prompt, None) or _has_repeated_units(prompt, _SENTENCE_SPLIT):
         return True
-    if _repeated_ngram_share(words(prompt)) > REPEATED_NGRAM_SHARE:
+    if _repeated_ngram_share(words(prompt) if prompt_words is None else prompt_words) > REPEATED_NGRAM_SHARE:
         return True
     for field in (improved.role, improved.directive, improved.framework):
         tokens = words(field)
@@ -136,11 +146,12 @@ def code_or_metadata(improved: ImprovedPrompt, user_material: str) -> bool:
     return foreign > 0 and (foreign > 0.5 * len(own.strip()) or len(prose) < MIN_OWN_WORDS)
 
 
-def echo(original_idea: str, improved: ImprovedPrompt) -> bool:
+def echo(original_idea: str, improved: ImprovedPrompt, prompt_words: list[str] | None = None) -> bool:
     """The prompt adds fewer than 12 words to the idea's, or two of role, directive, framework and prompt
     are (nearly) the same text. A directive restating the task is normal: the idea is not one of the fields."""
     idea_words = set(words(original_idea))
-    if len([word for word in words(improved.improved_prompt) if word not in idea_words]) < MIN_OWN_WORDS:
+    prompt_words = words(improved.improved_prompt) if prompt_words is None else prompt_words
+    if sum(word not in idea_words for word in prompt_words) < MIN_OWN_WORDS:
         return True
     texts = (improved.role, improved.directive, improved.framework, improved.improved_prompt)
     fields = [set(words(text)) for text in texts]
@@ -152,8 +163,9 @@ def echo(original_idea: str, improved: ImprovedPrompt) -> bool:
 
 def meta_answer(improved: ImprovedPrompt) -> bool:
     """A refusal or a meta answer ("As an AI language model…", "I'm sorry, but I cannot…") in any field."""
-    texts = (improved.improved_prompt, improved.role, improved.directive, *improved.guardrails)
-    return bool(_META.search(_SEPARATOR.join(texts)))
+    text = _SEPARATOR.join((improved.improved_prompt, improved.role, improved.directive, *improved.guardrails))
+    lower = text.lower()
+    return any(marker in lower for marker in _META_MARKERS) and bool(_META.search(text))
 
 
 def _cut(text: str) -> bool:
@@ -174,12 +186,15 @@ def truncated(improved: ImprovedPrompt) -> bool:
     return _cut(improved.improved_prompt) or _cut(improved.directive)
 
 
-def off_topic(original_idea: str, improved: ImprovedPrompt) -> bool:
+def off_topic(original_idea: str, improved: ImprovedPrompt, prompt_words: list[str] | None = None) -> bool:
     """The prompt, role and directive together name under 20% of the idea's key terms (an idea of
     fewer than five key terms: none of them). An idea without key terms is never off topic."""
     terms = key_terms(original_idea)
-    text = " ".join((improved.improved_prompt, improved.role, improved.directive))
-    return bool(terms) and coverage(terms, text) < OFF_TOPIC_COVERAGE
+    if not terms:
+        return False
+    prompt_words = words(improved.improved_prompt) if prompt_words is None else prompt_words
+    named = {*prompt_words, *words(improved.role), *words(improved.directive)}
+    return coverage_in(terms, named) < OFF_TOPIC_COVERAGE
 
 
 def _letter_share(text: str) -> float:

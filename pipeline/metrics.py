@@ -92,6 +92,9 @@ PLACEHOLDER_PATTERNS = re.compile(
     r"\[insert|\[your|\[placeholder|<your|<insert|\{your|\{insert|\btodo\b|\btbd\b|lorem ipsum|xxx+|\?\?\?",
     re.IGNORECASE,
 )
+# Every PLACEHOLDER_PATTERNS alternative contains one of these: a text (lower case) without any cannot match,
+# and `in` is ~100x cheaper than the search (a rubric scores thousands of answers in `score`).
+PLACEHOLDER_MARKERS = ("[", "<", "{", "todo", "tbd", "lorem ipsum", "xxx", "???")
 _WORD = re.compile(r"[^\W_][\w+#']*")  # Unicode words: an idea in French or German has key terms too
 
 
@@ -109,9 +112,13 @@ def key_terms(text: str, limit: int = MAX_KEY_TERMS) -> list[str]:
 
 def coverage(terms: list[str], text: str) -> float:
     """The share of `terms` mentioned in `text` (a word starting with the term's first five letters)."""
+    return coverage_in(terms, set(_WORD.findall(text.lower())))
+
+
+def coverage_in(terms: list[str], words: set[str]) -> float:
+    """`coverage` for a text already split into its (lower-case) words."""
     if not terms:
         return 1.0
-    words = set(_WORD.findall(text.lower()))
     prefixes = {word[:5] for word in words}
     hits = sum(1 for term in terms if term[:5] in prefixes or term in words)
     return hits / len(terms)
@@ -210,7 +217,9 @@ def score_length(original_idea: str, improved_prompt: str) -> float:
 def has_placeholder(improved: ImprovedPrompt) -> bool:
     """Whether any text field still holds template filler ("[insert …]", "TODO", "lorem ipsum", "<your …>")."""
     texts = (improved.improved_prompt, improved.role, improved.directive, improved.framework, *improved.guardrails)
-    return bool(PLACEHOLDER_PATTERNS.search("\x00".join(texts)))  # one search; no pattern spans the NUL
+    text = "\x00".join(texts)  # one search; no pattern spans the NUL
+    lower = text.lower()
+    return any(marker in lower for marker in PLACEHOLDER_MARKERS) and bool(PLACEHOLDER_PATTERNS.search(text))
 
 
 def criteria_scores(original_idea: str, improved: ImprovedPrompt) -> dict[str, float]:

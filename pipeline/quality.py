@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from pipeline import degeneracy
-from pipeline.degeneracy import words
+from pipeline.degeneracy import ngrams, words
 from pipeline.metrics import PLACEHOLDER_CAP, WEIGHTS, criteria_scores, key_terms
 from pipeline.normalize import ImprovedPrompt
 
@@ -56,10 +56,6 @@ class QualityResult:
                 "metric_version": self.version}
 
 
-def _ngrams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-
-
 @dataclass(frozen=True, slots=True)
 class DemonstrationIndex:
     """What copying is checked against, indexed for lookup: which demonstrations hold each normalised
@@ -80,7 +76,7 @@ class DemonstrationIndex:
             for text in (record.get("role", ""), record.get("directive", ""), *record.get("guardrails", ())):
                 if len(words(text)) >= 3:
                     fields.setdefault(" ".join(words(text)), set()).add(index)
-            for gram in _ngrams(words(record.get("improved_prompt", "")), COPY_NGRAM):
+            for gram in set(ngrams(words(record.get("improved_prompt", "")), COPY_NGRAM)):
                 grams.setdefault(gram, set()).add(index)
         return cls(
             tuple(terms),
@@ -95,14 +91,15 @@ class DemonstrationIndex:
         named = sum(term[:5] in prefixes or term in idea_words for term in terms)
         return bool(terms) and named >= SAME_TASK_COVERAGE * len(terms)
 
-    def copied(self, original_idea: str, improved: ImprovedPrompt) -> bool:
+    def copied(self, original_idea: str, improved: ImprovedPrompt, prompt_words: list[str] | None = None) -> bool:
         """Whether the answer copies a demonstration made for another task: its role or directive, two of its
         guardrails, or 30% of the prompt's 6-grams."""
         head, rules, shared = Counter(), Counter(), Counter()
         for position, text in enumerate((improved.role, improved.directive, *improved.guardrails)):
             for index in self.fields.get(" ".join(words(text)), ()):
                 (head if position < 2 else rules)[index] += 1
-        prompt_grams = _ngrams(words(improved.improved_prompt), COPY_NGRAM)
+        prompt_words = words(improved.improved_prompt) if prompt_words is None else prompt_words
+        prompt_grams = set(ngrams(prompt_words, COPY_NGRAM))
         for gram in prompt_grams & self.grams.keys():
             shared.update(self.grams[gram])
         suspects = set(head) | {i for i, n in rules.items() if n >= 2}
@@ -131,15 +128,16 @@ class QualityMetric:
     def flags(self, original_idea: str, improved: ImprovedPrompt, context: str = "") -> tuple[str, ...]:
         """The names of the degeneracy flags this answer raises, in `FLAG_NAMES` order."""
         material = f"{original_idea}\n{context}"
+        prompt_words = words(improved.improved_prompt)  # read once, used by three checks
         raised = {
             "placeholder": degeneracy.own_field_placeholder(improved),
-            "repetition": degeneracy.repetition(improved),
+            "repetition": degeneracy.repetition(improved, prompt_words),
             "code_or_metadata": degeneracy.code_or_metadata(improved, material),
-            "echo": degeneracy.echo(original_idea, improved),
-            "copied_demonstration": self._demonstrations.copied(original_idea, improved),
+            "echo": degeneracy.echo(original_idea, improved, prompt_words),
+            "copied_demonstration": self._demonstrations.copied(original_idea, improved, prompt_words),
             "meta_answer": degeneracy.meta_answer(improved),
             "truncated": degeneracy.truncated(improved),
-            "off_topic": degeneracy.off_topic(original_idea, improved),
+            "off_topic": degeneracy.off_topic(original_idea, improved, prompt_words),
             "non_letters": degeneracy.mostly_non_letters(improved, material),
         }
         return tuple(name for name in FLAG_NAMES if raised[name])
