@@ -17,23 +17,10 @@ import pytest
 
 from pipeline.quality import METRIC_VERSION, QualityMetric
 from pipeline.rescore import improvement_of
-from prompt_improver.cli import main
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
 from tests.support.builders import make_record
 from tests.support.quality_fixtures import DEGENERATE, GOOD, MODEL_ANSWERS, as_improvement, read_fixture
-
-
-@pytest.fixture
-def run(capsys):
-    """Run `prompt-improver ARGS...` in-process; return (exit code, stdout, stderr)."""
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main([str(arg) for arg in argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
 
 
 def results(stdout: str) -> list[dict]:

@@ -19,7 +19,7 @@ from store.schema import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite_io import split_statements
 from store.sqlite_repository import SQLitePromptRepository
 from tests.support.builders import make_record
-from tests.support.legacy_schema import LEGACY_COLUMNS, LEGACY_ROWS, create_legacy_database
+from tests.support.legacy_schema import LEGACY_COLUMNS, LEGACY_ROWS, create_legacy_database, database_at_version
 
 
 def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -77,11 +77,8 @@ def test_a_database_at_an_older_version_is_brought_forward_keeping_its_rows(db_p
 
 
 def _database_at_version_4(db_path: Path, rows: int) -> None:
+    database_at_version(db_path, 4)
     with closing(sqlite3.connect(db_path)) as conn, conn:
-        for migration in MIGRATIONS[:4]:
-            for statement in split_statements(migration):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 4")
         conn.executemany(
             "INSERT INTO prompt_history (uid, timestamp, original_idea, improved_prompt, backend, quality) "
             "VALUES (?, '2026-01-03T10:15:42.123456+00:00', 'An idea from before metric versions', 'A prompt', "
