@@ -37,9 +37,10 @@ _VERSION = re.compile(r"\bv\d+\.\d+(?:\.\d+)?\b|\bversion\s*\d+\.\d+|\b\d+\.\d+\
 _SEPARATOR = "\x00"  # joins fields for one regex search; no pattern here matches across it (records hold no NUL)
 _UNIT_PUNCTUATION = " .!?;:,-*#>\"'`"
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+# Words a finished sentence does not end on: articles, prepositions, conjunctions, possessives. (Verbs such
+# as "is" can close a heading, "## What this is"; a URL can end in "/": neither is a cut.)
 _DANGLING = frozenset(
-    "a an the and or but of to in on for with by from at as that which who whose is are was be your our their "
-    "this these its if than then so such into onto".split()
+    "a an the and or but of to in on for with by from at as which whose your our their its if than into onto".split()
 )
 _CLOSED_END = tuple(".!?:;)]}\"'»”’*`|>")
 NGRAM = 5
@@ -172,7 +173,7 @@ def _cut(text: str) -> bool:
     stripped = text.rstrip()
     if not stripped:
         return False
-    if stripped.count("```") % 2 or stripped.endswith((",", "-", "(", "[", "{", "/", "&")):
+    if stripped.count("```") % 2 or stripped.endswith((",", "-", "(", "[", "{")):
         return True
     if stripped.endswith(_CLOSED_END):
         return False

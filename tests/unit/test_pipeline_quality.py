@@ -131,7 +131,11 @@ def test_the_metric_checks_copying_against_the_demonstrations_it_was_built_with(
     assert "copied_demonstration" not in QualityMetric(demonstrations=[]).flags(IDEA, improved)
 
 
-@pytest.mark.parametrize("ending", ["\n3. Cover transactions and one common pitfall", "\nFormat: Markdown table"])
+@pytest.mark.parametrize(
+    "ending",
+    ["\n3. Cover transactions and one common pitfall", "\nFormat: Markdown table", "\n\n## What this is",
+     "\nSee https://example.com/docs/", "\n| Severity | Fix |\n|---|---|\n| high | use a lock |"],
+)
 def test_a_list_item_or_heading_without_a_full_stop_is_not_cut(metric, ending):
     assert "truncated" not in flags_of(metric, improved_prompt=BASE.improved_prompt + ending)
 
