@@ -13,12 +13,14 @@ import re
 from pipeline.metrics import _WORD, PLACEHOLDER_MARKERS, PLACEHOLDER_PATTERNS, coverage_in, key_terms
 from pipeline.normalize import ImprovedPrompt
 
-# Our own field names (and DSPy's field markers) inside braces or brackets: a template the model echoed.
-# `{paste the function here}` or `{list of names and scents}` names the user's material and passes.
+# Our own field names in braces (`{role}`, `{{original_idea}}`, `{## context #}`) or in DSPy's field markers
+# (`[[ ## role ## ]]`): a template the model echoed. `{paste the function here}` or `{list of names and
+# scents}` names the user's material and passes; so do XML-style sections (`<context>…</context>`) and
+# bracketed labels (`[Context]`), which good prompts use.
+_FIELDS = (r"(?:original[_ ]idea|idea|context|role|directive|framework|guardrails?|improved[_ ]prompt|reasoning"
+           r"|confidence)")
 _OWN_FIELD = re.compile(
-    r"[{<\[]{1,2}\s*#*\s*(?:original[_ ]idea|idea|context|role|directive|framework|guardrails?|improved[_ ]prompt"
-    r"|reasoning|confidence|prompt|task|input|output)\s*#*\s*[}>\]]{1,2}",
-    re.IGNORECASE,
+    r"\{{1,2}\s*#*\s*" + _FIELDS + r"\s*#*\s*\}{1,2}|\[\[?\s*#+\s*" + _FIELDS + r"\s*#+\s*\]\]?", re.IGNORECASE
 )
 # Template filler anywhere a field's own content was due (role, directive, framework, guardrails).
 _FIELD_PLACEHOLDER = re.compile(r"\{[^{}\n\x00]{0,60}\}|" + PLACEHOLDER_PATTERNS.pattern, re.IGNORECASE)

@@ -81,7 +81,11 @@ def flags_of(metric, idea: str = IDEA, context: str = "", **changes) -> tuple[st
     return metric.flags(idea, dataclasses.replace(BASE, **changes), context)
 
 
-@pytest.mark.parametrize("slot", ["{paste the function here}", "{list of names and scents}", "<your code>"])
+@pytest.mark.parametrize(
+    "slot",
+    ["{paste the function here}", "{list of names and scents}", "<your code>", "<context>\n{paste it}\n</context>",
+     "[Context] the function I paste", "{input}"],
+)
 def test_a_slot_for_the_users_material_is_not_a_placeholder(metric, slot):
     prompt = BASE.improved_prompt.replace("{paste the function here}", slot)
     assert "placeholder" not in flags_of(metric, improved_prompt=prompt)
