@@ -48,6 +48,15 @@ def timeseries(
     return charts(db_path, version, start, end, backend, model)["timeseries"]
 
 
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def calibration(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> dict:
+    """Confidence against quality per bin and backend, the ECE per backend, and scored records per metric
+    version (see store/analytics_calibration.py)."""
+    return _worker(db_path).calibration(start, end, backend=backend, model=model)
+
+
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
 def models(db_path: str, version: int) -> list[str]:
     """Every model in the history, most used first (for the model filters)."""

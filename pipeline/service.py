@@ -107,7 +107,9 @@ def improve(
         raise ModelNotConfigured(HOW_TO_CONFIGURE)
 
     improved, latency_ms = _run_program(program, lm, idea, context, clock)
-    from pipeline.metrics import score_improvement
+    from pipeline.quality import QualityMetric
+
+    scored = QualityMetric().evaluate(idea, improved, context)
 
     record = PromptHistory(
         original_idea=idea,
@@ -123,7 +125,8 @@ def improve(
         model_version=model_version,
         program_version=program_version,
         latency_ms=latency_ms,
-        quality=score_improvement(idea, improved),
+        quality=scored.quality,
+        metric_version=scored.version,
         experiment_id=experiment_id,
     )
     return persist(record, repo=repo, outbox=outbox, breaker=breaker, repo_error=repo_error)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "prompt_improver.commands.compare_commands",
     "prompt_improver.commands.dashboard_command",
     "prompt_improver.commands.copy_command",
+    "prompt_improver.commands.quality_commands",
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import analytics_histograms, analytics_page, analytics_queries, record_queries, reports
+from store import analytics_calibration, analytics_histograms, analytics_page, analytics_queries, record_queries, reports
 from store.analytics_api import AnalyticsApi
 from store.analytics_file import connection_error, is_history_file
 from store.analytics_ranges import AnalyticsQueryError
@@ -39,6 +39,7 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "top_roles": (analytics_queries.top_roles, False),
     "unpaired_samples": (analytics_queries.unpaired_samples, False),
     "histograms": (analytics_histograms.histograms, False),
+    "calibration": (analytics_calibration.calibration, False),
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
     "export_records": (reports.export_records, True),

@@ -55,6 +55,12 @@ class AnalyticsApi:
         `log_scale`."""
         return self._call("histograms", start, end, backend=backend, model=model)
 
+    def calibration(self, start=None, end=None, *, backend=None, model=None) -> dict:
+        """Confidence against quality: `bins` (backend, bin, bin_start, bin_end, count, avg_confidence,
+        avg_quality, gap), `ece` and `counts` per backend, and `metric_versions` (scored records per
+        metric version in the range). See store/analytics_calibration.py."""
+        return self._call("calibration", start, end, backend=backend, model=model)
+
     def analytics_page(
         self, start=None, end=None, *, backend=None, model=None, top_limit: int = 10, with_kpis: bool = True
     ) -> dict:

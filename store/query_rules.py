@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 
+from store.errors import RepositoryConstraintError
 from store.record import BackendType
 from store.timestamps import utc_now
 
@@ -80,3 +81,21 @@ def like_pattern(needle: str) -> str:
     """A LIKE pattern (with ESCAPE '\\') matching `needle` anywhere, its wildcards taken literally."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def check_metric_version(metric_version: object) -> None:
+    """Refuse a metric version that is not a positive integer (the column's CHECK would, less clearly)."""
+    if isinstance(metric_version, bool) or not isinstance(metric_version, int) or metric_version < 1:
+        raise RepositoryConstraintError(f"metric_version must be a positive integer, got {metric_version!r}")
+
+
+def checked_score(record_id: int, quality: object, metric_version: object) -> tuple[int, float, int]:
+    """One (id, quality, metric_version) for `update_quality`, validated.
+
+    Raises:
+        RepositoryConstraintError: the quality is not a number in [0, 1] or the version not a positive integer.
+    """
+    check_metric_version(metric_version)
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0.0 <= quality <= 1.0:
+        raise RepositoryConstraintError(f"quality must be a number in [0, 1], got {quality!r} for id {record_id}")
+    return record_id, float(quality), metric_version

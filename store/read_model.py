@@ -39,14 +39,14 @@ TABLE = "records"  # what queries read: a view over the rows restored from a sna
 LOCAL = "records_local"  # the rows this process loaded or appended (in memory)
 _EMPTY_LOCAL = (
     f"CREATE OR REPLACE TABLE {LOCAL} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
-    "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE)"
+    "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE, metric_version INTEGER)"
 )
 # The stored text always reads `2026-01-03T10:15:42.123456+00:00`; the first 26 characters are the UTC
 # wall time, kept as a naive TIMESTAMP (UTC by convention) so bucketing needs no time-zone support.
 _FULL_LOAD = f"""
     CREATE OR REPLACE TABLE {TABLE}_loading AS
     SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, backend, model_version AS model,
-           framework, role, confidence, quality, latency_ms
+           framework, role, confidence, quality, latency_ms, CAST(metric_version AS INTEGER) AS metric_version
     FROM {ALIAS}.prompt_history
 """
 # sqlite_query() returns text; quote() renders a REAL with all 17+ significant digits, so the cast back
@@ -55,14 +55,14 @@ _APPEND_SQLITE = (
     "SELECT id, timestamp, backend, model_version, framework, role, "
     "CASE WHEN confidence IS NULL THEN NULL ELSE quote(confidence) END, "
     "CASE WHEN quality IS NULL THEN NULL ELSE quote(quality) END, "
-    "CASE WHEN latency_ms IS NULL THEN NULL ELSE quote(latency_ms) END "
+    "CASE WHEN latency_ms IS NULL THEN NULL ELSE quote(latency_ms) END, metric_version "
     "FROM prompt_history WHERE id > {watermark:d} ORDER BY id"
 )
 _APPEND = f"""
     INSERT INTO {LOCAL}
     SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), c2, c3, c4, c5,
-           CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE)
-    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
+           CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE), CAST(c9 AS INTEGER)
+    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
 """
 
 

@@ -27,7 +27,7 @@ from store.analytics_ranges import literal
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: records gained metric_version (schema migration 5)
 SUFFIX = ".analytics.duckdb"
 ALIAS = "snapshot"  # the snapshot being read
 _OUT = "snapshot_out"  # the snapshot being written

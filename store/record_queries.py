@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 RECORD_COLUMNS = (
     "id", "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
-    "quality", "experiment_id",
+    "quality", "experiment_id", "metric_version",
 )
 _REAL = ("confidence", "latency_ms", "quality")
 _SQLITE_SELECT = "SELECT " + ", ".join(
@@ -36,7 +36,7 @@ _SQLITE_SELECT = "SELECT " + ", ".join(
 _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 # Types come back as text from sqlite_query(); quote() kept every digit of each REAL, so the casts are exact.
 _TYPED = ", ".join(
-    f"CAST(c{i} AS BIGINT) AS id" if name == "id"
+    f"CAST(c{i} AS BIGINT) AS {name}" if name in ("id", "metric_version")
     else f"CAST(c{i} AS DOUBLE) AS {name}" if name in _REAL
     else f"c{i} AS {name}"
     for i, name in enumerate(RECORD_COLUMNS)

@@ -50,6 +50,22 @@ class PromptRepository(Protocol):
         """Store records in transactions of `batch_size`; return how many were stored."""
         ...
 
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
+        how many records changed. A changed score counts as a change below the analytics watermark."""
+        ...
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id
+        (records without a quality included)."""
+        ...
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        ...
+
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
         ...

@@ -20,7 +20,7 @@ from store.timestamps import from_iso, to_iso
 INSERT_COLUMNS = (
     "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
-    "quality", "experiment_id",
+    "quality", "experiment_id", "metric_version",
 )
 SELECT_COLUMNS = ("id",) + INSERT_COLUMNS
 SELECT_SQL = f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history"
@@ -190,6 +190,7 @@ def record_to_row(record: PromptHistory) -> tuple:
         record.program_version,
         record.quality,
         record.experiment_id,
+        record.metric_version,
     )
 
 
@@ -198,6 +199,7 @@ def row_to_record(row: tuple) -> PromptHistory:
     (
         record_id, uid, timestamp, idea, context, prompt, role, directive, framework, guardrails,
         backend, confidence, reasoning, latency_ms, model_version, program_version, quality, experiment_id,
+        metric_version,
     ) = row
     return PromptHistory(
         id=record_id,
@@ -218,4 +220,5 @@ def row_to_record(row: tuple) -> PromptHistory:
         program_version=program_version,
         quality=quality,
         experiment_id=experiment_id,
+        metric_version=metric_version,
     )

@@ -20,7 +20,7 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
-from store import sqlite_retention
+from store import sqlite_rescore, sqlite_retention
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.migrations import newer_schema_error
 from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
@@ -136,7 +136,26 @@ class SQLitePromptRepository:
                 stored += conn.total_changes - before
         return stored
 
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
+        how many records changed (unknown ids are skipped). Tells the analytics read model to rebuild."""
+        with self._transaction(write=True) as conn:
+            return sqlite_rescore.store_scores(conn, scores)
+
     # -- reads ------------------------------------------------------------------------------------
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
+        check_page(limit, 0)
+        with self._transaction(write=False) as conn:
+            return sqlite_rescore.stale_records(conn, metric_version, after_id=after_id, since=since, limit=limit)
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        with self._transaction(write=False) as conn:
+            return sqlite_rescore.count_stale(conn, metric_version, since)
 
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _ui, charts, filters
+from dashboard import _calibration, _metric_versions, _ui, charts, filters
 from dashboard._context import AppContext, app_context
 from dashboard._kpis import sparklines, tiles
 from store.analytics_ranges import AnalyticsQueryError
@@ -226,9 +226,11 @@ def main() -> None:
             return
         series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
         _kpi_row(kpis, view, series)
+        _metric_versions.range_note(context, view.start, view.end, view.backend, view.model)
         _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
         _charts(context, view, kpis, series)
+        _calibration.section(context, view)
     except (RepositoryError, AnalyticsQueryError) as error:
         st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")
 

@@ -155,6 +155,7 @@ def _detail(context: AppContext, record_id: int) -> None:
                 f"backend: {record.backend.value}\nmodel: {record.model_version or '–'}\n"
                 f"program: {record.program_version or '–'}\nexperiment: {record.experiment_id or '–'}\n"
                 f"confidence: {_ui.fmt_score(record.confidence)}\nquality: {_ui.fmt_score(record.quality)}\n"
+                f"quality metric: {'–' if record.metric_version is None else f'v{record.metric_version}'}\n"
                 f"latency_ms: {'–' if record.latency_ms is None else f'{record.latency_ms:.0f}'}",
                 language="yaml", wrap_lines=True,
             )

@@ -41,12 +41,12 @@ _SQLITE_SHAPED = f"""
         id, uid, strftime(CAST(timestamp AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f+00:00') AS timestamp,
         original_idea COLLATE NOCASE AS original_idea, context, improved_prompt COLLATE NOCASE AS improved_prompt,
         role, directive, framework, CAST(guardrails AS VARCHAR) AS guardrails, backend, confidence, reasoning,
-        latency_ms, model_version, program_version, quality, experiment_id
+        latency_ms, model_version, program_version, quality, experiment_id, metric_version
     FROM {ALIAS}.prompt_history
 """
 _COLUMNS = (
     "id, CAST(timestamp AS TIMESTAMP) AS ts, backend, model_version AS model, framework, role, "
-    "confidence, quality, latency_ms"
+    "confidence, quality, latency_ms, metric_version"
 )
 REREAD_IDS = 1_000
 _PROBE = (

@@ -20,7 +20,7 @@ _DELETE = """
         SELECT id FROM prompt_history WHERE timestamp < %s ORDER BY timestamp LIMIT %s
     )
 """
-_BUMP = "UPDATE app_settings SET value = (value::bigint + 1)::text WHERE key = 'prune_generation'"
+BUMP_PRUNE_GENERATION = "UPDATE app_settings SET value = (value::bigint + 1)::text WHERE key = 'prune_generation'"
 
 
 def delete_batch(conn: psycopg.Connection, before: datetime) -> int:
@@ -31,7 +31,7 @@ def delete_batch(conn: psycopg.Connection, before: datetime) -> int:
     """
     deleted = conn.execute(_DELETE, (before, DELETE_BATCH)).rowcount
     if deleted:
-        conn.execute(_BUMP)
+        conn.execute(BUMP_PRUNE_GENERATION)
     return deleted
 
 

@@ -9,7 +9,7 @@ from store.record import BackendType, PromptHistory
 INSERT_COLUMNS = (
     "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
-    "quality", "experiment_id",
+    "quality", "experiment_id", "metric_version",
 )
 SELECT_COLUMNS = ("id",) + INSERT_COLUMNS
 SELECT_SQL = f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history"
@@ -25,7 +25,7 @@ def record_to_row(record: PromptHistory) -> tuple:
         record.uid, record.timestamp, record.original_idea, record.context, record.improved_prompt, record.role,
         record.directive, record.framework, Jsonb(list(record.guardrails)), record.backend.value,
         record.confidence, record.reasoning, record.latency_ms, record.model_version, record.program_version,
-        record.quality, record.experiment_id,
+        record.quality, record.experiment_id, record.metric_version,
     )
 
 

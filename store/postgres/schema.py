@@ -77,7 +77,9 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: the metric version on every record (SQLite's migration 5): which quality metric scored it.
     """
-    ALTER TABLE prompt_history ADD COLUMN metric_version integer NOT NULL DEFAULT 1 CHECK (metric_version >= 1);
+    ALTER TABLE prompt_history ADD COLUMN metric_version integer
+        CHECK (metric_version IS NULL OR (metric_version >= 1 AND quality IS NOT NULL));
+    UPDATE prompt_history SET metric_version = 1 WHERE quality IS NOT NULL AND metric_version IS NULL;
     """,
     # 4: the pairwise judge's verdicts, the cache of its answers (SQLite's migration 6).
     """

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from dspy.utils.dummies import DummyLM
 
 from pipeline.evalsets import EvalItem
@@ -194,3 +195,32 @@ def test_an_uploaded_set_is_planned_or_refused_with_the_line_or_demonstration_na
         assert any("ideas.jsonl line 1" in error.value for error in at.error)
         assert server.requests == []
     assert not at.exception
+
+
+def test_an_experiment_whose_records_mix_metric_versions_says_so(app_db: Path) -> None:
+    seed_experiment(app_db)
+    at = open_app(PAGE)
+    assert not any("metric versions are mixed" in str(element.value) for element in at.warning)  # all current
+
+    with closing(sqlite3.connect(app_db)) as conn, conn:  # as if two of them were scored by an older metric
+        conn.execute("UPDATE prompt_history SET metric_version = 1 WHERE id IN (1, 2)")
+    st.cache_data.clear()  # another process changed the file: this session would see it after the 30 s TTL
+    at = open_app(PAGE)
+    assert not at.exception
+    warning = " ".join(str(element.value) for element in at.warning)
+    assert "2 metric versions are mixed" in warning and "22 by the current metric" in warning
+    assert "2 by metric v1" in warning
+
+
+def test_the_history_tab_says_when_its_range_mixes_metric_versions(app_db: Path) -> None:
+    migrate(app_db)
+    history = SQLitePromptRepository(app_db)
+    now = utc_now()
+    for n, version in enumerate((1, 2, 2)):
+        history.save(make_record(quality=0.6, metric_version=version, timestamp=now - timedelta(hours=n + 1)))
+    history.close()
+    at = open_app(PAGE)
+    at.session_state["compare_tab"] = "History (unpaired)"
+    at.run()
+    assert not at.exception
+    assert "2 by the current metric (v2), 1 by metric v1" in " ".join(str(element.value) for element in at.warning)

@@ -27,7 +27,7 @@ def _seed(db_path: Path) -> None:
         records.append(make_record(
             original_idea=f"Draft a newsletter issue {index}" if newsletter else f"Summarise meeting notes {index}",
             improved_prompt="=cmd|' /C calc'!A0 You are an editor." if newsletter else "You are a note taker.",
-            confidence=0.95 if newsletter else 0.5,
+            confidence=0.95 if newsletter else 0.5, metric_version=2,
             backend=BackendType.FEW_SHOT if index % 2 else BackendType.ZERO_SHOT,
             timestamp=now - timedelta(hours=60 - index),
         ))
@@ -75,6 +75,7 @@ def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> No
     assert "- Keep it under 200 words\n- No unverifiable claims\n- Include one code sample" in blocks
     metadata = next(block for block in blocks if block.startswith("id: 60\nuid: "))
     assert "\nbackend: few-shot\n" in metadata and "\nmodel: " in metadata and "\nprogram: " in metadata
+    assert "\nquality: 0.75\nquality metric: v2\n" in metadata
 
 
 def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path) -> None:

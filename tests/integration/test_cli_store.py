@@ -21,24 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from prompt_improver.cli import main
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
 from store.record import BackendType, PromptHistory
 from store.timestamps import utc_now
 from tests.support.builders import make_record
-
-
-@pytest.fixture
-def run(capsys):
-    """Run `prompt-improver ARGS...` in-process; return (exit code, stdout, stderr)."""
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main([str(arg) for arg in argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
 
 
 @pytest.fixture

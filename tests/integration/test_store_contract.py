@@ -322,3 +322,37 @@ def test_a_closed_repository_still_works(repo):
         repo.close()
     assert repo.save(make_record()).id == 2
     assert repo.health().row_count == 2
+
+
+# -- rescore: stale scores, updated in place ---------------------------------------------------------
+
+
+def test_records_to_rescore_are_those_not_scored_by_the_version_oldest_id_first(repo):
+    current = repo.save(make_record(timestamp=at(0), quality=0.8, metric_version=2))
+    older = repo.save(make_record(timestamp=at(1), quality=0.8, metric_version=1))
+    unscored = repo.save(make_record(timestamp=at(2), quality=None))
+    unversioned = repo.save(make_record(timestamp=at(3), quality=0.4))
+    assert [r.id for r in repo.records_to_rescore(2)] == [older.id, unscored.id, unversioned.id]
+    assert [r.id for r in repo.records_to_rescore(2, after_id=older.id, limit=1)] == [unscored.id]
+    assert [r.id for r in repo.records_to_rescore(2, since=at(2))] == [unscored.id, unversioned.id]
+    assert repo.count_to_rescore(2) == 3 and repo.count_to_rescore(2, since=at(3)) == 1
+    assert current.id not in [r.id for r in repo.records_to_rescore(2)]
+
+
+def test_update_quality_sets_score_and_version_and_signals_a_change(repo):
+    record = repo.save(make_record(quality=0.9, metric_version=1))
+    generation = repo.get_setting("prune_generation")
+    assert repo.update_quality([(record.id, 0.45, 2), (9999, 0.5, 2)]) == 1  # an unknown id is skipped
+    stored = repo.get(record.id)
+    assert (stored.quality, stored.metric_version) == (0.45, 2)
+    assert stored == replace(record, quality=0.45, metric_version=2)  # nothing else changed
+    assert int(repo.get_setting("prune_generation")) == int(generation) + 1  # the read model must rebuild
+    assert repo.records_to_rescore(2) == []
+
+
+@pytest.mark.parametrize("score", [(1, 1.5, 2), (1, 0.5, 0), (1, float("nan"), 2), (1, 0.5, True)])
+def test_update_quality_refuses_a_bad_score_or_version_and_changes_nothing(repo, score):
+    record = repo.save(make_record(quality=0.9, metric_version=1))
+    with pytest.raises(RepositoryConstraintError):
+        repo.update_quality([(record.id, 0.3, 2), score])
+    assert repo.get(record.id) == record

@@ -180,3 +180,34 @@ def test_every_tile_gets_a_sparkline_and_latency_mixes_backends_by_their_counts(
 def test_latency_tiles_treat_an_increase_as_bad() -> None:
     colours = {tile.label: tile.delta_color for tile in tiles({"count": 1, "previous": None}, "x")}
     assert colours["p95 latency"] == "inverse" and colours["Improvements"] == "normal"
+
+
+def _calibration_bins() -> pd.DataFrame:
+    return pd.DataFrame({
+        "backend": ["few-shot", "few-shot", "zero-shot"], "bin": [3, 9, 6], "bin_start": [0.3, 0.9, 0.6],
+        "bin_end": [0.4, 1.0, 0.7], "count": [1, 2, 2], "avg_confidence": [0.3, 0.95, 0.62],
+        "avg_quality": [0.5, 0.4, 0.62], "gap": [0.2, -0.55, 0.0],
+    })
+
+
+def test_calibration_chart_plots_quality_against_confidence_over_the_diagonal_with_counts() -> None:
+    spec = charts.calibration_chart(_calibration_bins(), {"zero-shot": 0.0, "few-shot": 0.4333}).to_dict()
+    layers = spec["layer"]
+    diagonal = layers[0]
+    assert diagonal["mark"]["strokeDash"] == [4, 4]
+    points = [layer for layer in layers[1]["layer"] if layer["mark"]["type"] == "circle"][0]
+    assert points["encoding"]["x"]["field"] == "avg_confidence" and points["encoding"]["y"]["field"] == "avg_quality"
+    assert points["encoding"]["size"]["field"] == "count"
+    assert points["encoding"]["x"]["scale"]["domain"] == [0, 1] and points["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    tooltips = {item["title"] for item in points["encoding"]["tooltip"]}
+    assert {"Improvements", "Confidence bin", "Avg confidence", "Avg quality"} <= tooltips
+    assert spec["title"]["subtitle"] == "ECE zero-shot 0.000 · few-shot 0.433 (0 = calibrated)"
+    assert points["encoding"]["color"]["scale"]["range"] == charts.BACKEND_COLORS
+    data = next(rows for rows in spec["datasets"].values() if rows and "bin_label" in rows[0])
+    assert sorted(row["bin_label"] for row in data) == ["0.3–0.4", "0.6–0.7", "0.9–1.0"]
+
+
+def test_calibration_chart_says_when_no_backend_has_scored_records() -> None:
+    empty = _calibration_bins().iloc[0:0]
+    spec = charts.calibration_chart(empty, {"zero-shot": None, "few-shot": None}).to_dict()
+    assert spec["title"]["subtitle"] == "no record has both a confidence and a quality"
