@@ -59,6 +59,29 @@ def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> 
     )
 
 
+def build_model_client_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
+    """The `ModelClient` the settings describe: structured output with fallback, bounded attempts.
+
+    Build it once per process (it remembers which output mode the server accepts).
+
+    Raises:
+        ModelNotConfigured: LLM_MODEL is not set; the message says how to configure one.
+    """
+    from pipeline.model_client import build_model_client
+
+    return build_model_client(
+        settings.llm_model,
+        api_base=settings.llm_api_base,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        total_timeout_s=settings.llm_total_timeout_s,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        cache=settings.llm_cache if cache is None else cache,
+    )
+
+
 def retention_days(repo, settings: Settings) -> int:
     """Days of history to keep: the database's `retention_days` setting (chosen on the dashboard's
     Settings page, shared by every session) if stored, else `SQLITE_RETENTION_DAYS`.
