@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.endpoint import InvalidEndpoint, mask_url, parse_endpoint
-from pipeline.errors import AnswerTruncated, ModelNotConfigured
+from pipeline.errors import ModelNotConfigured
 
 if TYPE_CHECKING:
     import dspy

@@ -182,7 +182,7 @@ class ModelClient:
                 if mode is OutputMode.CHAT or not is_format_rejection(error):
                     raise
                 refused, mode = mode, self.modes.refuse(self.key, mode)
-                logger.warning("%s refused the %s output mode; using %s from now on", self.key, refused.value, mode.value)
+                logger.info("%s refused the %s output mode; using %s from now on", self.key, refused.value, mode.value)
 
     def _failure(self, error: BaseException, attempts: int, *, out_of_time: bool) -> ImprovementFailed:
         failed = translate_model_error(error, _with_attempts(self.context, attempts))

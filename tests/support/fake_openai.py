@@ -185,7 +185,7 @@ class FakeOpenAIServer:
 
     @property
     def headers(self) -> list[dict[str, str]]:
-        """A copy of the headers of every model call received so far, oldest first."""
+        """A copy of the headers (names lower-cased) of every model call received so far, oldest first."""
         with self._lock:
             return list(self._headers)
 
@@ -265,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {"_unparseable_body": raw.decode("utf-8", "replace")}
-        owner._track(self.path, body, dict(self.headers.items()))
+        owner._track(self.path, body, {name.lower(): value for name, value in self.headers.items()})
         path = self.path.rstrip("/")
         if not (path.endswith("/chat/completions") or path.endswith("/responses")):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
