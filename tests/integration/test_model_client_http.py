@@ -180,3 +180,11 @@ def test_a_cancelled_improvement_records_nothing():
         with pytest.raises(ImprovementCancelled):
             _improve(_client(server), repo, cancel=cancel, on_attempt=lambda n, m: cancel.set())
     assert repo.find_recent(10) == []
+
+
+def test_the_record_keeps_the_confidence_the_model_gave_not_the_demonstrations():
+    fields = {**good_fields(IDEA), "confidence": 0.31}
+    with FakeOpenAIServer(default=reply(fields)) as server:
+        outcome = improve(IDEA, program=build_few_shot(4), program_version="v", lm=_client(server),
+                          repo=InMemoryPromptRepository(), model_version="m")
+    assert outcome.record.confidence == 0.31
