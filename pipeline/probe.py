@@ -1,8 +1,9 @@
 """Is the configured model usable, and which local servers are there? Answered in a few seconds.
 
-`probe_model` asks an OpenAI-compatible server for its model list (`GET /models`), and when the list does not
-settle it (the model is not listed: llama.cpp serves any name; a hosted provider) makes one completion of a
-single token. `discover_local_servers` looks for a server on the loopback at the ports the usual local
+`probe_model` asks an OpenAI-compatible server for its model list (`GET /models`: an unreachable server or
+refused credentials show there at once, and the list names what it serves), then makes one completion of a
+single token, which settles whether the model answers (llama.cpp serves any name; hosted providers list
+nothing useful). `discover_local_servers` looks for a server on the loopback at the ports the usual local
 servers use, and lists their models; nothing found is used until the user chooses it. HTTP is the standard
 library's, so a probe never waits on DSPy's import.
 """
@@ -10,6 +11,7 @@ library's, so a probe never waits on DSPy's import.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -26,6 +28,8 @@ MODEL_NOT_SERVED = "model not served"
 NOT_CONFIGURED = "not configured"
 FAILED = "failed"
 PROBE_TIMEOUT_S = 5.0
+PROBE_PROMPT = "Reply with the single word: OK"
+PROBE_MAX_TOKENS = 3
 DISCOVERY_TIMEOUT_S = 0.5
 # Where the usual local servers listen by default, and what they are called.
 LOCAL_SERVERS = MappingProxyType({11434: "Ollama", 8080: "llama.cpp", 1234: "LM Studio", 8000: "vLLM"})
@@ -40,6 +44,8 @@ class ProbeResult:
     message: str
     fix: str = ""
     models: tuple[str, ...] = ()
+    answer: str | None = None
+    latency_ms: float | None = None
 
     @property
     def usable(self) -> bool:
@@ -83,10 +89,6 @@ def model_ids(payload: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _served_name(model: str) -> str:
-    return model.split("/", 1)[1] if "/" in model else model
-
-
 def probe_model(
     model: str | None, api_base: str | None = None, api_key: str | None = None, timeout_s: float = PROBE_TIMEOUT_S
 ) -> ProbeResult:
@@ -112,11 +114,8 @@ def probe_model(
         return ProbeResult(AUTH_REFUSED, f"the model server at {shown} refused the credentials (HTTP {code})",
                            "check LLM_API_KEY, or the user:password in LLM_API_BASE")
     listed = model_ids(payload) if code == 200 else ()
-    if _served_name(model) in listed:
-        return ProbeResult(REACHABLE, f"{shown} is reachable and serves {_served_name(model)!r}", models=listed)
-    # Not listed (or no list): some servers answer any name (llama.cpp); one token settles it.
     result = _probe_by_completion(model, api_base, api_key, timeout_s)
-    return ProbeResult(result.state, result.message, result.fix, listed)
+    return ProbeResult(result.state, result.message, result.fix, listed, result.answer, result.latency_ms)
 
 
 def _probe_by_completion(model: str, api_base: str | None, api_key: str | None, timeout_s: float) -> ProbeResult:
@@ -125,11 +124,15 @@ def _probe_by_completion(model: str, api_base: str | None, api_key: str | None, 
     from pipeline.model_errors import CallContext, translate_model_error
 
     shown = describe_model(model, api_base)
+    start = time.perf_counter()
     try:
-        lm = build_lm(model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, max_retries=0, max_tokens=1)
-        lm("Reply with OK")
-    except AnswerTruncated:
-        pass  # one token is all we asked for
+        lm = build_lm(model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, max_retries=0,
+                      max_tokens=PROBE_MAX_TOKENS)
+        outputs = lm(PROBE_PROMPT)
+        first = outputs[0] if isinstance(outputs, list) and outputs else outputs
+        answer = str(first.get("text") if isinstance(first, dict) else first or "").strip()
+    except AnswerTruncated as cut:
+        answer = cut.excerpt or ""  # a few tokens are all we asked for
     except PipelineError as error:
         return ProbeResult(FAILED, str(error), "correct LLM_MODEL / LLM_API_BASE")
     except Exception as error:  # noqa: BLE001 - classified below; a bug in our code is not a model failure
@@ -144,7 +147,8 @@ def _probe_by_completion(model: str, api_base: str | None, api_key: str | None, 
                  if "could not reach" in message or "did not answer" in message else FAILED)
         problem, _, fix = message.partition(" — ")
         return ProbeResult(state, problem, fix)
-    return ProbeResult(REACHABLE, f"{shown} answers")
+    latency_ms = (time.perf_counter() - start) * 1000
+    return ProbeResult(REACHABLE, f"{shown} answers ({latency_ms:,.0f} ms)", answer=answer, latency_ms=latency_ms)
 
 
 def discover_local_servers(

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.probe import AUTH_REFUSED, MODEL_NOT_SERVED, REACHABLE, UNREACHABLE, discover_local_servers, probe_model
 from prompt_improver.cli import main
-from tests.support.fake_openai import FakeOpenAIServer, status
+from tests.support.fake_openai import FakeOpenAIServer, prose, status
 
 
 def _free_port() -> int:
@@ -29,11 +29,18 @@ def doctor(capsys, tmp_path, monkeypatch):
     return _run
 
 
-def test_a_listed_model_is_reachable_without_a_completion():
-    with FakeOpenAIServer(model="qwen2.5") as server:
+def test_a_served_model_is_reachable_after_one_tiny_completion():
+    with FakeOpenAIServer(model="qwen2.5", default=prose("OK")) as server:
         result = probe_model("openai/qwen2.5", server.base_url)
-    assert result.state == REACHABLE and result.usable
-    assert server.requests == []  # the listing settled it
+    assert result.state == REACHABLE and result.usable and result.answer == "OK"
+    limit = server.requests[0].get("max_tokens") or server.requests[0].get("max_completion_tokens")
+    assert len(server.requests) == 1 and limit <= 3
+
+
+def test_a_listed_model_whose_server_fails_is_not_usable():
+    with FakeOpenAIServer(model="qwen2.5", default=status(500, "upstream exploded")) as server:
+        result = probe_model("openai/qwen2.5", server.base_url)
+    assert not result.usable and "upstream exploded" in result.message
 
 
 def test_an_unlisted_model_the_server_refuses_is_not_served():

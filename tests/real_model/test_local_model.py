@@ -14,7 +14,8 @@ import pytest
 
 from prompt_improver.cli import main
 
-pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+# The first test also waits for the server to start (unpacking it and the model on a fresh machine).
+pytestmark = [pytest.mark.real_model, pytest.mark.slow, pytest.mark.timeout(600)]
 
 IDEA = "Write a short welcome email for new users of our notes app"
 INTERNALS = ("lm15", "Timeouts(", "Traceback", "RouterConfig")
