@@ -152,6 +152,7 @@ class ModelClient:
             remaining = deadline - self._clock()
             if on_attempt is not None:
                 on_attempt(attempt, policy.attempts)
+            shortened = remaining < policy.timeout_s  # this attempt gets only what is left of the budget
             try:
                 return self._attempt(program, inputs, min(policy.timeout_s, remaining))
             except Exception as error:
@@ -160,7 +161,8 @@ class ModelClient:
                 wait = _retry_after(error, attempt)
                 last = attempt == policy.attempts or not is_retryable(error)
                 if last or self._clock() + wait >= deadline:
-                    raise self._failure(error, attempt, out_of_time=not last) from error
+                    out_of_time = (shortened and is_retryable(error)) or not last
+                    raise self._failure(error, attempt, out_of_time=out_of_time) from error
                 logger.info("attempt %d of %d failed (%s); retrying in %.1f s",
                             attempt, policy.attempts, type(error).__name__, wait)
                 if cancel is not None and cancel.wait(wait):
@@ -188,8 +190,8 @@ class ModelClient:
         failed = translate_model_error(error, _with_attempts(self.context, attempts))
         if out_of_time:
             failed = ImprovementFailed(
-                f"{failed} (stopped: another attempt would exceed LLM_TOTAL_TIMEOUT_S="
-                f"{self.policy.total_timeout_s:g} s)", excerpt=None,
+                f"{failed} (stopped by LLM_TOTAL_TIMEOUT_S={self.policy.total_timeout_s:g} s, the wait allowed "
+                "for all attempts together)", excerpt=None,
             )
         return failed
 

@@ -188,3 +188,10 @@ def test_the_record_keeps_the_confidence_the_model_gave_not_the_demonstrations()
         outcome = improve(IDEA, program=build_few_shot(4), program_version="v", lm=_client(server),
                           repo=InMemoryPromptRepository(), model_version="m")
     assert outcome.record.confidence == 0.31
+
+
+def test_an_attempt_is_cut_short_by_the_total_budget_and_the_message_names_it():
+    with FakeOpenAIServer(default=hang(5)) as server:
+        with pytest.raises(ImprovementFailed) as caught:
+            _improve(_client(server, timeout_s=3, total_timeout_s=0.8))
+    assert "LLM_TOTAL_TIMEOUT_S=0.8 s" in str(caught.value)
