@@ -47,16 +47,7 @@ def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> 
     """
     from pipeline.lm import build_lm
 
-    return build_lm(
-        settings.llm_model,
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        cache=settings.llm_cache if cache is None else cache,
-    )
+    return build_lm(settings.llm_model, max_retries=settings.llm_max_retries, **_model_options(settings, cache))
 
 
 def build_model_client_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
@@ -70,16 +61,17 @@ def build_model_client_from_settings(settings: Settings, *, cache: bool | None =
     from pipeline.model_client import build_model_client
 
     return build_model_client(
-        settings.llm_model,
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s,
-        total_timeout_s=settings.llm_total_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        cache=settings.llm_cache if cache is None else cache,
+        settings.llm_model, max_retries=settings.llm_max_retries, total_timeout_s=settings.llm_total_timeout_s,
+        **_model_options(settings, cache),
     )
+
+
+def _model_options(settings: Settings, cache: bool | None) -> dict[str, Any]:
+    return {
+        "api_base": settings.llm_api_base, "api_key": settings.llm_api_key, "timeout_s": settings.llm_timeout_s,
+        "temperature": settings.llm_temperature, "max_tokens": settings.llm_max_tokens,
+        "cache": settings.llm_cache if cache is None else cache,
+    }
 
 
 def retention_days(repo, settings: Settings) -> int:
