@@ -63,10 +63,13 @@ def _build_client(settings: Settings):
     return build_model_client_from_settings(settings)
 
 
-def _report_attempt(attempt: int, attempts: int) -> None:
-    # INFO: shown with -v; the first attempt is news only when more may follow.
-    if attempt > 1 or attempts > 1:
-        logger.info("model call: attempt %d of %d", attempt, attempts)
+def _attempt_reporter(verbose: bool):
+    """With -v, a line on stderr before each model attempt (the wait can be long on a small local model)."""
+    def report(attempt: int, attempts: int) -> None:
+        if verbose:
+            print(f"model call: attempt {attempt} of {attempts}…", file=sys.stderr, flush=True)
+
+    return report
 
 
 def _open_repository(settings: Settings):
@@ -107,7 +110,7 @@ def run_improve(args: argparse.Namespace) -> int:
         outcome = improve(
             idea, context, backend, program=program, program_version=program_version, lm=lm, repo=repo,
             model_version=settings.llm_model or "", outbox=outbox, breaker=CircuitBreaker(), repo_error=repo_error,
-            on_attempt=_report_attempt,
+            on_attempt=_attempt_reporter(getattr(args, "verbose", False)),
         )
     finally:
         if repo is not None:
