@@ -250,3 +250,14 @@ def test_a_slow_model_is_one_clear_line_and_verbose_shows_each_attempt(db, monke
     assert "LLM_TIMEOUT_S=0.3 s" in quiet_err and "after 2 attempts" in quiet_err
     assert "lm15" not in quiet_err + verbose_err.splitlines()[-1] and "Timeouts(" not in quiet_err
     assert "attempt 1 of 2" in verbose_err and "attempt 2 of 2" in verbose_err
+
+
+@pytest.mark.parametrize("command", [["improve", IDEA], ["doctor"]])
+def test_an_unparseable_api_base_is_one_settings_line_with_the_password_masked(db, monkeypatch, capsys, command):
+    monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+    monkeypatch.setenv("LLM_API_BASE", "http://alice:hunter2@[::1")
+    code = main(command)
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("error: invalid setting(s): LLM_API_BASE:") and "not a valid URL" in err
+    assert "hunter2" not in err and "Traceback" not in err
