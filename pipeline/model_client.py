@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import ImprovementCancelled, ImprovementFailed, PipelineError
-from pipeline.model_errors import CallContext, translate_model_error
+from pipeline.model_errors import CallContext, is_model_error, translate_model_error
 from pipeline.structured_output import OUTPUT_MODES, OutputMode, is_format_rejection, make_adapter
 
 logger = logging.getLogger(__name__)
@@ -156,8 +156,9 @@ class ModelClient:
             try:
                 return self._attempt(program, inputs, min(policy.timeout_s, remaining))
             except Exception as error:
-                if isinstance(error, PipelineError) and not isinstance(error, ImprovementFailed):
-                    raise
+                if not is_model_error(error) or (isinstance(error, PipelineError)
+                                                 and not isinstance(error, ImprovementFailed)):
+                    raise  # our own error, or a bug in our code: not disguised as a model failure
                 wait = _retry_after(error, attempt)
                 last = attempt == policy.attempts or not is_retryable(error)
                 if last or self._clock() + wait >= deadline:

@@ -35,6 +35,9 @@ class CallContext:
 
 
 _UNKNOWN = CallContext()
+# Packages whose exceptions mean "the model call failed": DSPy's adapters and LM errors, and the HTTP
+# stacks below them. Anything else raised inside the program is a bug in our code and propagates as is.
+MODEL_ERROR_PACKAGES = frozenset({"dspy", "litellm", "openai", "httpx", "httpcore", "anthropic"})
 _KNOWN = frozenset({
     "ContextWindowExceededError", "LMAuthError", "AuthenticationError", "PermissionDeniedError", "LMBillingError",
     "LMRateLimitError", "RateLimitError", "APIConnectionError", "LMTimeoutError", "Timeout", "APITimeoutError",
@@ -42,6 +45,14 @@ _KNOWN = frozenset({
     "LMServerError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError", "LMInvalidRequestError",
     "BadRequestError", "UnprocessableEntityError",
 })
+
+
+def is_model_error(error: BaseException) -> bool:
+    """Whether an exception raised while a program ran comes from the model call (DSPy, litellm, HTTP)."""
+    if isinstance(error, (OSError, TimeoutError, ImprovementFailed)):  # sockets, refused connections, DNS
+        return True
+    package = type(error).__module__.split(".", 1)[0]
+    return package in MODEL_ERROR_PACKAGES
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -121,7 +121,7 @@ def probe_model(
 def _probe_by_completion(model: str, api_base: str | None, api_key: str | None, timeout_s: float) -> ProbeResult:
     from pipeline.errors import AnswerTruncated, PipelineError
     from pipeline.lm import build_lm, describe_model
-    from pipeline.model_errors import CallContext, translate_model_error
+    from pipeline.model_errors import CallContext, is_model_error, translate_model_error
 
     shown = describe_model(model, api_base)
     start = time.perf_counter()
@@ -136,8 +136,6 @@ def _probe_by_completion(model: str, api_base: str | None, api_key: str | None, 
     except PipelineError as error:
         return ProbeResult(FAILED, str(error), "correct LLM_MODEL / LLM_API_BASE")
     except Exception as error:  # noqa: BLE001 - classified below; a bug in our code is not a model failure
-        from pipeline.service import is_model_error
-
         if not is_model_error(error):
             raise
         context = CallContext(model=model, endpoint=mask_url(api_base) if api_base else None, timeout_s=timeout_s)

@@ -25,6 +25,7 @@ from pipeline.breaker import CircuitBreaker
 from pipeline.errors import ImprovementCancelled, InvalidIdea, ModelNotConfigured, PipelineError
 from pipeline.lm import HOW_TO_CONFIGURE
 from pipeline.model_client import ModelClient
+from pipeline.model_errors import MODEL_ERROR_PACKAGES, is_model_error  # noqa: F401 - the service's public names
 from pipeline.normalize import ImprovedPrompt, normalize_prediction, translate_model_error
 from pipeline.outbox import Outbox, OutboxError
 from pipeline.validation import validate_idea
@@ -34,9 +35,6 @@ from store.repository import PromptRepository
 
 logger = logging.getLogger(__name__)
 
-# Packages whose exceptions mean "the model call failed": DSPy's adapters and LM errors, and the HTTP
-# stacks below them. Anything else raised inside the program is a bug in our code and propagates as is.
-MODEL_ERROR_PACKAGES = frozenset({"dspy", "litellm", "openai", "httpx", "httpcore", "anthropic"})
 
 
 @dataclass(frozen=True)
@@ -136,14 +134,6 @@ def improve(
         experiment_id=experiment_id,
     )
     return persist(record, repo=repo, outbox=outbox, breaker=breaker, repo_error=repo_error)
-
-
-def is_model_error(error: BaseException) -> bool:
-    """Whether an exception raised while a program ran comes from the model call (DSPy, litellm, HTTP)."""
-    if isinstance(error, (OSError, TimeoutError)):  # sockets, connection refused, DNS
-        return True
-    package = type(error).__module__.split(".", 1)[0]
-    return package in MODEL_ERROR_PACKAGES
 
 
 def _run_program(

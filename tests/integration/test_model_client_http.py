@@ -195,3 +195,13 @@ def test_an_attempt_is_cut_short_by_the_total_budget_and_the_message_names_it():
         with pytest.raises(ImprovementFailed) as caught:
             _improve(_client(server, timeout_s=3, total_timeout_s=0.8))
     assert "LLM_TOTAL_TIMEOUT_S=0.8 s" in str(caught.value)
+
+
+def test_a_bug_in_our_program_is_not_disguised_as_a_model_failure():
+    def broken_program(**inputs):
+        raise KeyError("a bug of ours")
+
+    with FakeOpenAIServer() as server:
+        with pytest.raises(KeyError):
+            _client(server, max_retries=2).run(broken_program, {"original_idea": IDEA, "context": ""})
+    assert server.requests == []
