@@ -179,23 +179,25 @@ def analytics_worker(db_path: str) -> Any:
 
 @st.cache_resource(show_spinner="Loading the language model client…")
 def language_model(
-    model: str, api_base: str | None, api_key: str | None, timeout_s: float, max_retries: int,
-    temperature: float, max_tokens: int, cache: bool,
+    model: str, api_base: str | None, api_key: str | None, timeout_s: float, total_timeout_s: float,
+    max_retries: int, temperature: float, max_tokens: int, cache: bool,
 ) -> Any:
-    """The DSPy LM for a configuration (raises ModelNotConfigured, not cached)."""
-    from pipeline.lm import build_lm
+    """The `ModelClient` for a configuration, shared by every session: it remembers for the process which
+    output mode the server accepts (raises ModelNotConfigured, not cached)."""
+    from pipeline.model_client import build_model_client
 
-    return build_lm(
-        model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, max_retries=max_retries,
-        temperature=temperature, max_tokens=max_tokens, cache=cache,
+    return build_model_client(
+        model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, total_timeout_s=total_timeout_s,
+        max_retries=max_retries, temperature=temperature, max_tokens=max_tokens, cache=cache,
     )
 
 
 def lm_for(config: Settings) -> Any:
-    """The LM the settings ask for."""
+    """The model client the settings ask for."""
     return language_model(
         config.llm_model or "", config.llm_api_base, config.llm_api_key, config.llm_timeout_s,
-        config.llm_max_retries, config.llm_temperature, config.llm_max_tokens, config.llm_cache,
+        config.llm_total_timeout_s, config.llm_max_retries, config.llm_temperature, config.llm_max_tokens,
+        config.llm_cache,
     )
 
 

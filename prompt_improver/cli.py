@@ -27,6 +27,9 @@ COMMAND_MODULES = (
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)
+# Libraries whose own log lines (retry advice for programmers, price-map downloads) are not for users:
+# shown only with -v. Our messages say what happened and what to do.
+LIBRARY_LOGGERS = ("dspy", "LiteLLM", "litellm", "httpx", "httpcore", "openai", "urllib3")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     try:
         return int(args.handler(args) or 0)
     except EXPECTED_ERRORS + (UsageError,) as error:

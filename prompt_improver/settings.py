@@ -12,6 +12,9 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+SECRET_SUFFIXES = ("_KEY", "_SECRET", "_TOKEN", "_PASSWORD")
+
+
 class SettingsError(ValueError):
     """A setting from the environment or `.env` has an invalid value."""
 
@@ -41,6 +44,7 @@ class Settings(BaseSettings):
     llm_api_base: str | None = None
     llm_api_key: str | None = None
     llm_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
+    llm_total_timeout_s: float = Field(default=120.0, gt=0, le=7_200)
     llm_max_retries: int = Field(default=3, ge=0, le=20)
     llm_temperature: float = Field(default=0.2, ge=0, le=2)
     llm_max_tokens: int = Field(default=2_000, ge=64, le=200_000)
@@ -80,6 +84,14 @@ class Settings(BaseSettings):
             raise ValueError("is the database file itself; name another file (unset, it lives beside the database)")
         return value
 
+    @field_validator("llm_api_base", "judge_api_base")
+    @classmethod
+    def _usable_url(cls, value: str | None) -> str | None:
+        from pipeline.endpoint import parse_endpoint
+
+        if value is not None:
+            parse_endpoint(value)  # InvalidEndpoint is a ValueError: pydantic reports it with the name
+        return value
 
     @field_validator("database_url", mode="after")
     @classmethod
@@ -108,21 +120,13 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as error:
+        from pipeline.endpoint import mask_url
+
         problems = []
         for item in error.errors():
             name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
-            shown = _mask(item.get("input")) if name == "DATABASE_URL" else repr(item.get("input"))
-            problems.append(f"{name}: {item['msg']} (got {shown})")
+            shown = "(hidden)" if name.endswith(SECRET_SUFFIXES) else mask_url(repr(item.get("input")))
+            message = mask_url(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message} (got {shown})")
         raise SettingsError("invalid setting(s): " + "; ".join(problems)) from None
 
-
-def _mask(value: object) -> str:
-    # A URL's password never reaches a message.
-    from urllib.parse import urlsplit
-
-    text = str(value)
-    try:
-        password = urlsplit(text).password
-    except ValueError:
-        return "(hidden)"
-    return repr(text.replace(password, "***") if password else text)

@@ -88,15 +88,22 @@ def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> 
     """
     from pipeline.lm import build_lm
 
-    return build_lm(
-        settings.llm_model,
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        cache=settings.llm_cache if cache is None else cache,
+    return build_lm(settings.llm_model, max_retries=settings.llm_max_retries, **_model_options(settings, cache))
+
+
+def build_model_client_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
+    """The `ModelClient` the settings describe: structured output with fallback, bounded attempts.
+
+    Build it once per process (it remembers which output mode the server accepts).
+
+    Raises:
+        ModelNotConfigured: LLM_MODEL is not set; the message says how to configure one.
+    """
+    from pipeline.model_client import build_model_client
+
+    return build_model_client(
+        settings.llm_model, max_retries=settings.llm_max_retries, total_timeout_s=settings.llm_total_timeout_s,
+        **_model_options(settings, cache),
     )
 
 
@@ -144,6 +151,14 @@ def build_judge_lm(settings: Settings, build: Callable[..., Any] | None = None) 
         except ModelNotConfigured:
             reason = str(refused).split(": ", 1)[-1].split(" (set LLM_", 1)[0]  # the LLM_* hint is not the judge's
             raise ModelNotConfigured(f"the judge cannot be used (JUDGE_MODEL={settings.judge_model!r}): {reason}") from None
+
+
+def _model_options(settings: Settings, cache: bool | None) -> dict[str, Any]:
+    return {
+        "api_base": settings.llm_api_base, "api_key": settings.llm_api_key, "timeout_s": settings.llm_timeout_s,
+        "temperature": settings.llm_temperature, "max_tokens": settings.llm_max_tokens,
+        "cache": settings.llm_cache if cache is None else cache,
+    }
 
 
 def retention_days(repo, settings: Settings) -> int:

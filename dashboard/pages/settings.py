@@ -14,6 +14,7 @@ from prompt_improver.wiring import (
     auto_cleanup_enabled,
     retention_days,
 )
+from pipeline.endpoint import mask_url
 from pipeline.errors import PipelineError
 from store.errors import RepositoryError
 
@@ -190,9 +191,10 @@ def _model_section(context: AppContext) -> None:
     with st.container(border=True):
         rows = {
             "Model (LLM_MODEL)": config.llm_model or "not configured",
-            "API base (LLM_API_BASE)": config.llm_api_base or "the provider's default",
+            "API base (LLM_API_BASE)": mask_url(config.llm_api_base) if config.llm_api_base else "the provider's default",
             "API key (LLM_API_KEY)": mask_key(config.llm_api_key),
-            "Timeout (LLM_TIMEOUT_S)": f"{config.llm_timeout_s:g} s",
+            "Timeout per attempt (LLM_TIMEOUT_S)": f"{config.llm_timeout_s:g} s",
+            "Total wait (LLM_TOTAL_TIMEOUT_S)": f"{config.llm_total_timeout_s:g} s",
             "Retries (LLM_MAX_RETRIES)": str(config.llm_max_retries),
             "Temperature (LLM_TEMPERATURE)": f"{config.llm_temperature:g}",
             "Max tokens (LLM_MAX_TOKENS)": f"{config.llm_max_tokens:,}",
@@ -205,7 +207,7 @@ def _model_section(context: AppContext) -> None:
                      icon=":material/network_check:"):
             from dashboard._connection import check_connection
 
-            with st.spinner("Calling the model…"):
+            with st.spinner("Probing the model (a few seconds at most)…"):
                 result = check_connection(config)
             if result.ok:
                 st.success(f"Connected — the model answered {result.message!r} in {_ui.fmt_latency(result.latency_ms)}.")

@@ -61,9 +61,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _build_lm(settings: Settings) -> Any:
-    from prompt_improver.wiring import build_lm_from_settings
+    from prompt_improver.wiring import build_model_client_from_settings
 
-    return build_lm_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
+    return build_model_client_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
 
 
 def _check_numbers(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,8 +15,8 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from pipeline.endpoint import mask_url
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
 from store.schema import SCHEMA_VERSION
@@ -41,10 +41,7 @@ def run_doctor(settings: Settings) -> int:
     _print_free_space(settings, problems)
     print("circuit breaker: kept per process; none runs in this CLI process")
     _print_extension(problems)
-    if settings.llm_model:
-        print(f"model: {settings.llm_model}")
-    else:
-        print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
+    _print_model(settings, problems)
     if not problems:
         print("status: ok")
         return 0
@@ -73,17 +70,31 @@ def _show_setting(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if name.endswith("_api_base") or name == "database_url":  # LLM_API_BASE, JUDGE_API_BASE, DATABASE_URL
-        return _mask_url_password(str(value))
+        return mask_url(str(value))
     return str(value)
 
 
-def _mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+def _print_model(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    """Probe the configured model (a few seconds at most); without one, offer the local servers found."""
+    from pipeline.lm import describe_model
+    from pipeline.probe import discover_local_servers, probe_model
+
+    if settings.llm_model:
+        result = probe_model(settings.llm_model, settings.llm_api_base, settings.llm_api_key)
+        print(f"model: {describe_model(settings.llm_model, settings.llm_api_base)} — {result.state}: {result.message}")
+        if not result.usable:
+            listed = f" (the server lists: {', '.join(result.models[:10])})" if result.models else ""
+            problems.append((f"the model cannot be used: {result.message}{listed}", result.fix))
+        return
+    print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
+    servers = discover_local_servers()
+    if not servers:
+        print("  no OpenAI-compatible server found on 127.0.0.1 (ports 11434, 8080, 1234, 8000)")
+        return
+    for server in servers:
+        print(f"  found {server.name} at {server.base_url} serving: {', '.join(server.models[:10])}")
+        keep = server.settings_for(server.models[0])
+        print("    to use it, put in .env: " + "  ".join(f"{name}={value}" for name, value in keep.items()))
 
 
 def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None:

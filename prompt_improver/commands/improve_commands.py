@@ -62,6 +62,21 @@ def _build_lm(settings: Settings):
     return build_lm_from_settings(settings)
 
 
+def _build_client(settings: Settings):
+    from prompt_improver.wiring import build_model_client_from_settings
+
+    return build_model_client_from_settings(settings)
+
+
+def _attempt_reporter(verbose: bool):
+    """With -v, a line on stderr before each model attempt (the wait can be long on a small local model)."""
+    def report(attempt: int, attempts: int) -> None:
+        if verbose:
+            print(f"model call: attempt {attempt} of {attempts}…", file=sys.stderr, flush=True)
+
+    return report
+
+
 def _open_repository(settings: Settings):
     """The repository, or None and the reason: a store that cannot be opened must not cost the improvement."""
     from prompt_improver.wiring import open_repository
@@ -82,7 +97,7 @@ def run_improve(args: argparse.Namespace) -> int:
     idea, context = validate_idea(args.idea, args.context)  # before any model, program or database work
     settings = load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
     backend = args.backend or ("few-shot" if settings.dspy_fewshot_enabled else "zero-shot")
-    lm = _build_lm(settings)
+    lm = _build_client(settings)
 
     from pipeline.breaker import CircuitBreaker
     from pipeline.outbox import Outbox
@@ -101,6 +116,7 @@ def run_improve(args: argparse.Namespace) -> int:
         outcome = improve(
             idea, context, backend, program=program, program_version=program_version, lm=lm, repo=repo,
             model_version=settings.llm_model or "", outbox=outbox, breaker=CircuitBreaker(), repo_error=repo_error,
+            on_attempt=_attempt_reporter(getattr(args, "verbose", False)),
         )
     finally:
         if repo is not None:

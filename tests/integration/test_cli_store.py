@@ -399,13 +399,13 @@ def test_doctor_hides_secrets_but_shows_the_model(run, monkeypatch, db_path):
     monkeypatch.setenv("LLM_MODEL", "openai/gpt-4o-mini")
     monkeypatch.setenv("LLM_API_KEY", "sk-very-secret-1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-2")
-    monkeypatch.setenv("LLM_API_BASE", "https://user:hunter2@proxy.example:8443/v1")
-    code, out, _ = run("doctor", "--db", db_path)
-    assert code == 0
+    monkeypatch.setenv("LLM_API_BASE", "https://user:hunter2@proxy.invalid:8443/v1")
+    code, out, err = run("doctor", "--db", db_path)
+    assert code == 1  # nothing answers at proxy.invalid: the model cannot be used
     assert "model: openai/gpt-4o-mini" in out
-    assert "sk-very-secret" not in out and "hunter2" not in out
+    assert "sk-very-secret" not in out + err and "hunter2" not in out + err
     assert "OPENAI_API_KEY           set (hidden)" in out
-    assert "https://user:***@proxy.example:8443/v1" in out
+    assert "https://user:***@proxy.invalid:8443/v1" in out
     assert "LLM_MAX_TOKENS           2000" in out
 
 
