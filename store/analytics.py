@@ -111,6 +111,13 @@ class Analytics(AnalyticsApi):
                 f"{target} is the history database {self._model.db_path} (or one of its files); writing the CSV "
                 "there would destroy the history: name another file"
             )
+        try:
+            return self._query(name, function, needs_file, args, kwargs)
+        except _SnapshotDropped:  # the next sync rebuilds the read model from the history: ask again
+            self._first_sync = None
+            return self._query(name, function, needs_file, args, kwargs)
+
+    def _query(self, name: str, function: Callable, needs_file: bool, args: tuple, kwargs: dict):
         with self._model.attached() as present:
             self._remember(self._model.sync_attached() if present else self._model.clear())
             if needs_file:
@@ -124,7 +131,14 @@ class Analytics(AnalyticsApi):
         except duckdb.ProgrammingError:
             raise  # a bug in a query, not a problem with the file
         except duckdb.Error as error:
+            # A damaged snapshot (a disposable cache) is not a damaged history: drop it and rebuild.
+            if self._model.drop_damaged_snapshot():
+                raise _SnapshotDropped from None
             raise connection_error(self._model.db_path, error) from None
+
+
+class _SnapshotDropped(Exception):
+    """The on-disk snapshot was damaged and has been dropped; the query is asked again (never leaves this module)."""
 
 
 def _without_file(name: str, args: tuple, kwargs: dict):

@@ -144,7 +144,27 @@ class ReadModel:
         except duckdb.ProgrammingError:
             raise  # a bug in the SQL here, not a problem with the file
         except duckdb.Error as error:
+            if self.drop_damaged_snapshot():
+                return self.sync_attached()  # a full load from the history this time
             raise connection_error(self._db_path, error) from None
+
+    def drop_damaged_snapshot(self) -> bool:
+        """After a read failed: when the on-disk snapshot this model reads is the damaged part, delete it
+        (logging a warning) and forget what it held, so the next sync rebuilds from the history.
+
+        Returns:
+            True when the snapshot was damaged and dropped; False when it is not the cause (the error is
+            then about the history file itself and must be reported as such).
+        """
+        if not self._snapshot_attached:
+            return False
+        error = snapshot.is_damaged(self._connection)
+        if error is None:
+            return False
+        self._state, self._saved_rows = None, 0
+        self._reset_local()  # detaches the snapshot
+        snapshot.discard(snapshot.snapshot_path(self._db_path), error)
+        return True
 
     def _follow(self, generation: str | None, max_id: int, uid: str | None) -> SyncResult:
         state = self._state
