@@ -31,6 +31,7 @@ from store import read_model_snapshot as snapshot
 from store.analytics_file import check_history_file, check_schema_version, connection_error
 from store.analytics_ranges import literal
 from store.read_model_snapshot import SnapshotState
+from store.utf8_text import safe
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ _EMPTY_LOCAL = (
 # wall time, kept as a naive TIMESTAMP (UTC by convention) so bucketing needs no time-zone support.
 _FULL_LOAD = f"""
     CREATE OR REPLACE TABLE {TABLE}_loading AS
-    SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, backend, model_version AS model,
-           framework, role, confidence, quality, latency_ms
+    SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, {safe("backend")} AS backend,
+           {safe("model_version")} AS model, {safe("framework")} AS framework, {safe("role")} AS role,
+           confidence, quality, latency_ms
     FROM {ALIAS}.prompt_history
 """
 # sqlite_query() returns text; quote() renders a REAL with all 17+ significant digits, so the cast back
@@ -60,7 +62,7 @@ _APPEND_SQLITE = (
 )
 _APPEND = f"""
     INSERT INTO {LOCAL}
-    SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), c2, c3, c4, c5,
+    SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), {safe("c2")}, {safe("c3")}, {safe("c4")}, {safe("c5")},
            CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE)
     FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
 """

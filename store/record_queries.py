@@ -17,6 +17,7 @@ from store.analytics_queries import date_range
 from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
 from store.read_model import ALIAS, TABLE
 from store.timestamps import to_iso
+from store.utf8_text import safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +39,7 @@ _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 _TYPED = ", ".join(
     f"CAST(c{i} AS BIGINT) AS id" if name == "id"
     else f"CAST(c{i} AS DOUBLE) AS {name}" if name in _REAL
-    else f"c{i} AS {name}"
+    else f"{safe(f'c{i}')} AS {name}"  # text: invalid UTF-8 (written by another tool) becomes U+FFFD
     for i, name in enumerate(RECORD_COLUMNS)
 )
 
@@ -168,5 +169,6 @@ def _text_match_sql(rng: DateRange, needle: str) -> str:
     sqlite_sql = f"SELECT id, original_idea, improved_prompt FROM prompt_history WHERE {window}"
     return (
         f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1, c2) "
-        f"WHERE contains(lower(c1), lower({literal(needle)})) OR contains(lower(c2), lower({literal(needle)}))"
+        f"WHERE contains(lower({safe('c1')}), lower({literal(needle)})) "
+        f"OR contains(lower({safe('c2')}), lower({literal(needle)}))"
     )

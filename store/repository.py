@@ -32,6 +32,9 @@ class DatabaseHealth:
     schema_version: int
     journal_mode: str
     quick_check: str
+    # Records whose text is not valid UTF-8 (written by another tool): read with U+FFFD in its place.
+    invalid_text_ids: tuple[int, ...] = ()
+    invalid_text_count: int = 0
 
 
 class PromptRepository(Protocol):
