@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import printable
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
-        print(format_summary(summary))
+        print(printable(format_summary(summary)))  # names and model errors come from outside
     return 0
 
 
@@ -198,8 +199,8 @@ def _print_list(experiments: Any, as_json: bool) -> int:
         print("no experiments yet; start one with: prompt-improver compare")
         return 0
     for e in listed:
-        print(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, {e.failed} failed  "
-              f"{e.model_version or '-'}  {e.name}")
+        print(printable(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, "
+                        f"{e.failed} failed  {e.model_version or '-'}  {e.name}"))
     return 0
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import printable
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _print_readable(outcome) -> None:
         lines.append(f"Reasoning:  {record.reasoning}")
     status = f"Saved as #{record.id}" if outcome.saved else "Not saved to the database (see the warning)"
     lines.append(f"{status} · program {record.program_version or '–'} · uid {record.uid}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))  # the model's text must not drive the terminal
 
 
 def run_compile_fewshot(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from typing import TextIO
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import printable
 from prompt_improver.wiring import open_repository, retention_days
 from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
@@ -161,14 +162,15 @@ def _print_table(records: list[PromptHistory]) -> None:
     idea_width = max(20, shutil.get_terminal_size((120, 24)).columns - len(header) + 4)
     print(header)
     for record in records:
-        idea = " ".join(record.original_idea.split())
+        idea = " ".join(printable(record.original_idea).split())  # no escape sequence reaches the terminal
         if len(idea) > idea_width:
             idea = idea[: idea_width - 1] + "…"
+        framework = " ".join(printable(record.framework).split())[:16]
         print(
             f"{record.id if record.id is not None else '-':>7}  "
             f"{record.timestamp.strftime('%Y-%m-%d %H:%M:%S'):<19}  "
             f"{record.backend.value:<9}  {_number(record.confidence):>5}  {_number(record.quality):>5}  "
-            f"{_latency(record.latency_ms):>8}  {record.framework[:16]:<16}  {idea}"
+            f"{_latency(record.latency_ms):>8}  {framework:<16}  {idea}"
         )
     print(f"{len(records)} record(s), newest first")
 
