@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from prompt_improver.errors import UsageError
+from prompt_improver.settings import not_utf8
 
 DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
 
@@ -120,6 +121,9 @@ def run_export(args: argparse.Namespace) -> int:
     """Write the CSV report and print how many rows it holds."""
     filters = _filters(args)
     output = Path(args.output)
+    shown = not_utf8(args.output)
+    if shown is not None:
+        raise UsageError(f"-o '{shown}' is not a valid UTF-8 file name, which DuckDB cannot write; name a UTF-8 file")
     if output.is_dir():
         raise UsageError(f"-o {output} is a directory; name a file")
     if not output.absolute().parent.is_dir():

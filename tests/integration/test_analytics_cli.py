@@ -256,5 +256,6 @@ def test_a_device_or_an_empty_db_option_is_refused_not_read_as_an_empty_history(
     extra = ["-o", str(tmp_path / "o.csv")] if command == "export" else []
     line = _one_line_error(cli(command, "--db", "/dev/null", *extra))
     assert line.startswith("error: /dev/null is not a regular file (a device, a pipe or a socket)")
-    # `--db ''` is the current directory, as for every other command, not the default database.
-    assert _one_line_error(cli(command, "--db", "", *extra)).startswith("error: . is a directory, not a database file")
+    # `--db ''` is refused, as for every other command, not read as the default database.
+    line = _one_line_error(cli(command, "--db", "", *extra))
+    assert line.startswith("error: invalid setting(s): SQLITE_DB_PATH: ") and "is a directory, not a database file" in line
