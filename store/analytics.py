@@ -104,6 +104,7 @@ class Analytics(AnalyticsApi):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
         if name == "status":
             return self.status()
+        self._model.set_scope(include_experiments=kwargs.pop("include_experiments", False))
         function, needs_file = QUERIES[name]
         target = (args[0] if args else kwargs.get("path")) if name in ("export_records", "export_summary") else None
         if target is not None and is_history_file(Path(target), self._model.db_path):

@@ -26,7 +26,7 @@ from store.analytics_ranges import literal
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: rows carry experiment_id
 SUFFIX = ".analytics.duckdb"
 ALIAS = "snapshot"  # the snapshot being read
 TABLE = "records"  # the table a snapshot holds
@@ -102,14 +102,14 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DETACH {ALIAS}")
 
 
-def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: SnapshotState) -> bool:
-    """Write `table` and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
+def save(con: duckdb.DuckDBPyConnection, path: Path, source: str, state: SnapshotState) -> bool:
+    """Write the rows of `source` (as the snapshot's `records`) and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         temporary.unlink(missing_ok=True)
         con.execute(f"ATTACH '{_quote(temporary)}' AS {_OUT}")
         try:
-            con.execute(f"CREATE TABLE {_OUT}.{table} AS SELECT * FROM {table}")
+            con.execute(f"CREATE TABLE {_OUT}.{TABLE} AS SELECT * FROM {source}")
             fmt, generation, watermark, rows, uid = map(
                 literal, (FORMAT, state.generation, state.watermark, state.rows, state.uid)
             )

@@ -86,12 +86,19 @@ def records_query(
         window += " AND " + _like(needle)
     elif needle:
         outer = (
-            f" WHERE contains(lower(original_idea), lower({literal(needle)}))"
-            f" OR contains(lower(improved_prompt), lower({literal(needle)}))"
+            f" WHERE (contains(lower(original_idea), lower({literal(needle)}))"
+            f" OR contains(lower(improved_prompt), lower({literal(needle)})))"
         )
     order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
-    sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer}"
+    # Only records in the read model's scope (experiment runs are left out unless included, see
+    # `ReadModel.set_scope`): a semi-join on the ids, so the rule lives in one place.
+    scope = f"id IN (SELECT id FROM {TABLE})"
+    outer = f"{outer} AND ({scope})" if outer else f" WHERE {scope}"
+    sql = (
+        f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer} "
+        f"ORDER BY {order}"  # again: the semi-join above does not keep SQLite's order
+    )
     return sql, params
 
 

@@ -58,9 +58,9 @@ class PromptRepository(Protocol):
         ...
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None, include_experiments: bool = True
     ) -> list[PromptHistory]:
-        """Newest first."""
+        """Newest first; without `include_experiments`, records of experiment runs are left out."""
         ...
 
     def find_by_date_range(
@@ -70,8 +70,9 @@ class PromptRepository(Protocol):
         backend: BackendType | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first (experiment runs too unless told otherwise)."""
         ...
 
     def search(

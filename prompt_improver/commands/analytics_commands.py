@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from prompt_improver.errors import UsageError
+from prompt_improver.commands.store_commands import add_include_experiments
 from prompt_improver.settings import not_utf8
 
 DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
@@ -40,6 +41,7 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="DATE", help="up to this UTC day (inclusive)")
     parser.add_argument("--backend", metavar="B", help="only 'zero-shot' or 'few-shot' records")
     parser.add_argument("--db", metavar="PATH", help="the database file (default: SQLITE_DB_PATH)")
+    add_include_experiments(parser)
 
 
 def parse_day(option: str, value: str | None) -> date | None:
@@ -68,7 +70,10 @@ def _filters(args: argparse.Namespace) -> dict:
             backend = BackendType.parse(args.backend).value
         except ValueError:
             raise UsageError(f"--backend {args.backend!r} is not a backend; use zero-shot or few-shot") from None
-    return {"start": start, "end": end, "backend": backend, "model": args.model or None}
+    return {
+        "start": start, "end": end, "backend": backend, "model": args.model or None,
+        "include_experiments": args.include_experiments,
+    }
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -87,7 +92,10 @@ def run_stats(args: argparse.Namespace) -> int:
     from store.analytics import Analytics
 
     with Analytics(_db_path(args)) as analytics:
-        stats = analytics.statistics(filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
+        stats = analytics.statistics(
+            filters["start"], filters["end"], backend=filters["backend"], model=filters["model"],
+            include_experiments=filters["include_experiments"],
+        )
         print(json.dumps(stats, indent=2) if args.json else format_stats(stats), flush=True)
         analytics.housekeeping()  # after the answer is out: keeps the next run fast on a large history
     return 0
@@ -140,7 +148,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     with Analytics(db_path) as analytics:
         export = analytics.export_summary if args.summary else analytics.export_records
-        rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
+        rows = export(
+            output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"],
+            include_experiments=filters["include_experiments"],
+        )
         print(f"{rows} rows written to {output}", flush=True)
         analytics.housekeeping()
     return 0

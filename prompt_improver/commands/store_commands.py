@@ -52,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--until", metavar="DATE", help="up to this UTC date or timestamp (inclusive; a bare date covers the whole day)"
     )
     history.add_argument("--json", action="store_true", help="print a JSON array of records")
+    add_include_experiments(history)
     _add_db_option(history)
     history.set_defaults(handler=run_history)
 
@@ -76,6 +77,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_db_option(demo)
     demo.set_defaults(handler=run_demo_data)
+
+
+def add_include_experiments(parser: argparse.ArgumentParser) -> None:
+    """`--include-experiments`: records of `compare` runs are left out of history, stats and export by default."""
+    parser.add_argument(
+        "--include-experiments", action="store_true", dest="include_experiments",
+        help="also list the records of experiment runs (`compare`), which are left out by default",
+    )
 
 
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -103,10 +112,11 @@ def run_history(args: argparse.Namespace) -> int:
     if start is not None and end is not None and start >= end:
         raise UsageError(f"--since {args.since} is not before --until {args.until}; swap them")
     repo = open_repository(_settings(args))
+    scope = {"include_experiments": args.include_experiments}
     if start is None and end is None:
-        records = repo.find_recent(limit=args.limit, backend=backend)
+        records = repo.find_recent(limit=args.limit, backend=backend, **scope)
     else:
-        records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit)
+        records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit, **scope)
     try:
         if args.json:
             print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
