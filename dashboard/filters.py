@@ -28,6 +28,8 @@ PRESETS: dict[str, str] = {
     "custom": "Custom range",
 }
 PRESET_DAYS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+# What "N days" means everywhere (these presets, the retention on Settings, `prune`, `demo-data --days`).
+DAYS_MEANING = "N days = N calendar days in UTC, today included (7 days: today and the 6 days before)."
 DEFAULT_PRESET = "30d"
 ALL_BACKENDS = "all"
 ALL_MODELS = "all"

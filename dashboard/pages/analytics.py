@@ -52,6 +52,7 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
             format_func=PRESET_LABELS.get,
             key="analytics_range",
             required=True,
+            help=filters.DAYS_MEANING,
         ) or filters.DEFAULT_PRESET
         backend = st.selectbox(
             "Backend", [ALL, "zero-shot", "few-shot"], key="analytics_backend", width=170,

@@ -42,7 +42,7 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
     with st.container(border=True):
         cols = st.columns([2, 2, 2, 2, 3], vertical_alignment="bottom")
         preset = cols[0].selectbox("Date range (UTC)", list(RANGE_LABELS), index=4, format_func=RANGE_LABELS.get,
-                                   key="history_range", on_change=_reset_page)
+                                   key="history_range", on_change=_reset_page, help=filters.DAYS_MEANING)
         backend = cols[1].selectbox("Backend", [ALL, "zero-shot", "few-shot"], key="history_backend",
                                     format_func=lambda v: "All backends" if v == ALL else v, on_change=_reset_page)
         model = cols[2].selectbox("Model", [ALL] + models, key="history_model",

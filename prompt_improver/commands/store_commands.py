@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     demo = subparsers.add_parser("demo-data", help="write realistic synthetic history for trying the dashboard")
     demo.add_argument("--rows", type=int, required=True, metavar="N", help="how many records")
-    demo.add_argument("--days", type=int, default=90, metavar="D", help="spread over the last D days (default 90)")
+    demo.add_argument("--days", type=int, default=90, metavar="D", help="spread over the last D days: D calendar days in UTC, today included (default 90)")
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     demo.add_argument(
         "--force", action="store_true", help="add demo rows even if the database holds real (non-demo) history"

@@ -131,3 +131,12 @@ def test_a_change_that_rounds_to_zero_shows_as_no_change(app_db: Path) -> None:
     assert confidence.delta == "no change"
     # Grey with no arrow (before: a red down arrow and "-0.000").
     assert (confidence.proto.direction, confidence.proto.color) == (Metric.MetricDirection.NONE, Metric.MetricColor.GRAY)
+
+
+def test_the_date_controls_say_what_n_days_means(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(ANALYTICS)
+    assert "N calendar days in UTC, today included" in at.segmented_control(key="analytics_range").help
+    settings = open_app("pages/settings.py")
+    assert not settings.exception
+    assert "N calendar days in UTC, today included" in settings.number_input(key="settings_retention_days").help
