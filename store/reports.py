@@ -31,6 +31,9 @@ from store.record_queries import RECORD_COLUMNS, records_query
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
+# The precision every report gives: scores to 6 places, latencies (ms) to the microsecond.
+SCORE_DECIMALS = 6
+LATENCY_DECIMALS = 3
 SUMMARY_COLUMNS = ("day", "backend", "count", "avg_confidence", "avg_quality", "p50_latency_ms", "p95_latency_ms")
 _TEXT_TYPES = ("VARCHAR", "JSON")
 # ascii() is the code point of the first character: 3x cheaper than comparing strings.
@@ -101,10 +104,11 @@ def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
         return f"SELECT {', '.join(f'NULL AS {name}' for name in SUMMARY_COLUMNS)} WHERE false", []
     clause, params = where(rng, backend, model)
     # Rounded so a spreadsheet shows 0.542, not 0.5419999999999999 (scores to 6 places, latency to µs).
+    score, latency = SCORE_DECIMALS, LATENCY_DECIMALS
     sql = f"""
-        SELECT day, backend, count, round(avg_confidence, 6) AS avg_confidence,
-               round(avg_quality, 6) AS avg_quality, round(latency[1], 3) AS p50_latency_ms,
-               round(latency[2], 3) AS p95_latency_ms
+        SELECT day, backend, count, round(avg_confidence, {score}) AS avg_confidence,
+               round(avg_quality, {score}) AS avg_quality, round(latency[1], {latency}) AS p50_latency_ms,
+               round(latency[2], {latency}) AS p95_latency_ms
         FROM (
             SELECT CAST(ts AS DATE) AS day, backend, count(*) AS count, avg(confidence) AS avg_confidence,
                    avg(quality) AS avg_quality, {LATENCY_PERCENTILES} AS latency

@@ -96,9 +96,20 @@ def run_stats(args: argparse.Namespace) -> int:
             filters["start"], filters["end"], backend=filters["backend"], model=filters["model"],
             include_experiments=filters["include_experiments"],
         )
-        print(json.dumps(stats, indent=2) if args.json else format_stats(stats), flush=True)
+        print(json.dumps(rounded(stats), indent=2) if args.json else format_stats(stats), flush=True)
         analytics.housekeeping()  # after the answer is out: keeps the next run fast on a large history
     return 0
+
+
+def rounded(value: object, key: str = "") -> object:
+    """`value` (the statistics, nested) with floats at the reports' precision: no `7605.259999999995`."""
+    from store.reports import LATENCY_DECIMALS, SCORE_DECIMALS
+
+    if isinstance(value, dict):
+        return {name: rounded(item, name) for name, item in value.items()}
+    if isinstance(value, float):
+        return round(value, LATENCY_DECIMALS if "latency" in key else SCORE_DECIMALS)
+    return value
 
 
 def format_stats(stats: dict) -> str:

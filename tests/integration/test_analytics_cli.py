@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,16 @@ def test_a_device_or_an_empty_db_option_is_refused_not_read_as_an_empty_history(
     # `--db ''` is refused, as for every other command, not read as the default database.
     line = _one_line_error(cli(command, "--db", "", *extra))
     assert line.startswith("error: invalid setting(s): SQLITE_DB_PATH: ") and "is a directory, not a database file" in line
+
+
+def test_stats_json_rounds_to_the_reports_precision_without_float_noise(db_path):
+    create_history(db_path, [
+        record_at("2026-01-10 12:00:00", confidence=0.1, quality=0.1, latency_ms=100.1),
+        record_at("2026-01-10 13:00:00", confidence=0.2, quality=0.2, latency_ms=200.2),
+    ])
+    result = cli("stats", "--db", str(db_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\d\.\d{7,}", result.stdout) is None, result.stdout  # e.g. 0.15000000000000002
+    stats = json.loads(result.stdout)
+    assert stats["average_confidence"] == 0.15 and stats["average_latency_ms"] == 150.15
+    assert stats["by_backend"]["few-shot"]["average_quality"] == 0.15
