@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 from pathlib import Path
 
+from prompt_improver.dates import parse_range
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.store_commands import add_include_experiments
 from prompt_improver.settings import not_utf8
 
-DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,33 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", metavar="DATE", help="from this UTC day on (inclusive)")
-    parser.add_argument("--until", metavar="DATE", help="up to this UTC day (inclusive)")
+    parser.add_argument("--since", metavar="DATE", help="from this UTC date or timestamp on (inclusive)")
+    parser.add_argument(
+        "--until", metavar="DATE", help="up to this UTC date or timestamp (inclusive; a bare date covers the whole day)"
+    )
     parser.add_argument("--backend", metavar="B", help="only 'zero-shot' or 'few-shot' records")
     parser.add_argument("--db", metavar="PATH", help="the database file (default: SQLITE_DB_PATH)")
     add_include_experiments(parser)
 
 
-def parse_day(option: str, value: str | None) -> date | None:
-    """`YYYY-MM-DD` as a date, or None.
-
-    Raises:
-        UsageError: naming the option, the value and the format.
-    """
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date; {DATE_HINT}") from None
-
-
 def _filters(args: argparse.Namespace) -> dict:
     from store.record import BackendType
 
-    start, end = parse_day("--since", args.since), parse_day("--until", args.until)
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--until {end} is before --since {start}")
+    since, until = parse_range(args.since, args.until)  # the same forms as `history`
+    start = since.for_analytics() if since is not None else None
+    end = until.for_analytics() if until is not None else None
     backend = None
     if args.backend:
         try:

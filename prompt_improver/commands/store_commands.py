@@ -14,10 +14,11 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from prompt_improver.dates import LATEST, parse_range
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
@@ -29,9 +30,7 @@ from store.query_rules import cutoff as cutoff_for
 from store.record import BackendType, PromptHistory
 from store.sqlite_io import connect, translate_errors
 
-DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 # About 40 minutes of writing at the measured rate, and a few GB of file: a bigger number is a typo.
 MAX_DEMO_ROWS = 100_000_000
 
@@ -107,10 +106,9 @@ def run_history(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_INTEGER:
         raise UsageError(f"--limit must be from 1 to {MAX_INTEGER:,}, got {args.limit:,}")
     backend = _parse_backend(args.backend)
-    start = _parse_date("--since", args.since, end=False) if args.since else None
-    end = _parse_date("--until", args.until, end=True) if args.until else None
-    if start is not None and end is not None and start >= end:
-        raise UsageError(f"--since {args.since} is not before --until {args.until}; swap them")
+    since, until = parse_range(args.since, args.until)
+    start = since.moment if since is not None else None
+    end = until.exclusive_end() if until is not None else None
     repo = open_repository(_settings(args))
     scope = {"include_experiments": args.include_experiments}
     if start is None and end is None:
@@ -137,28 +135,6 @@ def _parse_backend(value: str | None) -> BackendType | None:
         return BackendType.parse(value)
     except ValueError:
         raise UsageError(f"--backend: {value!r} is not a backend; use 'zero-shot' or 'few-shot'") from None
-
-
-def _parse_date(option: str, value: str, *, end: bool) -> datetime:
-    """A bare date is the start of that UTC day (for --until: the end of it); timestamps are inclusive."""
-    text = value.strip()
-    bare_date = "T" not in text.upper() and " " not in text
-    try:
-        if bare_date:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise UsageError(f"{option}: {value!r} is not a date; {DATE_FORMAT_HINT}") from None
-    if not end:
-        return moment
-    # Ranges end exclusively: the next day (or microsecond) makes the given day (or instant) included.
-    try:
-        return moment + (timedelta(days=1) if bare_date else timedelta(microseconds=1))
-    except OverflowError:
-        return LATEST
 
 
 def _print_table(records: list[PromptHistory]) -> None:

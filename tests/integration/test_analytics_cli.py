@@ -68,8 +68,29 @@ def test_a_bad_date_is_a_one_line_usage_error_naming_value_and_format(history):
     result = cli("stats", "--db", str(history), "--since", "10/01/2026")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == (
-        "error: --since '10/01/2026' is not a date; use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
-    )
+        "error: --since: '10/01/2026' is not a date; use YYYY-MM-DD or an ISO-8601 timestamp such as "
+        "2026-01-03T10:15:00+00:00 (UTC if no offset)"
+    )  # word for word what `history` says: one parser
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_stats_and_export_accept_timestamps_as_history_does(history, tmp_path, command):
+    # Records at 2026-01-10 12:00, 01-11 12:00, 01-12 23:59:59.999999 and 01-13 00:00.
+    since, until = "2026-01-10T12:00:01Z", "2026-01-12 23:59:59.999999"
+    out = tmp_path / "out.csv"
+    extra = ["-o", str(out)] if command == "export" else ["--json"]
+    result = cli(command, "--db", str(history), "--since", since, "--until", until, *extra)
+    assert result.returncode == 0, result.stderr
+    if command == "stats":
+        stats = json.loads(result.stdout)
+        assert stats["total_count"] == 2
+        assert (stats["start"], stats["end"]) == ("2026-01-10T12:00:01+00:00", "2026-01-12T23:59:59.999999+00:00")
+    else:
+        assert result.stdout.strip() == f"2 rows written to {out}"
+    listed = cli("history", "--db", str(history), "--since", since, "--until", until, "--json")
+    assert len(json.loads(listed.stdout)) == 2  # the same records, the same forms
+    reversed_range = cli(command, "--db", str(history), "--since", "2026-01-12", "--until", "2026-01-11T23:00", *extra)
+    assert reversed_range.returncode == 1 and "is not before --until" in reversed_range.stderr
 
 
 def test_export_writes_records_and_prints_the_row_count(history, tmp_path):
