@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import _queries as queries
 from dashboard import _ui, charts, filters
-from dashboard._context import AppContext, app_context
+from dashboard._context import DEMO_PARAM, AppContext, app_context, with_demo_param
 from dashboard._kpis import sparklines, tiles
 from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
@@ -27,7 +27,8 @@ def _seed_widgets(today: date) -> None:
     """On the first run of this page in a session, set the filter widgets from the URL (or the last view)."""
     if "analytics_range" in st.session_state:
         return
-    params = st.query_params.to_dict() or st.session_state.get(LAST_PARAMS_KEY, {})
+    own = {key: value for key, value in st.query_params.to_dict().items() if key != DEMO_PARAM}
+    params = own or st.session_state.get(LAST_PARAMS_KEY, {})
     view = filters.from_query_params(params, today)
     st.session_state["analytics_range"] = view.preset
     st.session_state["analytics_backend"] = view.backend or ALL
@@ -78,8 +79,8 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
         view = filters.preset_filter(preset, today, backend_value, model_value, experiments)
 
     params = filters.to_query_params(view)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    if st.query_params.to_dict() != with_demo_param(params):  # the URL keeps demo mode too
+        st.query_params.from_dict(with_demo_param(params))
     st.session_state[LAST_PARAMS_KEY] = params
     return view
 
