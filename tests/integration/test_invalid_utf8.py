@@ -32,6 +32,8 @@ def damaged(db_path: Path) -> Path:
     with closing(sqlite3.connect(db_path)) as conn, conn:
         conn.execute(f"UPDATE prompt_history SET original_idea = CAST(x'{BAD_IDEA}' AS TEXT) WHERE id = 2")
         conn.execute("UPDATE prompt_history SET framework = CAST(x'52ff54' AS TEXT) WHERE id = 4")
+        # An encoded surrogate (CESU-8): accepted by some decoders, refused by DuckDB and Python alike.
+        conn.execute("UPDATE prompt_history SET context = CAST(x'41eda08042' AS TEXT) WHERE id = 3")
     return db_path
 
 
@@ -48,6 +50,7 @@ def test_history_json_and_table_show_invalid_text_with_replacement_characters(da
     assert len(records) == 5
     assert records[2]["original_idea"] == SHOWN_IDEA
     assert records[4]["framework"] == "R\ufffdT"
+    assert records[3]["context"] == "A\ufffd\ufffd\ufffdB"
     code, out, err = _run(capsys, "history", "--db", damaged)
     assert code == 0, err
     assert SHOWN_IDEA in out and "5 record(s)" in out
@@ -56,8 +59,8 @@ def test_history_json_and_table_show_invalid_text_with_replacement_characters(da
 def test_doctor_names_the_records_holding_invalid_text(damaged, capsys):
     code, out, err = _run(capsys, "doctor", "--db", damaged)
     assert code == 1
-    assert "invalid text    2 record(s) not valid UTF-8: id 2, 4" in out
-    assert "2 record(s)" in err and "not valid UTF-8" in err and "id 2, 4" in err
+    assert "invalid text    3 record(s) not valid UTF-8: id 2, 3, 4" in out
+    assert "3 record(s)" in err and "not valid UTF-8" in err and "id 2, 3, 4" in err
 
 
 def test_doctor_says_nothing_of_invalid_text_in_a_clean_history(db_path, capsys):
@@ -72,6 +75,7 @@ def test_the_analytics_worker_reads_invalid_text_with_replacement_characters(dam
         assert set(worker.top_frameworks()["framework"]) >= {"R\ufffdT"}
         page, total = worker.history_page(limit=10)
         assert total == 5 and SHOWN_IDEA in page["original_idea"].tolist()
+        assert "A\ufffd\ufffd\ufffdB" in page["context"].tolist()
         page, total = worker.history_page(text="WRITE\ufffd")  # a non-ASCII search reads every idea in DuckDB
         assert total == 1 and page["id"].tolist() == [2]
         assert worker.export_records(tmp_path / "all.csv") == 5
