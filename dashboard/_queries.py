@@ -93,8 +93,10 @@ def history_page(
     )
 
 
-def records_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
-                min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False) -> bytes:
+def records_csv(
+    db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
+    min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False,
+) -> bytes:
     """The records matching every filter of the History table as CSV bytes, newest first like the table
     (not cached: built when the user clicks the download). The worker writes it with DuckDB's CSV writer,
     RFC 4180 quoting and OWASP formula neutralisation, at most MAX_DOWNLOAD_ROWS records."""
@@ -107,7 +109,9 @@ def records_csv(db_path: str, start: date | None, end: date | None, backend: str
 def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
                 include_experiments: bool = False) -> bytes:
     """The per day × backend summary report as CSV bytes (built when the user clicks the download)."""
-    return _worker(db_path).summary_csv(start, end, backend=backend, model=model, include_experiments=include_experiments)
+    return _worker(db_path).summary_csv(
+        start, end, backend=backend, model=model, include_experiments=include_experiments
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Checking the database…", max_entries=16)

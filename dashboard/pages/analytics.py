@@ -232,7 +232,9 @@ def main() -> None:
             overall = queries.kpis(db, version, None, None, None, None, True)
             _empty_state(context, view, int(overall.get("count") or 0))
             return
-        series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model, view.include_experiments)
+        series = queries.timeseries(
+            db, version, view.start, view.end, view.backend, view.model, view.include_experiments
+        )
         _kpi_row(kpis, view, series)
         _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
