@@ -8,13 +8,12 @@ before anything heavy is loaded or any request is sent.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
 from prompt_improver.settings import Settings, load_settings
-from prompt_improver.terminal import printable
+from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +102,8 @@ def run_improve(args: argparse.Namespace) -> int:
 
     replayed = replayed_at_start + outcome.replayed
     if args.json:
-        print(json.dumps({**outcome.record.to_dict(), "saved": outcome.saved,
-                          "persistence_error": outcome.persistence_error}, ensure_ascii=False))
+        print(json_text({**outcome.record.to_dict(), "saved": outcome.saved,
+                          "persistence_error": outcome.persistence_error}))
     else:
         _print_readable(outcome)
     if replayed:

@@ -7,7 +7,6 @@ No heavy imports here (doctor checks DuckDB in a subprocess; pandas and DSPy are
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -22,7 +21,7 @@ from prompt_improver.dates import LATEST, parse_range
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
-from prompt_improver.terminal import printable
+from prompt_improver.terminal import json_text, printable
 from prompt_improver.wiring import open_repository, retention_days
 from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
@@ -117,7 +116,7 @@ def run_history(args: argparse.Namespace) -> int:
         records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit, **scope)
     try:
         if args.json:
-            print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
+            print(json_text([record.to_dict() for record in records], indent=2))
         else:
             _print_table(records)
         sys.stdout.flush()

@@ -56,8 +56,10 @@ def test_improve_prints_model_text_without_escape_sequences_but_keeps_lines_and_
 def test_improve_json_keeps_the_text_exactly_with_controls_escaped(model, capsys):
     assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "\x07" not in out and "\\u001b]52;c;" in out
-    assert f"Line one{CLIPBOARD} stays\nLine two{CLEAR}" in json.loads(out)["improved_prompt"]
+    assert not [control for control in CONTROLS if control in out]  # C1 (an 8-bit CSI, U+009B) escaped too
+    assert "\\u001b]52;c;" in out and "\\u009b31m" in out
+    improved = json.loads(out)["improved_prompt"]
+    assert f"Line one{CLIPBOARD} stays\nLine two{CLEAR}" in improved and "Line three\x9b31m red\x08" in improved
 
 
 def test_history_table_prints_stored_ideas_without_escape_sequences(db_path, capsys):
@@ -76,3 +78,12 @@ def test_an_error_message_naming_a_hostile_path_prints_no_escape_sequence(tmp_pa
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "is a directory" in err and err.count("\n") == 1
     assert "\x1b" not in err
+
+
+def test_history_json_keeps_stored_text_exactly_but_prints_no_raw_control_character(db_path, capsys):
+    idea = f"plan a launch{CLIPBOARD}\x9b2J party\x7f"
+    open_repository(load_settings(sqlite_db_path=db_path)).save(make_record(original_idea=idea))
+    assert main(["history", "--json", "--db", str(db_path)]) == 0
+    out = capsys.readouterr().out
+    assert not [control for control in CONTROLS + ("\x7f",) if control in out]
+    assert json.loads(out)[0]["original_idea"] == idea
