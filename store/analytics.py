@@ -47,6 +47,10 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
 })
 
 
+# Queries that read whole records from SQLite rather than the read model (they take `include_experiments`).
+_SQLITE_RECORDS = frozenset({"export_records", "records_csv"})
+
+
 class Analytics(AnalyticsApi):
     """Read-only analytics over the history in `db_path` (which need not exist yet: results are empty).
 
@@ -104,7 +108,10 @@ class Analytics(AnalyticsApi):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
         if name == "status":
             return self.status()
-        self._model.set_scope(include_experiments=kwargs.pop("include_experiments", False))
+        include_experiments = kwargs.pop("include_experiments", False)
+        self._model.set_scope(include_experiments=include_experiments)  # what every query of `records` sees
+        if name in _SQLITE_RECORDS:  # whole records come from SQLite: the same rule, applied there
+            kwargs["include_experiments"] = include_experiments
         function, needs_file = QUERIES[name]
         target = (args[0] if args else kwargs.get("path")) if name in ("export_records", "export_summary") else None
         if target is not None and is_history_file(Path(target), self._model.db_path):

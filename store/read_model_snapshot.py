@@ -103,7 +103,8 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def save(con: duckdb.DuckDBPyConnection, path: Path, source: str, state: SnapshotState) -> bool:
-    """Write the rows of `source` (as the snapshot's `records`) and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
+    """Write the rows of `source` (as the snapshot's `records`) and `state` to `path` atomically; False (and
+    nothing left behind) when it cannot."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         temporary.unlink(missing_ok=True)

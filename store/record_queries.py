@@ -72,11 +72,14 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
-    text: str | None = None, newest_first: bool = False,
+    text: str | None = None, newest_first: bool = False, include_experiments: bool = False,
 ) -> tuple[str, list]:
     """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
-    report), or newest first (the History page's order, so its download matches its table)."""
+    report), or newest first (the History page's order, so its download matches its table). Records of
+    experiment runs are left out unless `include_experiments`, as the read model's scope does."""
     window = _sqlite_where(rng, backend, model)
+    if not include_experiments:
+        window += " AND experiment_id IS NULL"
     if min_confidence is not None:
         where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
         window += f" AND confidence >= {float(min_confidence)!r}"
@@ -91,14 +94,7 @@ def records_query(
         )
     order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
-    # Only records in the read model's scope (experiment runs are left out unless included, see
-    # `ReadModel.set_scope`): a semi-join on the ids, so the rule lives in one place.
-    scope = f"id IN (SELECT id FROM {TABLE})"
-    outer = f"{outer} AND ({scope})" if outer else f" WHERE {scope}"
-    sql = (
-        f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer} "
-        f"ORDER BY {order}"  # again: the semi-join above does not keep SQLite's order
-    )
+    sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer}"
     return sql, params
 
 

@@ -90,12 +90,15 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
 
 
 def _records_sql(
-    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False
+    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False, include_experiments=False
 ) -> tuple[str, list]:
     rng = date_range(con, start, end)
     if rng is None:  # no history: the header alone
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
-    return records_query(rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first)
+    return records_query(
+        rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
+        include_experiments=include_experiments,
+    )
 
 
 def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
@@ -120,13 +123,16 @@ def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
 
 def export_records(
     con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None,
-    min_confidence: float | None = None, text: str | None = None,
+    min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False,
 ) -> int:
     """Write every column of the matching records (oldest first) to `path`; return the row count.
 
     Guardrails are written as their stored JSON array text. Needs the SQLite file attached.
     """
-    return write_csv(con, *_records_sql(con, start, end, backend, model, min_confidence, text), Path(path))
+    sql, params = _records_sql(
+        con, start, end, backend, model, min_confidence, text, include_experiments=include_experiments
+    )
+    return write_csv(con, sql, params, Path(path))
 
 
 def export_summary(con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> int:
@@ -137,13 +143,14 @@ def export_summary(con, path: Path, start: date | None = None, end: date | None 
 def records_csv(
     con, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
     text: str | None = None, max_rows: int = DEFAULT_DOWNLOAD_ROWS, newest_first: bool = False,
+    include_experiments: bool = False,
 ) -> bytes:
     """The records export as UTF-8 bytes, for a download button (oldest first, or newest first).
 
     Raises:
         ExportTooLarge: more than `max_rows` records match.
     """
-    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text, newest_first)
+    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text, newest_first, include_experiments)
     # One row past the limit is enough to know: the work stays bounded however large the range.
     data, rows = _to_bytes(con, f"SELECT * FROM ({sql}) LIMIT {int(max_rows) + 1:d}", params)
     if rows > max_rows:
