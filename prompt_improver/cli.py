@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pipeline.errors import PipelineError
 from prompt_improver.errors import UsageError
 from prompt_improver.settings import SettingsError
+from prompt_improver.terminal import printable
 from store.errors import InvalidRecord, RepositoryError
 
 COMMAND_MODULES = (
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except EXPECTED_ERRORS + (UsageError,) as error:
         # One line per failure: some messages (how to configure a model) are written as paragraphs.
-        print("error: " + " ".join(str(error).split()), file=sys.stderr)
+        print("error: " + " ".join(printable(str(error)).split()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

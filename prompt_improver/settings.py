@@ -70,6 +70,25 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("sqlite_db_path", mode="before")
+    @classmethod
+    def _a_database_file(cls, value: object) -> object:
+        # `SQLITE_DB_PATH=` or `--db ''` would otherwise mean the current directory, `/` has no file name to
+        # put the outbox and snapshot beside, and DuckDB (the analytics) can only open UTF-8 paths.
+        text = str(value)
+        example = "give a file such as data/prompt_history.db (with --db or SQLITE_DB_PATH)"
+        if not text.strip():
+            raise ValueError(f"the database path is empty; {example}")
+        if Path(text).name in ("", ".", "..") or text.endswith(("/", "\\")):
+            raise ValueError(f"{text!r} is a directory, not a database file; {example}")
+        shown = not_utf8(text)
+        if shown is not None:
+            raise ValueError(
+                f"the path '{shown}' is not valid UTF-8, which the analytics (DuckDB) cannot open; rename the "
+                "file or its directory to a UTF-8 name, or give another file with --db or SQLITE_DB_PATH"
+            )
+        return value
+
     @field_validator("outbox_path", mode="after")
     @classmethod
     def _outbox_beside_the_database(cls, value: Path | None, info: ValidationInfo) -> Path | None:
@@ -109,6 +128,16 @@ def _same_path(first: Path, second: Path) -> bool:
         return first.absolute().resolve() == second.absolute().resolve()
     except (OSError, RuntimeError):  # a symlink loop: not provably the same file; the store names it later
         return False
+
+
+def not_utf8(path: str) -> str | None:
+    """None when `path` is valid UTF-8; else the path with its undecodable bytes shown as `\\xNN` (a file
+    name from the command line keeps them as surrogates, which no UTF-8 text can hold)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:

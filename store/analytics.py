@@ -49,6 +49,10 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
 })
 
 
+# Queries that read whole records from SQLite rather than the read model (they take `include_experiments`).
+_SQLITE_RECORDS = frozenset({"export_records", "records_csv"})
+
+
 class Analytics(AnalyticsApi):
     """Read-only analytics over the history in `db_path` (which need not exist yet: results are empty).
 
@@ -112,6 +116,10 @@ class Analytics(AnalyticsApi):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
         if name == "status":
             return self.status()
+        include_experiments = kwargs.pop("include_experiments", False)
+        self._model.set_scope(include_experiments=include_experiments)  # what every query of `records` sees
+        if name in _SQLITE_RECORDS:  # whole records come from SQLite: the same rule, applied there
+            kwargs["include_experiments"] = include_experiments
         function, needs_file = QUERIES[name]
         target = (args[0] if args else kwargs.get("path")) if name in ("export_records", "export_summary") else None
         if target is not None and is_history_file(Path(target), self._model.db_path):
@@ -119,6 +127,13 @@ class Analytics(AnalyticsApi):
                 f"{target} is the history database {self._model.db_path} (or one of its files); writing the CSV "
                 "there would destroy the history: name another file"
             )
+        try:
+            return self._query(name, function, needs_file, args, kwargs)
+        except _SnapshotDropped:  # the next sync rebuilds the read model from the history: ask again
+            self._first_sync = None
+            return self._query(name, function, needs_file, args, kwargs)
+
+    def _query(self, name: str, function: Callable, needs_file: bool, args: tuple, kwargs: dict):
         with self._model.attached() as present:
             self._remember(self._model.sync_attached() if present else self._model.clear())
             if needs_file:
@@ -132,7 +147,14 @@ class Analytics(AnalyticsApi):
         except duckdb.ProgrammingError:
             raise  # a bug in a query, not a problem with the file
         except duckdb.Error as error:
+            # A damaged snapshot (a disposable cache) is not a damaged history: drop it and rebuild.
+            if self._model.drop_damaged_snapshot():
+                raise _SnapshotDropped from None
             raise connection_error(self._model.db_path, error) from None
+
+
+class _SnapshotDropped(Exception):
+    """The on-disk snapshot was damaged and has been dropped; the query is asked again (never leaves this module)."""
 
 
 def _without_file(name: str, args: tuple, kwargs: dict):

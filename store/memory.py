@@ -114,12 +114,16 @@ class InMemoryPromptRepository:
         return matching[offset : offset + limit]
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Newest first (by timestamp, then id)."""
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
         backend = parse_backend(backend)
-        return self._page(lambda r: backend is None or r.backend == backend, limit, offset)
+        return self._page(
+            lambda r: (backend is None or r.backend == backend) and (include_experiments or r.experiment_id is None),
+            limit, offset,
+        )
 
     def find_by_date_range(
         self,
@@ -128,13 +132,16 @@ class InMemoryPromptRepository:
         backend: BackendType | str | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
         backend = parse_backend(backend)
         return self._page(
-            lambda r: start <= r.timestamp < end and (backend is None or r.backend == backend), limit, offset
+            lambda r: start <= r.timestamp < end and (backend is None or r.backend == backend)
+            and (include_experiments or r.experiment_id is None),
+            limit, offset,
         )
 
     def search(

@@ -17,6 +17,7 @@ from store.analytics_queries import date_range
 from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
 from store.read_model import ALIAS, TABLE
 from store.timestamps import to_iso
+from store.utf8_text import safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +39,7 @@ _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 _TYPED = ", ".join(
     f"CAST(c{i} AS BIGINT) AS {name}" if name in ("id", "metric_version")
     else f"CAST(c{i} AS DOUBLE) AS {name}" if name in _REAL
-    else f"c{i} AS {name}"
+    else f"{safe(f'c{i}')} AS {name}"  # text: invalid UTF-8 (written by another tool) becomes U+FFFD
     for i, name in enumerate(RECORD_COLUMNS)
 )
 
@@ -71,11 +72,14 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
-    text: str | None = None, newest_first: bool = False,
+    text: str | None = None, newest_first: bool = False, include_experiments: bool = False,
 ) -> tuple[str, list]:
     """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
-    report), or newest first (the History page's order, so its download matches its table)."""
+    report), or newest first (the History page's order, so its download matches its table). Records of
+    experiment runs are left out unless `include_experiments`, as the read model's scope does."""
     window = _sqlite_where(rng, backend, model)
+    if not include_experiments:
+        window += " AND experiment_id IS NULL"
     if min_confidence is not None:
         where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
         window += f" AND confidence >= {float(min_confidence)!r}"
@@ -85,8 +89,8 @@ def records_query(
         window += " AND " + _like(needle)
     elif needle:
         outer = (
-            f" WHERE contains(lower(original_idea), lower({literal(needle)}))"
-            f" OR contains(lower(improved_prompt), lower({literal(needle)}))"
+            f" WHERE (contains(lower(original_idea), lower({literal(needle)}))"
+            f" OR contains(lower(improved_prompt), lower({literal(needle)})))"
         )
     order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
@@ -168,5 +172,6 @@ def _text_match_sql(rng: DateRange, needle: str) -> str:
     sqlite_sql = f"SELECT id, original_idea, improved_prompt FROM prompt_history WHERE {window}"
     return (
         f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1, c2) "
-        f"WHERE contains(lower(c1), lower({literal(needle)})) OR contains(lower(c2), lower({literal(needle)}))"
+        f"WHERE contains(lower({safe('c1')}), lower({literal(needle)})) "
+        f"OR contains(lower({safe('c2')}), lower({literal(needle)}))"
     )

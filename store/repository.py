@@ -32,6 +32,9 @@ class DatabaseHealth:
     schema_version: int
     journal_mode: str
     quick_check: str
+    # Records whose text is not valid UTF-8 (written by another tool): read with U+FFFD in its place.
+    invalid_text_ids: tuple[int, ...] = ()
+    invalid_text_count: int = 0
 
 
 class PromptRepository(Protocol):
@@ -71,9 +74,9 @@ class PromptRepository(Protocol):
         ...
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None, include_experiments: bool = True
     ) -> list[PromptHistory]:
-        """Newest first."""
+        """Newest first; without `include_experiments`, records of experiment runs are left out."""
         ...
 
     def find_by_date_range(
@@ -83,8 +86,9 @@ class PromptRepository(Protocol):
         backend: BackendType | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first (experiment runs too unless told otherwise)."""
         ...
 
     def search(

@@ -27,13 +27,16 @@ from store.query_rules import check_page, check_range, cutoff, like_pattern, par
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.schema import SCHEMA_VERSION
-from store.sqlite_io import INSERT_SQL, SELECT_SQL, check_path, connect, record_to_row, row_to_record, translate_errors
+from store.sqlite_io import (
+    INSERT_SQL, SELECT_SQL, check_path, connect, invalid_text_ids, record_to_row, row_to_record, translate_errors,
+)
 from store.sqlite_retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
 from store.wal_keeper import WalKeeper
 
 logger = logging.getLogger(__name__)
 
+INVALID_TEXT_IDS_SHOWN = 10  # `doctor` names this many records with invalid UTF-8 (and counts them all)
 _INSERT_ONCE = INSERT_SQL + " ON CONFLICT(uid) DO NOTHING"
 _ORDER = " ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?"
 
@@ -172,12 +175,15 @@ class SQLitePromptRepository:
         return [row_to_record(row) for row in rows]
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Newest first (by timestamp, then id)."""
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
         backend = parse_backend(backend)
         where, params = ([], []) if backend is None else (["backend = ?"], [backend.value])
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -187,8 +193,9 @@ class SQLitePromptRepository:
         backend: BackendType | str | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
         backend = parse_backend(backend)
@@ -196,6 +203,8 @@ class SQLitePromptRepository:
         if backend is not None:
             where.append("backend = ?")
             params.append(backend.value)
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def search(
@@ -303,6 +312,7 @@ class SQLitePromptRepository:
             ).fetchone()
             rows = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] if has_table else 0
             quick_check = "; ".join(row[0] for row in conn.execute("PRAGMA quick_check"))
+            invalid_ids = invalid_text_ids(conn) if has_table else []
         wal = self.db_path.with_name(self.db_path.name + "-wal")
         return DatabaseHealth(
             path=str(self.db_path),
@@ -312,6 +322,8 @@ class SQLitePromptRepository:
             schema_version=version,
             journal_mode=journal_mode,
             quick_check=quick_check,
+            invalid_text_ids=tuple(invalid_ids[:INVALID_TEXT_IDS_SHOWN]),
+            invalid_text_count=len(invalid_ids),
         )
 
     def get_setting(self, key: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.filters import DAYS_MEANING
 from dashboard import _queries as queries
 from dashboard import _retention, _ui, composition
 from dashboard._context import AppContext, app_context
@@ -97,7 +98,8 @@ def _retention_section(context: AppContext) -> None:
             value=stored_days,
             step=1,
             key="settings_retention_days",
-            help="Stored in the database, so every dashboard session and the CLI's `prune` use the same value.",
+            help="Stored in the database, so every dashboard session and the CLI's `prune` use the same value. "
+            + DAYS_MEANING + " Records from before the first kept day (00:00 UTC) are deleted.",
         )
         right.button(
             "Save retention",

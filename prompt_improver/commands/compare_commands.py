@@ -9,13 +9,13 @@ for an experiment: cached answers would make latencies meaningless and repeats i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
     summary = summarize(experiments, experiment_id, seed=args.seed, judge_model=settings.judge_model)
     if args.json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+        print(json_text(summary.to_dict()))
     else:
-        print(format_summary(summary))
+        print(printable(format_summary(summary)))  # names and model errors come from outside
     return 0
 
 
@@ -189,19 +189,19 @@ def _print_list(experiments: Any, as_json: bool) -> int:
 
     listed = experiments.list_experiments(limit=1_000)
     if as_json:
-        print(json.dumps([
+        print(json_text([
             {"experiment_id": e.id, "name": e.name, "created": to_iso(e.created), "status": e.status,
              "items": len(e.items), "repeats": e.repeats, "planned": e.planned, "succeeded": e.succeeded,
              "failed": e.failed, "model_version": e.model_version}
             for e in listed
-        ], ensure_ascii=False))
+        ]))
         return 0
     if not listed:
         print("no experiments yet; start one with: prompt-improver compare")
         return 0
     for e in listed:
-        print(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, {e.failed} failed  "
-              f"{e.model_version or '-'}  {e.name}")
+        print(printable(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, "
+                        f"{e.failed} failed  {e.model_version or '-'}  {e.name}"))
     return 0
 
 

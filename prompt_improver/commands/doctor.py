@@ -133,6 +133,18 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
     quick_check_ok = health.quick_check == "ok"
     first_issue = issues[0] if issues else health.quick_check
     print(f"  quick_check     {'ok' if quick_check_ok else f'FAILED, {len(issues)} issue(s); first: {first_issue}'}")
+    if health.invalid_text_count:
+        ids = ", ".join(str(record_id) for record_id in health.invalid_text_ids)
+        more = f" and {health.invalid_text_count - len(health.invalid_text_ids):,} more" if health.invalid_text_count > len(health.invalid_text_ids) else ""
+        print(f"  invalid text    {health.invalid_text_count:,} record(s) not valid UTF-8: id {ids}{more}")
+        problems.append(
+            (
+                f"{health.invalid_text_count:,} record(s) in {str(path)!r} hold text that is not valid UTF-8 (written "
+                f"by another tool): id {ids}{more}; they are shown with U+FFFD (\ufffd) in place of the bad bytes",
+                "every command still reads them; to repair them, look at them with `prompt-improver history --json` "
+                "and correct or delete them in the sqlite3 shell",
+            )
+        )
     if health.schema_version > SCHEMA_VERSION:
         problems.append(
             (

@@ -8,12 +8,12 @@ before anything heavy is loaded or any request is sent.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,8 @@ def run_improve(args: argparse.Namespace) -> int:
 
     replayed = replayed_at_start + outcome.replayed
     if args.json:
-        print(json.dumps({**outcome.record.to_dict(), "saved": outcome.saved,
-                          "persistence_error": outcome.persistence_error}, ensure_ascii=False))
+        print(json_text({**outcome.record.to_dict(), "saved": outcome.saved,
+                          "persistence_error": outcome.persistence_error}))
     else:
         _print_readable(outcome)
     if replayed:
@@ -190,7 +190,7 @@ def _print_readable(outcome) -> None:
         lines.append(f"Reasoning:  {record.reasoning}")
     status = f"Saved as #{record.id}" if outcome.saved else "Not saved to the database (see the warning)"
     lines.append(f"{status} · program {record.program_version or '–'} · uid {record.uid}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))  # the model's text must not drive the terminal
 
 
 def run_compile_fewshot(args: argparse.Namespace) -> int:

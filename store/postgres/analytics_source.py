@@ -46,7 +46,7 @@ _SQLITE_SHAPED = f"""
 """
 _COLUMNS = (
     "id, CAST(timestamp AS TIMESTAMP) AS ts, backend, model_version AS model, framework, role, "
-    "confidence, quality, latency_ms, metric_version"
+    "confidence, quality, latency_ms, metric_version, experiment_id"
 )
 REREAD_IDS = 1_000
 _PROBE = (
@@ -119,6 +119,19 @@ class PostgresSource:
         self._watermark = 0
         self._verified_at = 0.0
         self._loaded = False
+        self._include_experiments = False
+
+    def set_scope(self, *, include_experiments: bool) -> None:
+        """Which rows the queries' `records` view holds: all, or only those outside experiments (the default)."""
+        include_experiments = bool(include_experiments)
+        if include_experiments != self._include_experiments:
+            self._include_experiments = include_experiments
+            self._scope()
+
+    def _scope(self) -> None:
+        # As the SQLite read model's scopes: experiment runs are left out of `records` unless asked for.
+        where = "" if self._include_experiments else " WHERE experiment_id IS NULL"
+        self._connection.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {LOCAL}{where}")
 
     @property
     def db_path(self) -> Path:
@@ -213,7 +226,7 @@ class PostgresSource:
             self._connection.execute(f"CREATE OR REPLACE TABLE {LOCAL} AS SELECT {_COLUMNS} FROM {ALIAS}.prompt_history")
             if self._remote(_PROBE)[0][0] == generation:
                 break
-        self._connection.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {LOCAL}")
+        self._scope()
         self._generation, self._loaded, self._verified_at = generation, True, time.monotonic()
         self._watermark = int(self._connection.execute(f"SELECT coalesce(max(id), 0) FROM {LOCAL}").fetchone()[0])
         rows = self._rows()
@@ -234,9 +247,10 @@ class PostgresSource:
         """No history table yet: queries see an empty `records`."""
         self._connection.execute(
             f"CREATE OR REPLACE TABLE {LOCAL} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
-            "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE)"
+            "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE, "
+            "metric_version INTEGER, experiment_id VARCHAR)"
         )
-        self._connection.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {LOCAL}")
+        self._scope()
         self._views = self._loaded = False
         return SyncResult("missing", 0)
 

@@ -42,12 +42,12 @@ def model_env(monkeypatch: pytest.MonkeyPatch):
     return configure
 
 
-def seed_experiment(db_path: Path, *, fail_last: bool = False) -> str:
-    """An experiment over IDEAS where few-shot answers well and zero-shot weakly (the last idea fails on both
+def seed_experiment(db_path: Path, *, fail_last: bool = False, ideas: list[EvalItem] = IDEAS) -> str:
+    """An experiment over `ideas` where few-shot answers well and zero-shot weakly (the last idea fails on both
     backends when `fail_last`)."""
     migrate(db_path)
     history = SQLitePromptRepository(db_path)
-    known = IDEAS[:-1] if fail_last else IDEAS
+    known = ideas[:-1] if fail_last else ideas
     programs = {b: load_program(b) for b in BackendType}
     by_backend = {
         BackendType.ZERO_SHOT: ServiceImprover(programs=programs, lm=DummyLM({i.idea: weak_fields(i.idea) for i in known}),
@@ -56,7 +56,7 @@ def seed_experiment(db_path: Path, *, fail_last: bool = False) -> str:
                                               repo=history, model_version="openai/fake-model"),
     }
     result = run_experiment(
-        SQLiteExperimentRepository(db_path), items=IDEAS, repeats=1, name="seeded", concurrency=4,
+        SQLiteExperimentRepository(db_path), items=ideas, repeats=1, name="seeded", concurrency=4,
         improve_one=lambda item, backend, eid: by_backend[backend](item, backend, eid),
         **by_backend[BackendType.FEW_SHOT].versions,
     )
@@ -95,6 +95,17 @@ def test_a_completed_experiment_shows_the_verdict_table_charts_and_both_outputs(
     assert "Senior subject-matter expert and technical writer" in page and "Assistant" in page
     assert at.selectbox(key="compare_item").value == 1
     assert len(at.get("download_button")) == 2
+
+
+def test_four_pairs_with_a_clear_difference_say_too_few_to_decide_and_what_to_add(app_db: Path) -> None:
+    seed_experiment(app_db, ideas=IDEAS[:4])
+    at = open_app(PAGE)
+    assert not at.exception
+    (headline,) = [box.value for box in at.info if "pairs" in box.value]
+    assert "too few pairs to decide (n = 4)" in headline and "add at least 6 more evaluation ideas" in headline
+    assert "no detectable difference" not in texts(at)
+    table = at.dataframe[0].value
+    assert table[table["Metric"] == "Confidence"].iloc[0]["W / T / L"] == "4 / 0 / 0"
 
 
 def test_a_partial_experiment_counts_its_failures_and_resumes_from_the_page(app_db: Path, model_env) -> None:

@@ -90,3 +90,25 @@ def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path)
     at.number_input(key="history_page").set_value(1).run()
     at.selectbox(key="history_backend").set_value("few-shot").run()
     assert "Record #" not in texts(at)
+
+
+def test_experiment_runs_are_hidden_until_the_toggle_includes_them_in_the_table_and_the_csv(app_db: Path) -> None:
+    _seed(app_db)
+    runs = [make_record(original_idea=f"Experiment idea {index}", experiment_id="exp1",
+                        timestamp=utc_now() - timedelta(minutes=index)) for index in range(3)]
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many(runs)  # ids 61-63, the newest
+    at = open_app(HISTORY)
+    assert not at.exception
+    toggle = at.toggle(key="history_experiments")
+    assert toggle.label == "Include experiment runs" and toggle.value is False
+    assert at.dataframe[0].value["id"].tolist()[:2] == [60, 59]
+    assert "records 1–50 of 60, newest first" in texts(at)
+    own = queries.records_csv(str(app_db), None, None, None, None)
+    assert own.count(b"Experiment idea") == 0
+
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist()[:4] == [61, 62, 63, 60]
+    assert "records 1–50 of 63, newest first" in texts(at)
+    everything = queries.records_csv(str(app_db), None, None, None, None, include_experiments=True)
+    assert everything.count(b"Experiment idea") == 3

@@ -177,8 +177,8 @@ def test_prune_dry_run_counts_without_deleting(run, repo, db_path):
     assert out.startswith("would delete 2 records older than ")
     assert "nothing was changed" in out
     assert not backup.exists()
-    cutoff = (utc_now() - timedelta(days=30)).date().isoformat()
-    assert cutoff in out
+    cutoff = (utc_now() - timedelta(days=29)).date().isoformat()  # 30 calendar days, today included
+    assert f"older than {cutoff}T00:00:00+00:00 (30 days)" in out
     assert _rows(db_path) == [(3,)]
 
 

@@ -102,6 +102,15 @@ def test_records_with_the_same_timestamp_list_the_later_saved_first(repo):
     assert [r.id for r in repo.find_recent()] == ids[::-1]
 
 
+def test_listings_leave_experiment_runs_out_only_when_asked(repo):
+    own = repo.save(make_record(timestamp=at(1)))
+    run = repo.save(make_record(timestamp=at(2), experiment_id="e1"))
+    assert [r.id for r in repo.find_recent()] == [run.id, own.id]
+    assert [r.id for r in repo.find_recent(include_experiments=False)] == [own.id]
+    assert [r.id for r in repo.find_by_date_range(at(0), at(3), include_experiments=False)] == [own.id]
+    assert [r.id for r in repo.find_by_date_range(at(0), at(3))] == [run.id, own.id]
+
+
 def test_find_recent_pages_with_limit_and_offset(repo):
     for minutes in range(10):
         repo.save(make_record(timestamp=at(minutes)))

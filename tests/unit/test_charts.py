@@ -177,6 +177,17 @@ def test_every_tile_gets_a_sparkline_and_latency_mixes_backends_by_their_counts(
     assert lines["p50_latency_ms"] == [3_600.0, (2_400.0 * 10 + 4_800.0 * 30) / 40]
 
 
+def test_a_change_that_rounds_to_zero_is_shown_as_no_change_without_an_arrow() -> None:
+    current = {"count": 1_000, "avg_confidence": 0.7123, "avg_quality": 0.70001, "p50_latency_ms": 2_000.2}
+    previous = {"count": 1_000, "avg_confidence": 0.71234, "avg_quality": 0.7, "p50_latency_ms": 2_000.0}
+    shown = {tile.label: tile for tile in tiles({**current, "previous": previous}, "the previous 7 days")}
+    for label in ("Improvements", "Avg confidence", "Avg quality", "p50 latency"):
+        tile = shown[label]
+        assert (tile.delta, tile.delta_color, tile.delta_arrow) == ("no change", "off", "off"), label
+    changed = tiles({**current, "avg_confidence": 0.7, "previous": previous}, "x")[1]
+    assert (changed.delta, changed.delta_color, changed.delta_arrow) == ("-0.012", "normal", "auto")
+
+
 def test_latency_tiles_treat_an_increase_as_bad() -> None:
     colours = {tile.label: tile.delta_color for tile in tiles({"count": 1, "previous": None}, "x")}
     assert colours["p95 latency"] == "inverse" and colours["Improvements"] == "normal"
