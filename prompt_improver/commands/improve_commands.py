@@ -8,6 +8,7 @@ before anything heavy is loaded or any request is sent.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
