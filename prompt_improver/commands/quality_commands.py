@@ -104,10 +104,11 @@ def run_score(args: argparse.Namespace) -> int:
 
 def run_rescore(args: argparse.Namespace) -> int:
     """`prompt-improver rescore [--since D]`: rescore stale records, progress on stderr, summary on stdout."""
-    from prompt_improver.commands.store_commands import _parse_date, _settings
+    from prompt_improver.commands.store_commands import _settings
+    from prompt_improver.dates import parse_when
     from prompt_improver.wiring import open_repository
 
-    since = _parse_date("--since", args.since, end=False) if args.since else None
+    since = parse_when("--since", args.since).moment if args.since else None
     if not 1 <= args.batch_size <= 100_000:
         raise UsageError(f"--batch-size must be from 1 to 100,000, got {args.batch_size:,}")
     from pipeline.quality import QualityMetric

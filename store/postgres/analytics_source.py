@@ -57,6 +57,8 @@ _MACROS = (
     # SQLite's quote() of a REAL keeps every digit; DuckDB's shortest round-trip text does too.
     "CREATE OR REPLACE MACRO quote(x) AS CAST(x AS VARCHAR)",
     "CREATE OR REPLACE MACRO sqlite_query(alias, sql) AS TABLE SELECT * FROM query(sql)",
+    # PostgreSQL's text is valid UTF-8 already (the server checks it); SQLite's may not be (store/utf8_text.py).
+    "CREATE OR REPLACE MACRO utf8_safe(x) AS x",
 )
 
 

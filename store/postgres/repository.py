@@ -215,12 +215,15 @@ class PostgresPromptRepository:
         return [row_to_record(row) for row in rows]
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Newest first (by timestamp, then id)."""
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
         backend = parse_backend(backend)
         where, params = ([], []) if backend is None else (["backend = %s"], [backend.value])
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -230,8 +233,9 @@ class PostgresPromptRepository:
         backend: BackendType | str | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
         backend = parse_backend(backend)
@@ -239,6 +243,8 @@ class PostgresPromptRepository:
         if backend is not None:
             where.append("backend = %s")
             params.append(backend.value)
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def search(

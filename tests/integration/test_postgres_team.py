@@ -65,7 +65,8 @@ def test_a_team_database_from_demo_data_to_copy(env, postgres_url, tmp_path):
     assert stats["total_count"] == count == 20_000
     for key, expected in (("average_confidence", confidence), ("average_quality", quality),
                           ("average_latency_ms", latency), ("p50_latency_ms", p50), ("p95_latency_ms", p95)):
-        assert stats[key] == pytest.approx(expected, rel=1e-9), key
+        # stats --json rounds scores to 6 places and latencies to the microsecond (3 places of a millisecond)
+        assert stats[key] == pytest.approx(expected, abs=1e-3 if "latency" in key else 1e-6), key
     assert stats["backend_distribution"] == dict(sql(url, "SELECT backend, count(*) FROM prompt_history GROUP BY 1"))
 
     def improve_three(_: int) -> None:
@@ -82,8 +83,10 @@ def test_a_team_database_from_demo_data_to_copy(env, postgres_url, tmp_path):
         uids = [row["uid"] for row in csv.DictReader(handle)]
     assert sorted(uids) == sorted(uid for (uid,) in sql(url, "SELECT uid FROM prompt_history"))
 
-    ((older, younger),) = sql(url, "SELECT count(*) FILTER (WHERE timestamp < now() - interval '30 days'), "
-                                   "count(*) FILTER (WHERE timestamp >= now() - interval '30 days') FROM prompt_history")
+    # "30 days" are 30 calendar days in UTC, today included: older means before 00:00 UTC 29 days ago.
+    kept_from = "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days'"
+    ((older, younger),) = sql(url, f"SELECT count(*) FILTER (WHERE timestamp < {kept_from}), "
+                                   f"count(*) FILTER (WHERE timestamp >= {kept_from}) FROM prompt_history")
     assert older > 0
     out = run(env, "prune", "--older-than-days", "30")
     assert f"deleted {older:,} records" in out

@@ -98,7 +98,7 @@ def test_a_version_4_database_gains_metric_versions_keeping_every_row_and_score(
     assert [row[:3] for row in after] == before  # no row lost, no score changed
     # Scores stored before metric versions existed are the first metric's; records without a score have none.
     assert {(row[2] is None, row[3]) for row in after} == {(True, None), (False, 1)}
-    assert indexed[-1] == "metric_version"
+    assert indexed[-2:] == ["metric_version", "experiment_id"]  # the read model loads both from the index
     assert SQLitePromptRepository(db_path).get(2).metric_version == 1
 
 

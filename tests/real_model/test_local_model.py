@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,9 @@ CAUSES = ("LLM_MAX_TOKENS", "LLM_TIMEOUT_S", "LLM_TOTAL_TIMEOUT_S", "could not b
 
 
 def _stored(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT uid, backend, improved_prompt, role, directive, framework, guardrails "
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT uid, backend, improved_prompt, role, directive, framework, guardrails "
                             "FROM prompt_history").fetchall()
-    conn.close()
-    return rows
 
 
 def _assert_clean_failure(err: str) -> None:
