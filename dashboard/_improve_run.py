@@ -1,9 +1,13 @@
 """Running one improvement from the Improve page: in a worker thread, with progress, and cancellable.
 
 The model call can take a minute or more on a small local model. The page waits in a loop that redraws
-"attempt n of m, t s" every quarter second; a click on *Cancel* (or any other widget) makes Streamlit stop
-this run at its next redraw, and the `finally` below then sets the cancel event: the worker records nothing
-and stops before its next attempt (the request in flight ends at LLM_TIMEOUT_S).
+"attempt n of m, t s" every quarter second. A click on *Cancel* sets the cancel event in its callback: the
+worker records nothing and stops before its next attempt (the request in flight ends at LLM_TIMEOUT_S).
+Any click makes Streamlit stop this run at its next redraw, and the `finally` below sets the event too.
+
+The callback, not the `finally`, is what tells the next run that the user cancelled: with Streamlit's fast
+reruns (the default) the next run starts on a new thread while this one is still stopping, so a flag set
+in the `finally` arrives after the next run has looked for it.
 """
 
 from __future__ import annotations
@@ -50,9 +54,10 @@ def run_with_progress(call: Any, *, label: str, total_timeout_s: float) -> Any:
             progress.error = error
 
     worker = threading.Thread(target=work, name="improve", daemon=True)
-    status = st.empty()
-    st.button("Cancel", key="improve_cancel", icon=":material/cancel:",
-              help="Stop waiting; nothing is recorded. The request in flight ends at LLM_TIMEOUT_S.")
+    status, cancel_slot = st.empty(), st.empty()
+    cancel_slot.button("Cancel", key="improve_cancel", icon=":material/cancel:", on_click=_cancelled,
+                       args=(cancel, worker), help="Stop waiting; nothing is recorded. The request in flight ends "
+                       "at LLM_TIMEOUT_S.")
     started = time.monotonic()
     worker.start()
     try:
@@ -64,13 +69,23 @@ def run_with_progress(call: Any, *, label: str, total_timeout_s: float) -> Any:
                         f"(at most {total_timeout_s:g} s)…", icon=":material/hourglass_top:")
             worker.join(POLL_S)
     finally:
-        if worker.is_alive():  # this run was stopped (Cancel, or another widget): record nothing
+        # Stopped by another widget (Cancel's callback has set the event already): record nothing, and say
+        # so on a later run (this flag may come after the next run has started).
+        if worker.is_alive() and not cancel.is_set():
             cancel.set()
             st.session_state[CANCELLED_KEY] = True
     status.empty()
+    cancel_slot.empty()  # the answer is in: a click now would cancel nothing
     if progress.error is not None:
         raise progress.error
     return progress.outcome
+
+
+def _cancelled(cancel: threading.Event, worker: threading.Thread) -> None:
+    """Cancel's callback: runs before the next run's script, so that run can say the improvement was cancelled."""
+    if worker.is_alive():  # a click that races the answer does not claim a saved record was dropped
+        cancel.set()
+        st.session_state[CANCELLED_KEY] = True
 
 
 def take_cancelled() -> bool:

@@ -4,6 +4,8 @@ One test walks the app the way a user does, against a seeded SQLite history: it 
 Analytics view as the server's first request, improves a prompt on the Improve page against a fake
 OpenAI-compatible server (and finds the row in SQLite), then opens History, Analytics, Compare and
 Settings through the sidebar, checking what each page must show and that no error box appears.
+Another waits on a model that answers only when the test lets it: the Improve page counts the attempts,
+its Cancel button stops the wait, and the answer that arrives after the cancel is not recorded.
 A full-page screenshot of every page goes to `artifacts/screenshots/` (git-ignored) for a human to look at.
 
 Playwright drives Debian's Chromium (`/usr/bin/chromium`, installed by `.ci/run`); no browser is
@@ -17,8 +19,9 @@ import math
 import re
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,7 @@ import pytest
 from store.demo import generate_demo_records
 from store.migrations import migrate
 from store.sqlite_repository import SQLitePromptRepository
-from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
+from tests.support.fake_openai import FakeOpenAIServer, Scripted, good_fields, reply, status
 from tests.support.streamlit_server import ROOT, StreamlitServer
 
 sync_api = pytest.importorskip(
@@ -84,8 +87,8 @@ def app(seeded_db: Path, model_server: FakeOpenAIServer, tmp_path: Path) -> Iter
         yield server
 
 
-@pytest.fixture
-def page(app: StreamlitServer) -> Iterator[sync_api.Page]:
+@contextmanager
+def chromium_page() -> Iterator[sync_api.Page]:
     """A Chromium page at a 1400 x 1000 viewport; the browser is closed afterwards."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -96,6 +99,13 @@ def page(app: StreamlitServer) -> Iterator[sync_api.Page]:
             yield context.new_page()
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(app: StreamlitServer) -> Iterator[sync_api.Page]:
+    """A Chromium page for `app` (started first)."""
+    with chromium_page() as page:
+        yield page
 
 
 def wait_for_run(page: sync_api.Page, heading: str) -> None:
@@ -258,19 +268,13 @@ def test_an_invalid_setting_shows_its_message_at_a_bookmarked_address_without_a_
     tmp_path: Path,
 ) -> None:
     env = {"SQLITE_DB_PATH": str(tmp_path / "history.db"), "SQLITE_RETENTION_DAYS": "0"}
-    with StreamlitServer(env, log_path=tmp_path / "streamlit.log") as server, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            for path in ("/analytics?range=90d", "/settings"):  # the first is the fresh server's first request
-                page.goto(f"{server.url}{path}")
-                wait_for_run(page, "Prompt Improver cannot start")
-                sync_api.expect(page.get_by_text("SQLITE_RETENTION_DAYS")).to_be_visible()
-                sync_api.expect(page.get_by_text("Page not found")).to_have_count(0)
-                sync_api.expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-        finally:
-            browser.close()
+    with StreamlitServer(env, log_path=tmp_path / "streamlit.log") as server, chromium_page() as page:
+        for path in ("/analytics?range=90d", "/settings"):  # the first is the fresh server's first request
+            page.goto(f"{server.url}{path}")
+            wait_for_run(page, "Prompt Improver cannot start")
+            sync_api.expect(page.get_by_text("SQLITE_RETENTION_DAYS")).to_be_visible()
+            sync_api.expect(page.get_by_text("Page not found")).to_have_count(0)
+            sync_api.expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
 def test_the_history_tables_toolbar_has_no_download_of_its_own_and_leaves_ours_clickable(
@@ -317,3 +321,95 @@ def test_demo_mode_survives_a_reload_and_a_bookmark_through_the_url(page: sync_a
     page.reload()  # and the way back sticks
     wait_for_run(page, "History")
     expect(banner).to_have_count(0)
+
+
+class Gates:
+    """A responder that holds the n-th model call until the test opens gate n, then answers `answers[n]`.
+
+    `arrived[n]` is set when call n reaches the server; calls beyond `answers` fall through to the default.
+    A gate left closed opens by itself after GATE_TIMEOUT_S, so a failing test cannot pin a handler thread.
+    """
+
+    GATE_TIMEOUT_S = 60.0
+
+    def __init__(self, *answers: Scripted) -> None:
+        self.answers = answers
+        self.arrived = [threading.Event() for _ in answers]
+        self._gates = [threading.Event() for _ in answers]
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, body: dict) -> Scripted | None:
+        with self._lock:
+            index, self._calls = self._calls, self._calls + 1
+        if index >= len(self.answers):
+            return None
+        self.arrived[index].set()
+        self._gates[index].wait(self.GATE_TIMEOUT_S)
+        return self.answers[index]
+
+    def open(self, index: int) -> None:
+        self._gates[index].set()
+
+    def open_all(self) -> None:
+        for gate in self._gates:
+            gate.set()
+
+
+def test_the_improve_page_counts_attempts_and_cancel_stops_the_wait_and_records_nothing(tmp_path: Path) -> None:
+    expect = sync_api.expect
+    later_idea = "Draft a friendly reminder email for customers with an unpaid invoice"
+    db_path = tmp_path / "history.db"
+    migrate(db_path)
+    # Attempt 1 fails with a 503 (retryable); attempt 2 answers a good prompt, but only after the user cancelled.
+    gates = Gates(status(503, "the model is loading"), reply(good_fields(IDEA)))
+    with FakeOpenAIServer(responder=gates) as model_server:
+        env = {
+            "SQLITE_DB_PATH": str(db_path),
+            "LLM_MODEL": "openai/fake-model",
+            "LLM_API_BASE": model_server.base_url,
+            "LLM_CACHE": "false",
+            "LLM_TIMEOUT_S": "60",  # the held call must still be in flight when its answer comes
+            "LLM_MAX_RETRIES": "2",
+            "DSPY_PROGRAM_DIR": str(tmp_path / "programs"),
+        }
+        try:
+            with StreamlitServer(env, log_path=tmp_path / "streamlit.log") as app, chromium_page() as page:
+                page.goto(app.url)
+                wait_for_run(page, "Improve a prompt")
+                form = page.locator('[data-testid="stForm"]')
+                form.get_by_role("textbox", name="Idea").fill(IDEA)
+                form.get_by_role("button", name="Improve").click()
+
+                waiting = page.locator('[data-testid="stAlertContentInfo"]').filter(has_text="Waiting for openai/fake-model")
+                expect(waiting).to_contain_text("attempt 1 of 3")
+                assert gates.arrived[0].wait(TIMEOUT_MS / 1000), "attempt 1 never reached the model server"
+                gates.open(0)  # the 503: the page moves on to the next attempt
+                expect(waiting).to_contain_text("attempt 2 of 3")
+                assert gates.arrived[1].wait(TIMEOUT_MS / 1000), "attempt 2 never reached the model server"
+
+                cancel = page.locator('[data-testid="stMain"]').get_by_role("button", name="Cancel")
+                cancel.click()
+                expect(page.get_by_text("The last improvement was cancelled; nothing was recorded.")).to_be_visible()
+                wait_for_run(page, "Improve a prompt")
+                expect(waiting).to_have_count(0)
+                expect(cancel).to_have_count(0)
+                assert_no_error_box(page, "Improve")
+
+                # The answer to the cancelled call arrives now; then the user improves another idea, which is
+                # saved. By the time it is, the cancelled call's answer (received first) has been dropped.
+                gates.open(1)
+                form.get_by_role("textbox", name="Idea").fill(later_idea)
+                form.get_by_role("button", name="Improve").click()
+                expect(page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Saved as #")).to_be_visible()
+                wait_for_run(page, "Improve a prompt")
+                expect(page.get_by_text("The last improvement was cancelled")).to_have_count(0)
+                expect(cancel).to_have_count(0)  # nothing left to cancel once the answer is in
+        finally:
+            gates.open_all()  # before the server stops: it joins its handler threads
+    with closing(sqlite3.connect(db_path)) as conn:
+        stored = conn.execute("SELECT original_idea FROM prompt_history").fetchall()
+    assert stored == [(later_idea,)], "the cancelled improvement was recorded (or the later one was not)"
+    sent = [later_idea if later_idea in json.dumps(body) else IDEA if IDEA in json.dumps(body) else "?"
+            for body in model_server.requests]
+    assert sent == [IDEA, IDEA, later_idea], "the cancelled improvement made another attempt after the cancel"
