@@ -40,6 +40,7 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "histograms": (analytics_histograms.histograms, False),
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
+    "search_status": (record_queries.search_status, True),
     "export_records": (reports.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
@@ -131,6 +132,8 @@ def _without_file(name: str, args: tuple, kwargs: dict):
     # No database yet: nothing to list or export, and SQLite must not be touched.
     if name == "history_page":
         return record_queries.empty_records(), 0
+    if name == "search_status":
+        return {"indexed": None}
     header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
     if name == "records_csv":
         return header.encode("utf-8")

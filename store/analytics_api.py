@@ -79,14 +79,18 @@ class AnalyticsApi:
 
     def history_page(
         self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None, limit: int = 50, offset: int = 0,
+        text: str | None = None, limit: int = 50, offset: int = 0, order: str = "time",
     ) -> tuple[pd.DataFrame, int]:
-        """One page of whole records, newest first, and the total matching; `text` searches the idea and
-        the improved prompt case-insensitively."""
+        """One page of whole records and the total matching: newest first, or best match first with a
+        `text` search and `order="relevance"`. `text` is a full-text query (`store.search_query`)."""
         return self._call(
             "history_page", start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text, limit=limit, offset=offset,
+            text=text, limit=limit, offset=offset, order=order,
         )
+
+    def search_status(self) -> dict:
+        """`{"indexed": 0.0..1.0}`, how much of the history the full-text index holds (None: no index)."""
+        return self._call("search_status")
 
     def export_records(
         self, path: Path, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,

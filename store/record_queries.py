@@ -16,6 +16,8 @@ import duckdb
 from store.analytics_queries import date_range
 from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
 from store.read_model import ALIAS, TABLE
+from store.search_index import FTS_TABLE, IndexProgress
+from store.search_query import parse
 from store.timestamps import to_iso
 
 if TYPE_CHECKING:
@@ -30,6 +32,11 @@ RECORD_COLUMNS = (
     "quality", "experiment_id",
 )
 _REAL = ("confidence", "latency_ms", "quality")
+ORDERS = ("time", "relevance")
+_SEARCH_STATE = (
+    "SELECT (SELECT value FROM app_settings WHERE key = 'search_backfill_done'), "
+    "(SELECT value FROM app_settings WHERE key = 'search_backfill_end')"
+)
 _SQLITE_SELECT = "SELECT " + ", ".join(
     f"CASE WHEN {name} IS NULL THEN NULL ELSE quote({name}) END" if name in _REAL else name for name in RECORD_COLUMNS
 ) + " FROM prompt_history"
@@ -71,17 +78,22 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
-    text: str | None = None, newest_first: bool = False,
+    text: str | None = None, newest_first: bool = False, search: str | None = None,
 ) -> tuple[str, list]:
     """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
-    report), or newest first (the History page's order, so its download matches its table)."""
+    report), or newest first (the History page's order, so its download matches its table).
+
+    `search` (an FTS5 expression from `search_match`) filters by the full-text index; without it, `text` is matched as a
+    substring of the idea or the improved prompt (the fallback while the index is being built)."""
     window = _sqlite_where(rng, backend, model)
     if min_confidence is not None:
         where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
         window += f" AND confidence >= {float(min_confidence)!r}"
-    needle = (text or "").strip()
+    needle = "" if search is not None else (text or "").strip()
     outer, params = "", []
-    if needle and needle.isascii():
+    if search is not None:
+        window += f" AND {match_condition(search)}"
+    elif needle and needle.isascii():
         window += " AND " + _like(needle)
     elif needle:
         outer = (
@@ -99,6 +111,42 @@ def _like(needle: str) -> str:
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = sqlite_literal(f"%{escaped}%")
     return f"(original_idea LIKE {pattern} ESCAPE '\\' OR improved_prompt LIKE {pattern} ESCAPE '\\')"
+
+
+def search_progress(con: duckdb.DuckDBPyConnection) -> IndexProgress | None:
+    """How far the full-text index is built, None for a file without one (needs the file attached)."""
+    done, end = con.execute(
+        f"SELECT * FROM sqlite_query('{ALIAS}', {literal(_SEARCH_STATE)}) AS t(done, end_)"
+    ).fetchone()
+    return None if done is None or end is None else IndexProgress(int(done), int(end))
+
+
+def search_status(con: duckdb.DuckDBPyConnection) -> dict:
+    """`{"indexed": fraction 0..1, or None without an index}`: whether search uses the full-text index."""
+    state = search_progress(con)
+    return {"indexed": None if state is None else state.fraction}
+
+
+def search_match(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
+    """The FTS5 expression for the user's query `text` (`""`: nothing searchable, so nothing matches).
+
+    None when there is no text, or when the index is not complete (the caller then falls back to the
+    substring scan).
+    """
+    if not (text or "").strip():
+        return None
+    state = search_progress(con)
+    if state is None or not state.complete:
+        return None
+    query = parse(text)
+    return "" if query.is_empty else query.fts()
+
+
+def match_condition(expression: str) -> str:
+    """An SQLite condition on `prompt_history.id`: the records the FTS5 `expression` finds."""
+    if not expression:
+        return "0"
+    return f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)})"
 
 
 def empty_records() -> pd.DataFrame:
@@ -119,12 +167,17 @@ def history_page(
     text: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    order: str = "time",
 ) -> tuple[pd.DataFrame, int]:
-    """One page of records, newest first, and the number of records matching the filters.
+    """One page of records, newest first (or, with a search and `order="relevance"`, best match first),
+    and the number of records matching the filters.
 
-    `text` matches case-insensitively anywhere in the idea or the improved prompt. Timestamps come back
-    as tz-aware UTC datetimes and guardrails as lists.
+    `text` is a full-text query (`store.search_query`) over idea, context, improved prompt, role,
+    directive and guardrails; while the index is being built, a case-insensitive substring of the idea
+    or the improved prompt. Timestamps come back as tz-aware UTC datetimes and guardrails as lists.
     """
+    if order not in ORDERS:
+        raise AnalyticsQueryError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
         raise AnalyticsQueryError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -134,13 +187,18 @@ def history_page(
         return empty_records(), 0
     clause, params = where(rng, backend, model, min_confidence=min_confidence)
     needle = (text or "").strip()
+    source, ordering = TABLE, "ts DESC, id DESC"
     if needle:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {_text_match_sql(rng, needle)}")
-        clause += " AND id IN (SELECT id FROM matched_ids)"
+        search = search_match(con, needle)
+        matched = _text_match_sql(rng, needle) if search is None else _search_sql(rng, search, order)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {matched}")
+        source = f"{TABLE} JOIN matched_ids USING (id)"
+        if search is not None and order == "relevance":
+            ordering = "score, ts DESC, id DESC"  # bm25: lower is the better match
     try:
-        total = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0]
+        total = con.execute(f"SELECT count(*) FROM {source} WHERE {clause}", params).fetchone()[0]
         ids = [row[0] for row in con.execute(
-            f"SELECT id FROM {TABLE} WHERE {clause} ORDER BY ts DESC, id DESC LIMIT {limit:d} OFFSET {offset:d}",
+            f"SELECT id FROM {source} WHERE {clause} ORDER BY {ordering} LIMIT {limit:d} OFFSET {offset:d}",
             params,
         ).fetchall()]
     finally:
@@ -157,6 +215,22 @@ def history_page(
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
     frame["guardrails"] = [json.loads(value) for value in frame["guardrails"]]
     return frame[list(RECORD_COLUMNS)], int(total)
+
+
+def _search_sql(rng: DateRange, expression: str, order: str) -> str:
+    # The date window is applied inside SQLite (by the timestamp index); bm25 only when it orders.
+    if not expression:
+        return "SELECT NULL::BIGINT AS id, NULL::DOUBLE AS score WHERE false"
+    score = f"{FTS_TABLE}.rank" if order == "relevance" else "0"
+    sqlite_sql = (
+        f"SELECT prompt_history.id, {score} FROM {FTS_TABLE} JOIN prompt_history "
+        f"ON prompt_history.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)} "
+        f"AND {_sqlite_where(rng, None, None)}"
+    )
+    return (
+        f"SELECT CAST(c0 AS BIGINT) AS id, CAST(c1 AS DOUBLE) AS score "
+        f"FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1)"
+    )
 
 
 def _text_match_sql(rng: DateRange, needle: str) -> str:

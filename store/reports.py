@@ -28,7 +28,7 @@ from store.analytics_queries import LATENCY_PERCENTILES, date_range
 from store.analytics_ranges import AnalyticsQueryError, where
 from store.errors import RepositoryError
 from store.read_model import TABLE
-from store.record_queries import RECORD_COLUMNS, records_query
+from store.record_queries import RECORD_COLUMNS, records_query, search_match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
@@ -103,7 +103,10 @@ def _records_sql(
     rng = date_range(con, start, end)
     if rng is None:  # no history: the header alone
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
-    return records_query(rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first)
+    return records_query(
+        rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
+        search=search_match(con, text),
+    )
 
 
 def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:

@@ -1,0 +1,199 @@
+"""Full-text search: the FTS5 index answers exactly what a brute-force reference finds, for any typed query."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import tempfile
+import unicodedata
+from contextlib import closing
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from store.migrations import migrate
+from store.search_query import SearchQuery, Term, parse
+
+FIELDS = ("original_idea", "context", "improved_prompt", "role", "directive", "guardrails")
+VOCABULARY = (
+    "cafe", "Café", "CAFÉ", "crème", "creme", "naïve", "résumé", "resume", "tone", "voice", "or", "OR", "and",
+    "AND", "NOT", "near", "NEAR", "x1", "42", "3.5", "don't", "e-mail", "😀", "🚀", "👍🏽", "C++", "#tag",
+    "@user", "a_b", '"quoted"', "ñandú", "Über", "über", "newsletter", "news",
+)
+OPERATORS = ('"', "*", "-", " OR ", " AND ", " NOT ", "(", ")", "NEAR(", ":", "^", "'", "+", " ")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: unicode61's token characters for this alphabet
+
+
+def reference_words(text: str) -> list[str]:
+    """The brute-force reference's words: regex runs of letters and digits, accents stripped, lower-cased."""
+    return [
+        "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)).lower()
+        for word in _WORD.findall(text)
+    ]
+
+
+def _term_in(term: Term, words: list[str]) -> bool:
+    n = len(term.words)
+    for start in range(len(words) - n + 1):
+        window = words[start:start + n]
+        if window[:-1] == list(term.words[:-1]) and (
+            window[-1].startswith(term.words[-1]) if term.prefix else window[-1] == term.words[-1]
+        ):
+            return True
+    return False
+
+
+def reference_match(query: SearchQuery, fields: dict[str, str]) -> bool:
+    """Does the record match, by scanning every field (a phrase must lie within one field)?"""
+    per_field = [reference_words(value) for value in fields.values()]
+
+    def found(term: Term) -> bool:
+        return any(_term_in(term, words) for words in per_field)
+
+    return all(any(found(t) for t in group) for group in query.groups) and not any(found(t) for t in query.excluded)
+
+
+texts = st.lists(
+    st.tuples(st.sampled_from(VOCABULARY), st.sampled_from((" ", ", ", "\n", "", ". ", "-"))), max_size=8
+).map(lambda pairs: "".join(word + sep for word, sep in pairs))
+records = st.fixed_dictionaries({
+    "original_idea": texts, "context": texts, "improved_prompt": texts.map(lambda t: t or "x"),
+    "role": texts, "directive": texts, "guardrails": st.lists(texts, max_size=3).map(
+        lambda items: json.dumps(items, ensure_ascii=False)),
+})
+queries = st.lists(st.sampled_from(VOCABULARY + OPERATORS), max_size=7).map("".join)
+
+
+def _insert(conn: sqlite3.Connection, rows: list[dict]) -> None:
+    for index, row in enumerate(rows):
+        conn.execute(
+            f"INSERT INTO prompt_history (uid, timestamp, backend, {', '.join(FIELDS)}) VALUES (?, ?, 'zero-shot', "
+            f"{', '.join('?' for _ in FIELDS)})",
+            (f"u{index}", f"2026-01-01T00:00:{index % 60:02d}.000000+00:00", *(row[name] for name in FIELDS)),
+        )
+
+
+def _found(conn: sqlite3.Connection, query: SearchQuery) -> set[int]:
+    if query.is_empty:
+        return set()
+    return {rowid for (rowid,) in conn.execute(
+        "SELECT rowid FROM prompt_history_fts WHERE prompt_history_fts MATCH ?", (query.fts(),)
+    )}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(records, min_size=1, max_size=10), typed=st.lists(queries, min_size=1, max_size=6))
+def test_search_finds_exactly_what_a_brute_force_scan_finds(rows, typed):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "h.db"
+        migrate(path)
+        with closing(sqlite3.connect(path)) as conn, conn:
+            _insert(conn, rows)
+            ids = [rowid for (rowid,) in conn.execute("SELECT id FROM prompt_history ORDER BY id")]
+            for text in typed:
+                query = parse(text)  # never raises, whatever was typed
+                expected = {rid for rid, row in zip(ids, rows) if not query.is_empty and reference_match(
+                    query, {name: row[name] for name in FIELDS})}
+                assert _found(conn, query) == expected, (text, query.fts() if not query.is_empty else None)
+
+
+def test_query_semantics_words_phrases_prefixes_exclusions_and_or():
+    assert parse("Café newsletter").fts() == '(("cafe") AND ("newsletter"))'
+    assert parse('"exact phrase" news*').fts() == '(("exact phrase") AND ("news" *))'
+    assert parse("tone OR voice -email").fts() == '(("tone" OR "voice")) NOT "email"'
+    assert parse('"never closed').fts() == '(("never closed"))'
+    assert parse("😀 -- * OR").is_empty
+    assert parse("-solo").fts() == '(("solo"))'  # only exclusions: the word is searched for
+
+
+def _v6_history(path: Path, rows: int) -> None:
+    """A history at schema version 6 (before the index) holding `rows` records."""
+    from store.schema import MIGRATIONS
+    from store.sqlite_io import split_statements
+
+    with closing(sqlite3.connect(path)) as conn, conn:
+        for script in MIGRATIONS[:6]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 6")
+        _insert(conn, [dict.fromkeys(FIELDS, "") | {
+            "original_idea": f"idea number {i} café", "improved_prompt": f"prompt {i % 7}", "guardrails": "[]",
+        } for i in range(rows)])
+
+
+def test_an_upgraded_history_is_indexed_by_the_backfill_and_then_searchable(tmp_path):
+    from store.search_index import backfill
+
+    path = tmp_path / "old.db"
+    _v6_history(path, 250)
+    migrate(path)
+    with closing(sqlite3.connect(path)) as conn:
+        assert _found(conn, parse("cafe")) == set()  # the old rows are not indexed yet
+    seen = []
+    final = backfill(path, batch_rows=100, progress=seen.append)
+    assert final.complete and [round(s.fraction, 2) for s in seen] == [0.4, 0.8, 1.0]
+    with closing(sqlite3.connect(path)) as conn, conn:
+        assert len(_found(conn, parse("cafe"))) == 250
+        assert len(_found(conn, parse('"prompt 3"'))) == len([i for i in range(250) if i % 7 == 3])
+        conn.execute("DELETE FROM prompt_history WHERE id <= 10")  # the triggers keep the index in step
+        conn.execute("INSERT INTO prompt_history_fts (prompt_history_fts) VALUES ('integrity-check')")
+        assert len(_found(conn, parse("cafe"))) == 240
+
+
+def test_deleting_rows_the_backfill_has_not_reached_keeps_the_index_consistent(tmp_path):
+    from store.search_index import backfill
+
+    path = tmp_path / "old.db"
+    _v6_history(path, 300)
+    migrate(path)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM prompt_history WHERE id > 200")  # not indexed: the trigger must skip them
+    backfill(path, batch_rows=64)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("INSERT INTO prompt_history_fts (prompt_history_fts) VALUES ('integrity-check')")
+        assert len(_found(conn, parse("idea"))) == 200
+
+
+_KILLABLE = """
+import sys, time
+from pathlib import Path
+from store.search_index import backfill
+def slow(state):
+    print(state.done, flush=True)
+    time.sleep(0.05)
+backfill(Path(sys.argv[1]), batch_rows=50, progress=slow)
+"""
+
+
+def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from store.search_index import backfill
+
+    path = tmp_path / "old.db"
+    _v6_history(path, 2000)
+    migrate(path)
+    child = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])
+    try:
+        for _ in range(5):
+            assert child.stdout.readline().strip()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    with closing(sqlite3.connect(path)) as conn:
+        done = int(conn.execute("SELECT value FROM app_settings WHERE key = 'search_backfill_done'").fetchone()[0])
+    assert 250 <= done < 2000  # killed part-way: some batches committed, not all
+    assert backfill(path, batch_rows=500).complete
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("INSERT INTO prompt_history_fts (prompt_history_fts) VALUES ('integrity-check')")
+        assert len(_found(conn, parse("idea"))) == 2000  # each row once: none skipped, none twice
+        (docs,) = conn.execute("SELECT count(*) FROM prompt_history_fts_docsize").fetchone()
+        assert docs == 2000
