@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "prompt_improver.commands.analytics_commands",
     "prompt_improver.commands.compare_commands",
     "prompt_improver.commands.dashboard_command",
+    "prompt_improver.commands.search_command",
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from store.migrations import migrate
 from store.search_query import SearchQuery, Term, parse
+from tests.support.search_history import FIELDS, insert_texts, v6_history
 
-FIELDS = ("original_idea", "context", "improved_prompt", "role", "directive", "guardrails")
 VOCABULARY = (
     "cafe", "Café", "CAFÉ", "crème", "creme", "naïve", "résumé", "resume", "tone", "voice", "or", "OR", "and",
     "AND", "NOT", "near", "NEAR", "x1", "42", "3.5", "don't", "e-mail", "😀", "🚀", "👍🏽", "C++", "#tag",
@@ -66,15 +66,6 @@ records = st.fixed_dictionaries({
 queries = st.lists(st.sampled_from(VOCABULARY + OPERATORS), max_size=7).map("".join)
 
 
-def _insert(conn: sqlite3.Connection, rows: list[dict]) -> None:
-    for index, row in enumerate(rows):
-        conn.execute(
-            f"INSERT INTO prompt_history (uid, timestamp, backend, {', '.join(FIELDS)}) VALUES (?, ?, 'zero-shot', "
-            f"{', '.join('?' for _ in FIELDS)})",
-            (f"u{index}", f"2026-01-01T00:00:{index % 60:02d}.000000+00:00", *(row[name] for name in FIELDS)),
-        )
-
-
 def _found(conn: sqlite3.Connection, query: SearchQuery) -> set[int]:
     if query.is_empty:
         return set()
@@ -90,7 +81,7 @@ def test_search_finds_exactly_what_a_brute_force_scan_finds(rows, typed):
         path = Path(folder) / "h.db"
         migrate(path)
         with closing(sqlite3.connect(path)) as conn, conn:
-            _insert(conn, rows)
+            insert_texts(conn, rows)
             ids = [rowid for (rowid,) in conn.execute("SELECT id FROM prompt_history ORDER BY id")]
             for text in typed:
                 query = parse(text)  # never raises, whatever was typed
@@ -108,26 +99,11 @@ def test_query_semantics_words_phrases_prefixes_exclusions_and_or():
     assert parse("-solo").fts() == '(("solo"))'  # only exclusions: the word is searched for
 
 
-def _v6_history(path: Path, rows: int) -> None:
-    """A history at schema version 6 (before the index) holding `rows` records."""
-    from store.schema import MIGRATIONS
-    from store.sqlite_io import split_statements
-
-    with closing(sqlite3.connect(path)) as conn, conn:
-        for script in MIGRATIONS[:6]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 6")
-        _insert(conn, [dict.fromkeys(FIELDS, "") | {
-            "original_idea": f"idea number {i} café", "improved_prompt": f"prompt {i % 7}", "guardrails": "[]",
-        } for i in range(rows)])
-
-
 def test_an_upgraded_history_is_indexed_by_the_backfill_and_then_searchable(tmp_path):
     from store.search_index import backfill
 
     path = tmp_path / "old.db"
-    _v6_history(path, 250)
+    v6_history(path, 250)
     migrate(path)
     with closing(sqlite3.connect(path)) as conn:
         assert _found(conn, parse("cafe")) == set()  # the old rows are not indexed yet
@@ -146,7 +122,7 @@ def test_deleting_rows_the_backfill_has_not_reached_keeps_the_index_consistent(t
     from store.search_index import backfill
 
     path = tmp_path / "old.db"
-    _v6_history(path, 300)
+    v6_history(path, 300)
     migrate(path)
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("DELETE FROM prompt_history WHERE id > 200")  # not indexed: the trigger must skip them
@@ -176,7 +152,7 @@ def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_pa
     from store.search_index import backfill
 
     path = tmp_path / "old.db"
-    _v6_history(path, 2000)
+    v6_history(path, 2000)
     migrate(path)
     child = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(path)], stdout=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[2])
