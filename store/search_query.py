@@ -154,3 +154,10 @@ def _combine(raw: list[tuple[str, Term | None, bool]]) -> SearchQuery:
     if not groups:  # only exclusions: nothing to leave out of, so the words are searched for
         groups, excluded = [[term] for term in excluded], []
     return SearchQuery(tuple(tuple(group) for group in groups[:_MAX_TERMS]), tuple(excluded[:_MAX_TERMS]))
+
+
+def matched_spans(text: str, query: SearchQuery) -> list[tuple[int, int]]:
+    """(start, end) of every word in `text` that a searched term names (for highlighting a record)."""
+    whole, prefixes = query.highlight_words()
+    return [(start, end) for start, end, word in token_spans(text)
+            if word in whole or any(word.startswith(prefix) for prefix in prefixes)]

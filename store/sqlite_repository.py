@@ -131,9 +131,9 @@ class SQLitePromptRepository:
         stored = 0
         while batch := [record_to_row(record) for record in islice(iterator, batch_size)]:
             with self._transaction(write=True) as conn:
-                before = conn.total_changes
-                conn.executemany(_INSERT_ONCE, batch)
-                stored += conn.total_changes - before
+                # rowcount sums sqlite3_changes(): the rows inserted, not the search index's trigger writes
+                # (which total_changes counts too).
+                stored += conn.executemany(_INSERT_ONCE, batch).rowcount
         return stored
 
     # -- reads ------------------------------------------------------------------------------------

@@ -89,3 +89,49 @@ def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path)
     at.number_input(key="history_page").set_value(1).run()
     at.selectbox(key="history_backend").set_value("few-shot").run()
     assert "Record #" not in texts(at)
+
+
+def test_a_search_orders_by_best_match_on_request_and_marks_the_matched_words(app_db: Path) -> None:
+    _seed(app_db)
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many([make_record(
+        original_idea="Newsletter newsletter newsletter: the café edition", timestamp=utc_now() - timedelta(days=3),
+    )])
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("NEWSLETTER").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist()[0] == 51  # newest first by default
+    at.radio(key="history_order").set_value("relevance").run()
+    assert at.dataframe[0].value["id"].tolist()[0] == 61  # the record saying it three times
+    assert "records 1–7 of 7, best match first" in texts(at)
+    at.session_state[at.session_state["history_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    marked = [block.value for block in at.markdown if "<mark>" in block.value]
+    assert marked == ['<div style="white-space: pre-wrap"><mark>Newsletter</mark> <mark>newsletter</mark> '
+                      '<mark>newsletter</mark>: the café edition</div>']
+
+
+def test_the_search_box_explains_words_phrases_prefixes_and_exclusions(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    help_text = at.text_input(key="history_text").help
+    assert '"exact phrase"' in help_text and "`news*`" in help_text and "`-word`" in help_text
+
+
+def test_an_upgraded_history_too_large_to_index_at_start_offers_to_build_the_index(app_db: Path) -> None:
+    from store.search_index import AUTO_BACKFILL_ROWS
+    from tests.support.search_history import v6_history
+
+    app_db.parent.mkdir(parents=True)
+    v6_history(app_db, AUTO_BACKFILL_ROWS + 1)  # one more than the store indexes when it opens
+    at = open_app(HISTORY)
+    at.selectbox(key="history_range").set_value("all").run()
+    at.text_input(key="history_text").input("ompt 3").run()
+    assert not at.exception
+    assert "The search index is 0% built" in texts(at)
+    assert "**7,143** matching record(s)" in texts(at)  # the substring scan: "ompt 3" in 7,143 prompts
+    at.button(key="history_build_index").click().run()
+    assert not at.exception
+    assert "The search index is" not in texts(at)
+    assert "No record matches these filters" in texts(at)  # whole words now: no word "ompt"
+    at.text_input(key="history_text").input("prompt 3").run()
+    assert "**7,143** matching record(s)" in texts(at)
