@@ -190,7 +190,7 @@ def history_page(
     source, ordering = TABLE, "ts DESC, id DESC"
     if needle:
         search = search_match(con, needle)
-        matched = _text_match_sql(rng, needle) if search is None else _search_sql(rng, search, order)
+        matched = _text_match_sql(rng, needle) if search is None else _search_sql(search, order)
         con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {matched}")
         source = f"{TABLE} JOIN matched_ids USING (id)"
         if search is not None and order == "relevance":
@@ -217,16 +217,14 @@ def history_page(
     return frame[list(RECORD_COLUMNS)], int(total)
 
 
-def _search_sql(rng: DateRange, expression: str, order: str) -> str:
-    # The date window is applied inside SQLite (by the timestamp index); bm25 only when it orders.
+def _search_sql(expression: str, order: str) -> str:
+    # Only the index is read: the date window and the filters apply to the read model afterwards. Joining
+    # prompt_history inside SQLite to filter by time cost 130 ms for 9k matches at 1M rows, the index 12 ms.
+    # bm25 only when it orders.
     if not expression:
         return "SELECT NULL::BIGINT AS id, NULL::DOUBLE AS score WHERE false"
-    score = f"{FTS_TABLE}.rank" if order == "relevance" else "0"
-    sqlite_sql = (
-        f"SELECT prompt_history.id, {score} FROM {FTS_TABLE} JOIN prompt_history "
-        f"ON prompt_history.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)} "
-        f"AND {_sqlite_where(rng, None, None)}"
-    )
+    score = "rank" if order == "relevance" else "0"
+    sqlite_sql = f"SELECT rowid, {score} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)}"
     return (
         f"SELECT CAST(c0 AS BIGINT) AS id, CAST(c1 AS DOUBLE) AS score "
         f"FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1)"
