@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import analytics_histograms, analytics_page, analytics_queries, record_queries, reports
+from store import analytics_histograms, analytics_page, analytics_queries, record_export, record_queries, reports
 from store.analytics_api import AnalyticsApi
 from store.analytics_file import connection_error, is_history_file
 from store.analytics_ranges import AnalyticsQueryError
@@ -41,7 +41,7 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
     "search_status": (record_queries.search_status, True),
-    "export_records": (reports.export_records, True),
+    "export_records": (record_export.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
     "summary_csv": (reports.summary_csv, False),
@@ -134,6 +134,8 @@ def _without_file(name: str, args: tuple, kwargs: dict):
         return record_queries.empty_records(), 0
     if name == "search_status":
         return {"indexed": None}
+    if kwargs.get("file_format", "csv") != "csv":
+        raise AnalyticsQueryError(f"there is no history at the database path yet: no {kwargs['file_format']} to write")
     header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
     if name == "records_csv":
         return header.encode("utf-8")

@@ -94,12 +94,15 @@ class AnalyticsApi:
 
     def export_records(
         self, path: Path, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None,
+        text: str | None = None, file_format: str = "csv", progress=None,
     ) -> int:
-        """Write the matching records (every column) as CSV to `path`; return the row count."""
+        """Write the matching records (every column) as CSV or Parquet (`file_format`) to `path`; return the
+        row count. `progress(share, rows)` is called as day chunks are written (in-process `Analytics` only:
+        a callable cannot cross to the worker's process)."""
+        extra = {} if progress is None else {"progress": progress}
         return self._call(
             "export_records", Path(path), start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text,
+            text=text, file_format=file_format, **extra,
         )
 
     def export_summary(self, path: Path, start=None, end=None, *, backend=None, model=None) -> int:

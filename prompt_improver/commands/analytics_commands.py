@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prompt_improver.errors import UsageError
 from prompt_improver.output_guard import refuse_history_target
+from prompt_improver.progress import ProgressLine
 
 if TYPE_CHECKING:
     from prompt_improver.settings import Settings
@@ -35,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_filters(export)
     export.add_argument("--model", metavar="M", help="only records of this model_version")
     export.add_argument("--summary", action="store_true", help="per day x backend aggregates instead of records")
-    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV file to write")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="file_format",
+                        help="csv (default; spreadsheet-safe) or parquet (typed, for pandas/DuckDB/Polars)")
     export.set_defaults(handler=run_export)
 
 
@@ -138,9 +142,19 @@ def run_export(args: argparse.Namespace) -> int:
     refuse_history_target("-o", output, db_path, settings.outbox_path, "the CSV")
     from store.analytics import Analytics
 
+    if args.summary and args.file_format != "csv":
+        raise UsageError("--summary writes CSV only; drop --format parquet, or export the records as Parquet")
     with Analytics(db_path) as analytics:
-        export = analytics.export_summary if args.summary else analytics.export_records
-        rows = export(output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
+        span = dict(backend=filters["backend"], model=filters["model"])
+        if args.summary:
+            rows = analytics.export_summary(output, filters["start"], filters["end"], **span)
+        else:
+            bar = ProgressLine(sys.stderr, f"export {args.file_format}")
+            rows = analytics.export_records(
+                output, filters["start"], filters["end"], file_format=args.file_format,
+                progress=lambda share, done: bar.show(share, f"{done:,} rows"), **span,
+            )
+            bar.close()
         print(f"{rows} rows written to {output}", flush=True)
         analytics.housekeeping()
     return 0

@@ -11,14 +11,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
 from prompt_improver.errors import UsageError
+from prompt_improver.progress import ProgressLine
 from prompt_improver.settings import load_settings
 from store.migrations import migrate
-from store.search_index import DEFAULT_BATCH_ROWS, IndexProgress, backfill
+from store.search_index import DEFAULT_BATCH_ROWS, backfill
 
-_BAR_WIDTH = 30
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,38 +38,15 @@ def run_search_index(args: argparse.Namespace) -> int:
     settings = load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
     migrate(settings.sqlite_db_path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     started = time.perf_counter()
-    bar = _Bar(sys.stderr, started)
-    state = backfill(settings.sqlite_db_path, batch_rows=args.batch,
-                     busy_timeout_ms=settings.sqlite_busy_timeout_ms, progress=bar.show)
+    bar = ProgressLine(sys.stderr, "search index")
+    state = backfill(
+        settings.sqlite_db_path, batch_rows=args.batch, busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        progress=lambda s: bar.show(s.fraction, f"records up to #{s.done:,} of #{s.end:,}"),
+    )
     bar.close()
     elapsed = time.perf_counter() - started
-    if state is None or bar.batches == 0:
+    if state is None or bar.updates == 0:
         print(f"the search index of {settings.sqlite_db_path} is complete")
     else:
         print(f"indexed {settings.sqlite_db_path} for search in {elapsed:.1f} s")
     return 0
-
-
-class _Bar:
-    """A progress bar on a terminal; on a pipe or a log file, one line per tenth."""
-
-    def __init__(self, stream: TextIO, started: float) -> None:
-        self._stream, self._started, self._shown_tenth = stream, started, -1
-        self.batches = 0
-
-    def show(self, state: IndexProgress) -> None:
-        self.batches += 1
-        elapsed = time.perf_counter() - self._started
-        line = f"search index {state.fraction:6.1%} (records up to #{state.done:,} of #{state.end:,}) {elapsed:5.1f} s"
-        if self._stream.isatty():
-            filled = int(state.fraction * _BAR_WIDTH)
-            self._stream.write(f"\r[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {line}")
-        elif int(state.fraction * 10) > self._shown_tenth:
-            self._shown_tenth = int(state.fraction * 10)
-            self._stream.write(line + "\n")
-        self._stream.flush()
-
-    def close(self) -> None:
-        if self.batches and self._stream.isatty():
-            self._stream.write("\n")
-            self._stream.flush()
