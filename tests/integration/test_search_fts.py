@@ -173,3 +173,24 @@ def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_pa
         assert len(_found(conn, parse("idea"))) == 2000  # each row once: none skipped, none twice
         (docs,) = conn.execute("SELECT count(*) FROM prompt_history_fts_docsize").fetchone()
         assert docs == 2000
+
+
+def test_a_prune_that_replaces_the_table_leaves_a_consistent_index_of_the_survivors(tmp_path):
+    from store.sqlite_repository import SQLitePromptRepository
+
+    path = tmp_path / "h.db"
+    migrate(path)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        insert_texts(conn, [dict.fromkeys(FIELDS, "") | {"original_idea": f"café {i}", "improved_prompt": "p",
+                                                          "guardrails": "[]"}
+                            for i in range(10)])
+        conn.execute("UPDATE prompt_history SET timestamp = '2020-01-01T00:00:00.000000+00:00' WHERE id <= 8")
+    repo = SQLitePromptRepository(path)
+    try:  # 8 of 10 rows go: above half, the survivors are copied into a new table
+        assert repo.delete_older_than(36_500 // 50) == 8  # two years: the 2020 rows
+    finally:
+        repo.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("INSERT INTO prompt_history_fts (prompt_history_fts) VALUES ('integrity-check')")
+        assert _found(conn, parse("cafe")) == {9, 10}
+        assert _found(conn, parse("8 OR 9")) == {9, 10}  # ideas "café 8", "café 9"
