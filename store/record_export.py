@@ -1,31 +1,30 @@
 """`prompt-improver export` of the records: CSV (neutralised, see `store.reports`) or Parquet, with progress.
 
-With a progress callback the CSV is written in day chunks (each DuckDB `COPY` of its range, the parts
-appended in order), so the caller can draw a bar; without one it is one `COPY`. Parquet is one `COPY`
+The CSV is one DuckDB `COPY`; with a progress callback a thread reports the file's growth against an
+estimate (writing it in day chunks and appending them cost twice the time at 1M records). Parquet is one `COPY`
 (a Parquet file cannot be appended to) and keeps every value exactly as stored: it is read by
 analysis tools, not spreadsheets, so text is not prefixed with the CSV's formula guard.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import threading
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from store import leftovers
 from store.analytics_queries import date_range
-from store.analytics_ranges import AnalyticsQueryError, DateRange
+from store.analytics_ranges import AnalyticsQueryError, DateRange, where
 from store.read_model import TABLE
 from store.reports import CSV_OPTIONS, PARQUET_OPTIONS, ExportWriteError, copy_to, neutralised, records_sql, write_csv
 
 FORMATS = ("csv", "parquet")
-CHUNKS = 20
-_COPY_BUFFER = 16 * 1024 * 1024
+_SAMPLE_ROWS = 1_000
+_POLL_S = 0.25
+_BEFORE_DONE = 0.99  # an estimate: the bar waits at 99% rather than claim the end before the COPY ends
 
-Progress = Callable[[float, int], None]  # (share of the range's days written, rows written so far)
+Progress = Callable[[float, int], None]  # (share written, records written so far: both estimates until 1.0)
 
 
 def export_records(
@@ -47,57 +46,48 @@ def export_records(
     if file_format == "parquet":
         sql, params = records_sql(con, rng, **filters)
         rows = copy_to(con, sql, params, path, PARQUET_OPTIONS, "Parquet file")
-    elif progress is None or rng is None or rng.days < 2:
+    elif progress is None or rng is None:
         rows = write_csv(con, *records_sql(con, rng, **filters), path)
     else:
-        rows = _chunked_csv(con, path, _with_records(con, rng), filters, progress)
+        rows = _csv_with_progress(con, path, rng, filters, progress)
     if progress is not None:
         progress(1.0, rows)
     return rows
 
 
-def _with_records(con, rng: DateRange) -> DateRange:
-    # Chunks over the days that hold records (a range from year 1 to 9999 is not cut into 500-year parts);
-    # the first chunk still starts at the range's start and the last ends at its end.
-    first, last = con.execute(
-        f"SELECT min(ts)::DATE, max(ts)::DATE FROM {TABLE} WHERE ts >= ? AND ts <= ?", [rng.lo, rng.last]
-    ).fetchone()
-    if first is None:
-        return rng
-    return DateRange(first, last) if (first, last) != (rng.start, rng.end) else rng
-
-
-def _chunked_csv(con, path: Path, rng, filters: dict, progress: Progress) -> int:
-    part = leftovers.temporary_path(path.absolute().with_name(path.name + ".part"))
-    leftovers.remove_stale(part)
-    leftovers.remove_stale(path)
-    temporary = leftovers.temporary_path(path.absolute())
-    span = max(1, -(-rng.days // CHUNKS))
-    rows = 0
+def _csv_with_progress(con, path: Path, rng: DateRange, filters: dict, progress: Progress) -> int:
+    """One COPY (as fast as without progress), while a thread reports the growing file against an estimate:
+    the records in the range (counted on the read model; a text search is not counted, so the bar then ends
+    early) times the CSV bytes per record of a 1,000-record sample written first."""
+    sql, params = records_sql(con, rng, **filters)
+    select = neutralised(con, sql, params)
+    sample = leftovers.temporary_path(path.absolute().with_name(path.name + ".sample"))
+    leftovers.remove_stale(sample)
     try:
-        out = open(temporary, "wb")  # noqa: SIM115 - closed by the with below
-    except OSError:  # the report cannot be written: one COPY says why, in the words every export uses
-        return write_csv(con, *records_sql(con, rng, **filters), path)
-    try:
-        with out:
-            first = rng.start
-            while first <= rng.end:
-                # Compared as a day count: `first + span` may lie past 9999-12-31.
-                last = rng.end if (rng.end - first).days < span else first + timedelta(days=span - 1)
-                sql, params = records_sql(con, replace(rng, start=first, end=last), **filters)
-                options = CSV_OPTIONS if first == rng.start else CSV_OPTIONS.replace("HEADER", "HEADER false")
-                rows += copy_to(con, neutralised(con, sql, params), params, part, options)
-                with open(part, "rb") as chunk:
-                    shutil.copyfileobj(chunk, out, _COPY_BUFFER)
-                progress(((last - rng.start).days + 1) / rng.days, rows)
-                first = last + timedelta(days=1)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ExportWriteError(
-            f"cannot write the CSV report {path} ({error.strerror}); write it to a file in a directory you can "
-            "write, with free space"
-        ) from None
+        sampled = copy_to(con, f"SELECT * FROM ({select}) LIMIT {_SAMPLE_ROWS}", params, sample, CSV_OPTIONS)
+        per_row = sample.stat().st_size / sampled if sampled else 0.0
+    except ExportWriteError:  # the directory cannot be written: the export itself says so, naming the report
+        return copy_to(con, select, params, path, CSV_OPTIONS)
     finally:
-        temporary.unlink(missing_ok=True)
-        part.unlink(missing_ok=True)
-    return rows
+        sample.unlink(missing_ok=True)
+    clause, _ = where(rng, filters["backend"], filters["model"], min_confidence=filters["min_confidence"])
+    (expected,) = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}").fetchone()
+    growing = leftovers.temporary_path(path.absolute())
+    finished = threading.Event()
+
+    def report() -> None:
+        while not finished.wait(_POLL_S):
+            try:
+                written = growing.stat().st_size
+            except OSError:
+                continue
+            if per_row and expected:
+                progress(min(_BEFORE_DONE, written / (per_row * expected)), int(written / per_row))
+
+    watcher = threading.Thread(target=report, name="export-progress", daemon=True)
+    watcher.start()
+    try:
+        return copy_to(con, select, params, path, CSV_OPTIONS)
+    finally:
+        finished.set()
+        watcher.join()
