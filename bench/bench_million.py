@@ -113,7 +113,7 @@ def export(db: Path, out_dir: Path) -> None:
     with Analytics(db, snapshot_min_rows=None) as analytics:
         analytics.sync()
         for label, suffix, kwargs in (("ours CSV (one COPY)", "csv", {}),
-                                      ("ours CSV with progress (chunks)", "csv", {"progress": lambda *_: None}),
+                                      ("ours CSV with progress (as the CLI)", "csv", {"progress": lambda *_: None}),
                                       ("ours Parquet", "parquet", {"file_format": "parquet"})):
             out = out_dir / f"bench_million_export.{suffix}"
             started = time.perf_counter()
