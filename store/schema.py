@@ -5,6 +5,8 @@ in `store/migrations.py`); never edit a released migration, add a new one.
 Tables are STRICT because DuckDB's sqlite scanner raises on loosely typed values.
 """
 
+from store.search_query import tokenizer
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the prompt history table.
     """
@@ -122,7 +124,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE VIRTUAL TABLE IF NOT EXISTS prompt_history_fts USING fts5 (
         original_idea, context, improved_prompt, role, directive, guardrails,
-        content = 'prompt_history', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+        content = 'prompt_history', content_rowid = 'id', tokenize = "{TOKENIZER}"
     );
     INSERT INTO app_settings (key, value)
         SELECT 'search_backfill_end', CAST(coalesce(max(id), 0) AS TEXT) FROM prompt_history WHERE true
@@ -150,7 +152,7 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO prompt_history_fts (rowid, original_idea, context, improved_prompt, role, directive, guardrails)
         VALUES (new.id, new.original_idea, new.context, new.improved_prompt, new.role, new.directive, new.guardrails);
     END;
-    """,
+    """.replace("{TOKENIZER}", tokenizer()),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

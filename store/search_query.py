@@ -9,7 +9,8 @@ never searched; a quote left open runs to the end of the query.
 Nothing typed ever raises: the query is parsed here and rewritten as an FTS5 query built only from
 quoted word tokens, so no operator or character of the user's reaches FTS5's own syntax. The words are
 those of SQLite's `unicode61` tokenizer with `remove_diacritics 2` (runs of letters, digits and
-private-use characters, lower-cased, accents removed), which `tokens` reproduces for highlighting.
+private-use characters, lower-cased, accents removed; symbols and emoji separate, see `separators`),
+which `tokens` reproduces for parsing and highlighting.
 """
 
 from __future__ import annotations
@@ -18,13 +19,35 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-TOKENIZER = "unicode61 remove_diacritics 2"
 _MAX_TERMS = 32  # a pasted essay is cut, not sent as a thousand-term query
+# SQLite's unicode61 tables stop at an old Unicode version: emoji added since (🙂, 🤖, the skin-tone
+# modifiers in 👍🏽) count as letters there, so `👍🏽news` would be one word and `news` would not find it.
+# Every non-letter, non-digit code point of the symbol and emoji blocks is declared a separator.
+_SYMBOL_BLOCKS = ((0x2190, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1FAFF), (0xE0000, 0xE007F))
+
+
+def _in_symbol_block(code: int) -> bool:
+    return any(lo <= code <= hi for lo, hi in _SYMBOL_BLOCKS)
 
 
 def _is_token_char(char: str) -> bool:
     category = unicodedata.category(char)
-    return category[0] in "LN" or category in ("Co", "Mn")
+    if category[0] in "LN" or category == "Co":
+        return True
+    return category == "Mn" and not _in_symbol_block(ord(char))  # accents: part of the word, then removed
+
+
+def separators() -> str:
+    """The code points the tokenizer must treat as separators beyond its own tables (see above)."""
+    return "".join(
+        chr(code) for lo, hi in _SYMBOL_BLOCKS for code in range(lo, hi + 1)
+        if unicodedata.category(chr(code))[0] not in "LN" and unicodedata.category(chr(code)) != "Co"
+    )
+
+
+def tokenizer() -> str:
+    """The FTS5 `tokenize` argument of the index: unicode61, accents removed, the extra separators."""
+    return f"unicode61 remove_diacritics 2 separators '{separators()}'"
 
 
 def _fold(word: str) -> str:

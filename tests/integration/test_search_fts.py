@@ -194,3 +194,16 @@ def test_a_prune_that_replaces_the_table_leaves_a_consistent_index_of_the_surviv
         conn.execute("INSERT INTO prompt_history_fts (prompt_history_fts) VALUES ('integrity-check')")
         assert _found(conn, parse("cafe")) == {9, 10}
         assert _found(conn, parse("8 OR 9")) == {9, 10}  # ideas "café 8", "café 9"
+
+
+def test_emoji_newer_than_sqlites_unicode_tables_separate_words(tmp_path):
+    # SQLite's unicode61 counts 🤖 and the skin-tone modifier of 👍🏽 as letters (its tables predate
+    # them): without the declared separators, `news` did not find `👍🏽news` (hypothesis found it).
+    path = tmp_path / "h.db"
+    migrate(path)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        insert_texts(conn, [dict.fromkeys(FIELDS, "") | {"original_idea": "👍🏽news and 🤖robot\ufe0fics",
+                                                          "improved_prompt": "p", "guardrails": "[]"}])
+        assert parse("news robot").fts() == '(("news") AND ("robot"))'
+        assert _found(conn, parse("news robot")) == {1}
+        assert _found(conn, parse("ics")) == {1}  # the variation selector separates too
