@@ -12,7 +12,6 @@ from typing import Any
 import streamlit as st
 
 from dashboard import _compare_data as data
-from dashboard import composition
 from dashboard._context import AppContext
 from dashboard._ui import plain_md
 from pipeline.errors import PipelineError
@@ -27,14 +26,17 @@ HOW_TO_ENABLE = (
 
 
 def judge_lm(context: AppContext) -> Any | None:
-    """The judge's LM from the user's settings (cached per configuration), or None without JUDGE_MODEL.
+    """The judge's DSPy LM from the user's settings (built per call: cheap, and it holds no connection), or None
+    without JUDGE_MODEL.
 
     Raises:
         ModelNotConfigured: JUDGE_MODEL cannot be used (the message names it).
     """
     from prompt_improver.wiring import build_judge_lm
 
-    return build_judge_lm(context.user_settings, build=composition.language_model)
+    # Not composition.language_model: that caches the improving model's client (structured output, our own
+    # attempts), while the judge is a plain `dspy.LM` used inside `dspy.context`.
+    return build_judge_lm(context.user_settings)
 
 
 def judge_with_progress(context: AppContext, experiment_id: str, concurrency: int) -> None:

@@ -121,14 +121,12 @@ def run_with_progress(context: AppContext, *, concurrency: int, items: list | No
     """Run or resume an experiment with a progress bar. What happened is left in `st.session_state[NOTICE_KEY]`
     as `(kind, message)` for the page to show (it survives a rerun). None when it could not run."""
     from pipeline.experiments import run_experiment
-    from store.sqlite_experiments import SQLiteExperimentRepository
-
     bar = st.progress(0.0, text="Starting the experiment…")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} runs done")
 
-    experiments = SQLiteExperimentRepository(context.db_path, context.settings.sqlite_busy_timeout_ms)
+    experiments = composition.experiments(str(context.db_path), context.settings.sqlite_busy_timeout_ms)
     try:
         _compare_judge.judge_lm(context)  # a judge that cannot be used stops the experiment before any call
         improver = _improver(context)

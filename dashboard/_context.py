@@ -1,7 +1,8 @@
 """The per-session view of the composition root: which database this session uses and whether it opened.
 
 Demo mode is per session (`st.session_state`): one user exploring the demo database never moves another
-session off their own history. A database that cannot be opened is not an exception here but a message
+session off their own history. It is also kept in the URL (`?demo=1`), so a reload or a bookmark of a demo
+view opens the demo again instead of an empty history without the banner. A database that cannot be opened is not an exception here but a message
 every page can show, so the rest of the app (the Improve page, the model settings) stays usable.
 """
 
@@ -18,6 +19,7 @@ from prompt_improver.settings import Settings
 from store.errors import RepositoryError
 
 DEMO_KEY = "demo_mode"
+DEMO_PARAM = "demo"  # the URL's query parameter: `?demo=1`
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,30 @@ class AppContext:
 
 
 def in_demo_mode() -> bool:
-    """Whether this session looks at the demo database."""
-    return bool(st.session_state.get(DEMO_KEY, False))
+    """Whether this session looks at the demo database; keeps `?demo=1` in the URL while it does."""
+    if st.query_params.get(DEMO_PARAM) == "1":  # a reload or a bookmark of a demo view
+        st.session_state[DEMO_KEY] = True
+    demo = bool(st.session_state.get(DEMO_KEY, False))
+    if demo and st.query_params.get(DEMO_PARAM) != "1":  # a page switch starts with an empty query string
+        st.query_params[DEMO_PARAM] = "1"
+    return demo
+
+
+def with_demo_param(params: dict[str, str]) -> dict[str, str]:
+    """A page's own query parameters plus `demo=1` in demo mode (for pages that set the whole query string)."""
+    return {**params, DEMO_PARAM: "1"} if st.session_state.get(DEMO_KEY, False) else dict(params)
 
 
 def enter_demo_mode() -> None:
     """Switch this session to the demo database (generated on first use)."""
     st.session_state[DEMO_KEY] = True
+    st.query_params[DEMO_PARAM] = "1"
 
 
 def leave_demo_mode() -> None:
     """Switch this session back to the user's own history."""
     st.session_state[DEMO_KEY] = False
+    st.query_params.pop(DEMO_PARAM, None)
 
 
 def own_store(user: Settings) -> tuple[Any | None, str | None]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from dashboard._ui import fmt_latency
 
+NO_CHANGE = "no change"
 LATENCY_SPARK_NOTE = (
     "The sparkline shows it per time bucket; a bucket with both backends shows their count-weighted mean "
     "(an approximation of the combined percentile)."
@@ -24,6 +26,15 @@ class Tile:
     delta_color: str  # "normal": up is good; "inverse": up is bad (latency)
     help: str
     metric: str  # the KPI key, for the sparkline
+    delta_arrow: str = "auto"  # "off" for no change: neither a green up nor a red down arrow
+
+    def __post_init__(self) -> None:
+        # A change that rounds to nothing ("-0.000", "+0 ms", "+0.0%") is no change: say so, in grey, with
+        # no arrow, instead of a red "↓ -0.000".
+        if self.delta is not None and not re.sub(r"[^0-9]", "", self.delta).strip("0"):
+            object.__setattr__(self, "delta", NO_CHANGE)
+            object.__setattr__(self, "delta_color", "off")
+            object.__setattr__(self, "delta_arrow", "off")
 
 
 def _number(value: object) -> float | None:

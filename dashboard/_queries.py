@@ -26,26 +26,43 @@ def _worker(db_path: str):
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
-def kpis(db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None) -> dict:
+def kpis(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    include_experiments: bool = False,
+) -> dict:
     """KPIs of the range and the previous period of equal length (`previous`, None for all time)."""
-    return _worker(db_path).kpis(start, end, backend=backend, model=model)
+    return _worker(db_path).kpis(start, end, backend=backend, model=model, include_experiments=include_experiments)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
 def charts(
-    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    include_experiments: bool = False,
 ) -> dict:
     """Every chart's data for one view from one worker call (one round trip and one freshness sync instead
     of four): `timeseries`, `histograms`, `top_frameworks`, `top_roles`. The KPIs are fetched on their own
     (`kpis`, also used by History), so the page never computes them twice."""
-    return _worker(db_path).analytics_page(start, end, backend=backend, model=model, top_limit=TOP_LIMIT, with_kpis=False)
+    return _worker(db_path).analytics_page(
+        start, end, backend=backend, model=model, top_limit=TOP_LIMIT, with_kpis=False,
+        include_experiments=include_experiments,
+    )
 
 
 def timeseries(
-    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    include_experiments: bool = False,
 ) -> pd.DataFrame:
     """Per bucket × backend: count, average confidence and quality, p50/p95 latency."""
-    return charts(db_path, version, start, end, backend, model)["timeseries"]
+    return charts(db_path, version, start, end, backend, model, include_experiments)["timeseries"]
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def calibration(
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+) -> dict:
+    """Confidence against quality per bin and backend, the ECE per backend, and scored records per metric
+    version (see store/analytics_calibration.py)."""
+    return _worker(db_path).calibration(start, end, backend=backend, model=model)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
@@ -56,17 +73,19 @@ def models(db_path: str, version: int) -> list[str]:
 
 
 def histograms(
-    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    include_experiments: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Confidence, quality and latency histograms by backend: `backend`, `bin_start`, `bin_end`, `count`."""
-    return charts(db_path, version, start, end, backend, model)["histograms"]
+    return charts(db_path, version, start, end, backend, model, include_experiments)["histograms"]
 
 
 def top(
-    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
+    db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
+    include_experiments: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The most used frameworks and roles, as `name`, `count`."""
-    page = charts(db_path, version, start, end, backend, model)
+    page = charts(db_path, version, start, end, backend, model, include_experiments)
     return (page["top_frameworks"].rename(columns={"framework": "name"}),
             page["top_roles"].rename(columns={"role": "name"}))
 
@@ -75,11 +94,12 @@ def top(
 def history_page(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
     min_confidence: float | None, text: str | None, limit: int, offset: int, order: str = "time",
+    include_experiments: bool = False,
 ) -> tuple[pd.DataFrame, int]:
     """One page of records matching the filters (newest or best match first), and how many match in all."""
     return _worker(db_path).history_page(
         start, end, backend=backend, model=model, min_confidence=min_confidence, text=text, limit=limit, offset=offset,
-        order=order,
+        order=order, include_experiments=include_experiments,
     )
 
 
@@ -89,20 +109,25 @@ def search_indexed(db_path: str, version: int) -> float | None:
     return _worker(db_path).search_status()["indexed"]
 
 
-def records_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
-                min_confidence: float | None = None, text: str | None = None) -> bytes:
+def records_csv(
+    db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
+    min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False,
+) -> bytes:
     """The records matching every filter of the History table as CSV bytes, newest first like the table
     (not cached: built when the user clicks the download). The worker writes it with DuckDB's CSV writer,
     RFC 4180 quoting and OWASP formula neutralisation, at most MAX_DOWNLOAD_ROWS records."""
     return _worker(db_path).records_csv(
         start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
-        max_rows=MAX_DOWNLOAD_ROWS, newest_first=True,
+        max_rows=MAX_DOWNLOAD_ROWS, newest_first=True, include_experiments=include_experiments,
     )
 
 
-def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None) -> bytes:
+def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
+                include_experiments: bool = False) -> bytes:
     """The per day × backend summary report as CSV bytes (built when the user clicks the download)."""
-    return _worker(db_path).summary_csv(start, end, backend=backend, model=model)
+    return _worker(db_path).summary_csv(
+        start, end, backend=backend, model=model, include_experiments=include_experiments
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Checking the database…", max_entries=16)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
+from store.query_rules import cutoff
 from store.timestamps import utc_now
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -31,8 +32,7 @@ class PrunePreview:
 
 def preview(repo, days: int, now: datetime | None = None) -> PrunePreview:
     """What `delete_older_than(days)` would delete right now (a dry run through the repository)."""
-    now = now or utc_now()
-    limit = now - timedelta(days=days)
+    limit = cutoff(days, now)  # calendar days, today included: what the repository deletes
     count = repo.count_older_than(days)
     oldest = None
     if count:

@@ -37,6 +37,12 @@ def _settings_error_page() -> None:
 
 
 def main() -> None:
+    # Every table's own toolbar download (st.dataframe's "Download as CSV") writes text as it is, formulas
+    # included, and on History it covered our *Download CSV*: the pages' download buttons, which neutralise
+    # formulas, are the only export (Streamlit's documented switch; it also turns off copying table cells).
+    # .streamlit/config.toml sets it before the first run; this covers a start from another directory
+    # (where Streamlit applies it from the next run on).
+    st.set_option("client.disableDataExport", True)
     st.set_page_config(
         page_title="Prompt Improver",
         # A file served by this server: a Material icon or an emoji here is fetched from a CDN by the browser.

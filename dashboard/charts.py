@@ -246,3 +246,38 @@ def top_chart(top: pd.DataFrame, *, title: str, label: str) -> alt.Chart:
         )
         .properties(height=60 + 30 * len(frame))
     )
+
+
+def calibration_chart(bins: pd.DataFrame, ece: dict[str, float | None]) -> alt.LayerChart:
+    """Reliability curve: average quality against average confidence per confidence bin and backend, over
+    the dashed diagonal of perfect calibration; point size is the bin's count; the subtitle gives each
+    backend's expected calibration error (ECE, 0 = calibrated). Input: `calibration()['bins']` and `['ece']`."""
+    frame = bins.copy()
+    frame["bin_label"] = [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(frame["bin_start"], frame["bin_end"])]
+    scores = " · ".join(f"{name} {ece[name]:.3f}" for name in BACKENDS if ece.get(name) is not None)
+    subtitle = f"ECE {scores} (0 = calibrated)" if scores else "no record has both a confidence and a quality"
+    unit = alt.Scale(domain=[0, 1])
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
+        .mark_line(color="#9CA3AF", strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=unit), y=alt.Y("y:Q", scale=unit))
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("avg_confidence:Q", title="Self-reported confidence (bin average, 0–1)", scale=unit),
+        y=alt.Y("avg_quality:Q", title="Quality score (bin average, 0–1)", scale=unit),
+        color=BACKEND_COLOR,
+        tooltip=[
+            alt.Tooltip("backend:N", title="Backend"),
+            alt.Tooltip("bin_label:N", title="Confidence bin"),
+            alt.Tooltip("count:Q", title="Improvements", format=","),
+            alt.Tooltip("avg_confidence:Q", title="Avg confidence", format=".2f"),
+            alt.Tooltip("avg_quality:Q", title="Avg quality", format=".2f"),
+            alt.Tooltip("gap:Q", title="Quality − confidence", format="+.2f"),
+        ],
+    )
+    curve = base.mark_line(point=False) + base.mark_circle(opacity=0.85).encode(
+        size=alt.Size("count:Q", title="Improvements", legend=None, scale=alt.Scale(range=[30, 400]))
+    )
+    return alt.layer(diagonal, curve, title=_title("Calibration: confidence vs quality", subtitle)).properties(
+        height=CHART_HEIGHT
+    )

@@ -60,10 +60,13 @@ def paired_chart(items: pd.DataFrame, metric: str) -> alt.Chart:
     )
 
 
+ZERO_LABEL = "0 = no difference"
+
+
 def differences_chart(items: pd.DataFrame, metric: str, *, mean: float | None, ci_low: float | None,
                       ci_high: float | None) -> alt.LayerChart:
     """The per-idea differences (few-shot − zero-shot) as a histogram, with the mean, its 95% interval
-    (shaded) and zero (dashed) marked."""
+    (shaded) and zero (dashed, labelled "0 = no difference") marked."""
     title = METRIC_TITLES[metric]
     column = f"{metric}_difference"
     values = items[[column, "idea"]].dropna().rename(columns={column: "difference"}) if not items.empty else (
@@ -91,7 +94,12 @@ def differences_chart(items: pd.DataFrame, metric: str, *, mean: float | None, c
     if mean is not None:
         layers.append(alt.Chart(marks).mark_rule(color="#ff8f00", size=2).encode(
             x="mean:Q", tooltip=[alt.Tooltip("mean:Q", title="Mean difference", format=".3f")]))
-    layers.append(alt.Chart(marks).mark_rule(strokeDash=[4, 4], color="#616161").encode(x="zero:Q"))
+    zero = alt.Chart(marks).encode(x="zero:Q")
+    layers.append(zero.mark_rule(strokeDash=[4, 4], color="#616161").encode(
+        tooltip=[alt.Tooltip("zero:Q", title=ZERO_LABEL)]))
+    # Named on the chart itself: an unlabelled dashed line reads as a threshold or an axis artefact.
+    layers.append(zero.mark_text(align="left", baseline="top", dx=4, color="#616161", fontSize=11).encode(
+        y=alt.value(2), text=alt.value(ZERO_LABEL)))
     return alt.layer(*layers).properties(
         height=320, title=alt.Title(f"{title}: differences, mean and 95% interval", offset=TITLE_OFFSET)
     )

@@ -66,7 +66,29 @@ def settings_for(base: Settings, db_path: Path) -> Settings:
     """`base` pointed at another database file (the demo database) with everything else unchanged."""
     if Path(db_path) == Path(base.sqlite_db_path):
         return base
-    return base.model_copy(update={"sqlite_db_path": Path(db_path)})
+    # The demo database is always an SQLite file, even when the user's history is on PostgreSQL.
+    return base.model_copy(update={"sqlite_db_path": Path(db_path), "database_url": None})
+
+
+def history_location(db_path: str) -> str:
+    """What the analytics read for `db_path`: DATABASE_URL when that is set and `db_path` is the user's
+    own database (the key every cache uses for it), else the file itself (the demo database)."""
+    config = settings()
+    if config.database_url and Path(db_path) == Path(config.sqlite_db_path):
+        return config.database_url
+    return db_path
+
+
+def experiments(db_path: str, busy_timeout_ms: int) -> Any:
+    """The experiment repository of `db_path` (PostgreSQL's when it stands for DATABASE_URL)."""
+    from prompt_improver.wiring import open_experiments
+
+    config = settings()
+    if history_location(db_path) != db_path:
+        return open_experiments(config, repository(db_path, config.sqlite_wal_mode, busy_timeout_ms, config))
+    from store.sqlite_experiments import SQLiteExperimentRepository
+
+    return SQLiteExperimentRepository(db_path, busy_timeout_ms)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -152,28 +174,30 @@ def analytics_worker(db_path: str) -> Any:
     """The analytics worker process for `db_path` (DuckDB never runs in this process: see STYLE.md)."""
     from store.analytics_worker import AnalyticsWorker
 
-    return AnalyticsWorker(Path(db_path))
+    return AnalyticsWorker(history_location(db_path))
 
 
 @st.cache_resource(show_spinner="Loading the language model client…")
 def language_model(
-    model: str, api_base: str | None, api_key: str | None, timeout_s: float, max_retries: int,
-    temperature: float, max_tokens: int, cache: bool,
+    model: str, api_base: str | None, api_key: str | None, timeout_s: float, total_timeout_s: float,
+    max_retries: int, temperature: float, max_tokens: int, cache: bool,
 ) -> Any:
-    """The DSPy LM for a configuration (raises ModelNotConfigured, not cached)."""
-    from pipeline.lm import build_lm
+    """The `ModelClient` for a configuration, shared by every session: it remembers for the process which
+    output mode the server accepts (raises ModelNotConfigured, not cached)."""
+    from pipeline.model_client import build_model_client
 
-    return build_lm(
-        model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, max_retries=max_retries,
-        temperature=temperature, max_tokens=max_tokens, cache=cache,
+    return build_model_client(
+        model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, total_timeout_s=total_timeout_s,
+        max_retries=max_retries, temperature=temperature, max_tokens=max_tokens, cache=cache,
     )
 
 
 def lm_for(config: Settings) -> Any:
-    """The LM the settings ask for."""
+    """The model client the settings ask for."""
     return language_model(
         config.llm_model or "", config.llm_api_base, config.llm_api_key, config.llm_timeout_s,
-        config.llm_max_retries, config.llm_temperature, config.llm_max_tokens, config.llm_cache,
+        config.llm_total_timeout_s, config.llm_max_retries, config.llm_temperature, config.llm_max_tokens,
+        config.llm_cache,
     )
 
 

@@ -5,6 +5,7 @@ A view is bookmarkable because the whole filter lives in `st.query_params`:
 
     ?range=90d&backend=few-shot&model=openai/gpt-4o-mini
     ?range=custom&from=2026-01-01&to=2026-01-31
+    ?experiments=include   (experiment runs are left out unless this is given)
 
 Parameters that cannot be read (an unknown preset, a malformed date, an inverted range) fall back to the
 defaults instead of failing: a stale or hand-edited link still opens the page. Pure functions, no Streamlit.
@@ -27,9 +28,18 @@ PRESETS: dict[str, str] = {
     "custom": "Custom range",
 }
 PRESET_DAYS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+# What "N days" means everywhere (these presets, the retention on Settings, `prune`, `demo-data --days`).
+DAYS_MEANING = "N days = N calendar days in UTC, today included (7 days: today and the 6 days before)."
 DEFAULT_PRESET = "30d"
 ALL_BACKENDS = "all"
 ALL_MODELS = "all"
+EXPERIMENTS_PARAM = "experiments"
+INCLUDE = "include"
+EXPERIMENTS_LABEL = "Include experiment runs"
+EXPERIMENTS_HELP = (
+    "Records written by `compare` experiments (paired test runs of both backends) are left out by default so "
+    "they do not skew your own history; the Compare page analyses them."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +54,7 @@ class ViewFilter:
     end: date | None = None
     backend: str | None = None
     model: str | None = None
+    include_experiments: bool = False  # records of `compare` runs are left out by default
 
     @property
     def days(self) -> int | None:
@@ -71,6 +82,8 @@ class ViewFilter:
             parts.append(self.backend)
         if self.model:
             parts.append(self.model)
+        if self.include_experiments:
+            parts.append("with experiment runs")
         return " · ".join(parts)
 
 
@@ -128,14 +141,15 @@ def from_query_params(params: Mapping[str, object], today: date) -> ViewFilter:
         model = None
     if model is not None and len(model) > 500:
         model = None
+    experiments = _first(params.get(EXPERIMENTS_PARAM)) == INCLUDE
     if preset == "custom":
         start, end = _parse_date(params.get("from")), _parse_date(params.get("to"))
         if start is None or end is None or start > end:
             preset = DEFAULT_PRESET
         else:
-            return ViewFilter("custom", start, end, backend, model)
+            return ViewFilter("custom", start, end, backend, model, experiments)
     start, end = preset_range(preset, today)
-    return ViewFilter(preset, start, end, backend, model)
+    return ViewFilter(preset, start, end, backend, model, experiments)
 
 
 def to_query_params(view: ViewFilter) -> dict[str, str]:
@@ -150,17 +164,23 @@ def to_query_params(view: ViewFilter) -> dict[str, str]:
         params["backend"] = view.backend
     if view.model:
         params["model"] = view.model
+    if view.include_experiments:
+        params[EXPERIMENTS_PARAM] = INCLUDE
     return params
 
 
-def custom_filter(start: date, end: date, backend: str | None, model: str | None) -> ViewFilter:
+def custom_filter(
+    start: date, end: date, backend: str | None, model: str | None, include_experiments: bool = False
+) -> ViewFilter:
     """A custom range; the two dates are swapped if given in reverse order."""
     if start > end:
         start, end = end, start
-    return ViewFilter("custom", start, end, backend, model)
+    return ViewFilter("custom", start, end, backend, model, include_experiments)
 
 
-def preset_filter(preset: str, today: date, backend: str | None, model: str | None) -> ViewFilter:
+def preset_filter(
+    preset: str, today: date, backend: str | None, model: str | None, include_experiments: bool = False
+) -> ViewFilter:
     """A preset range ending today."""
     start, end = preset_range(preset, today)
-    return ViewFilter(preset, start, end, backend, model)
+    return ViewFilter(preset, start, end, backend, model, include_experiments)

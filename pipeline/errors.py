@@ -20,3 +20,21 @@ class ImprovementFailed(PipelineError):
     def __init__(self, message: str, excerpt: str | None = None) -> None:
         super().__init__(message if not excerpt else f"{message} — model output began: {excerpt!r}")
         self.excerpt = excerpt
+
+
+class AnswerTruncated(ImprovementFailed):
+    """The model's answer was cut at the token limit before it was complete."""
+
+    def __init__(self, max_tokens: object, setting: str = "LLM_MAX_TOKENS", text: str = "") -> None:
+        from pipeline.normalize import excerpt
+
+        super().__init__(
+            f"the model's answer was cut at the token limit ({setting}={max_tokens}) before it was complete; "
+            f"raise {setting} or use a model that answers more briefly",
+            excerpt=excerpt(text) if text.strip() else None,
+        )
+        self.max_tokens = max_tokens
+
+
+class ImprovementCancelled(PipelineError):
+    """The user cancelled the improvement while it waited for the model; nothing was recorded."""

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import warnings
 from typing import TYPE_CHECKING
 
+from pipeline.endpoint import InvalidEndpoint, mask_url, parse_endpoint
 from pipeline.errors import ModelNotConfigured
 
 if TYPE_CHECKING:
@@ -54,16 +54,12 @@ def cache_namespace(api_base: str | None) -> int:
     return int(hashlib.sha256(endpoint.encode("utf-8")).hexdigest()[:12], 16)
 
 
-def _without_credentials(url: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", url)
-
-
 def describe_model(model: str | None, api_base: str | None = None) -> str:
     """A one-line display name: `openai/gpt-4o-mini`, `openai/qwen2.5 @ http://127.0.0.1:11434/v1`."""
     if model is None or not str(model).strip():
         return "no model configured (set LLM_MODEL)"
     model = str(model).strip()
-    return f"{model} @ {_without_credentials(api_base.strip())}" if api_base and api_base.strip() else model
+    return f"{model} @ {mask_url(api_base.strip())}" if api_base and api_base.strip() else model
 
 
 def build_lm(
@@ -76,6 +72,7 @@ def build_lm(
     temperature: float = 0.2,
     max_tokens: int = 2000,
     cache: bool = False,
+    max_tokens_setting: str = "LLM_MAX_TOKENS",
 ) -> dspy.LM:
     """A `dspy.LM` for the configured model; use it with `with dspy.context(lm=lm)`.
 
@@ -88,6 +85,12 @@ def build_lm(
         timeout_s: seconds to wait for one attempt.
         max_retries: retries after a 429, 5xx, timeout or connection failure (with backoff).
         cache: whether DSPy's response cache is used (partitioned by endpoint).
+        max_tokens_setting: the setting named when an answer is cut at `max_tokens` (a second model,
+            such as a judge, has its own).
+
+    An `api_base` with credentials (`http://user:pass@host/v1`) is called without them in the URL and with
+    an `Authorization: Basic` header (sent through DSPy's compatibility engine, which carries headers).
+    A call whose answer was cut at `max_tokens` raises `AnswerTruncated`.
 
     Raises:
         ModelNotConfigured: `model` is None or blank (the message lists how to configure one), or DSPy
@@ -98,6 +101,15 @@ def build_lm(
     model = str(model).strip()
     api_base = api_base.strip() if api_base and api_base.strip() else None
     api_key = api_key.strip() if api_key and api_key.strip() else None
+    headers: dict[str, str] = {}
+    if api_base is not None:
+        try:
+            endpoint = parse_endpoint(api_base)
+        except InvalidEndpoint as error:
+            raise ModelNotConfigured(f"LLM_API_BASE {error}") from None
+        api_base = endpoint.url
+        if endpoint.basic_auth_header is not None:
+            headers["Authorization"] = endpoint.basic_auth_header
     if api_base is not None and api_key is None:
         api_key = NO_KEY
     # On its first call in a process DSPy (and litellm, if it is ever imported) downloads a model price map
@@ -105,14 +117,17 @@ def build_lm(
     # request to a third party from a local-first tool. The bundled copy serves the same purpose (cost
     # estimates only). An explicit LITELLM_LOCAL_MODEL_COST_MAP=false keeps the download.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import dspy
     from dspy.utils.exceptions import LMConfigurationError
+
+    from pipeline.truncation import TruncationCheckingLM
 
     options: dict = {"timeout": float(timeout_s)}
     if api_base is not None:
         options["api_base"] = api_base
     if api_key is not None:
         options["api_key"] = api_key
+    if headers:
+        options["extra_headers"] = headers
     if cache:
         options["rollout_id"] = cache_namespace(api_base)
     try:
@@ -120,8 +135,9 @@ def build_lm(
             # DSPy warns that rollout_id "has no effect" at temperature 0: true for sampling, but here it only
             # partitions the cache, which is what we want.
             warnings.filterwarnings("ignore", message="rollout_id has no effect")
-            return dspy.LM(
+            return TruncationCheckingLM(
                 model,
+                max_tokens_setting=max_tokens_setting,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 cache=cache,
@@ -135,3 +151,4 @@ def build_lm(
         ) from error
     except ValueError as error:
         raise ModelNotConfigured(f"LLM_MODEL={model!r} is not a usable model string: {error}") from error
+

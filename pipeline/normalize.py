@@ -204,77 +204,8 @@ def normalize_prediction(prediction: object) -> ImprovedPrompt:
     )
 
 
-# Class names (DSPy's LM errors and litellm's/OpenAI SDK's exceptions) → what the user can do about it.
-# Matched by name over the exception, its bases and its causes, so litellm is never imported here.
-_HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
-    (("ContextWindowExceededError",), "the prompt is longer than the model's context window",
-     "shorten the idea or context, or choose a model with a larger context window"),
-    (("LMAuthError", "AuthenticationError", "PermissionDeniedError"), "the provider rejected the credentials",
-     "check LLM_API_KEY (or the provider's own variable, e.g. OPENAI_API_KEY / ANTHROPIC_API_KEY)"),
-    (("LMBillingError",), "the provider refused for billing or quota reasons",
-     "check the provider account's billing and quota"),
-    (("LMRateLimitError", "RateLimitError"), "the provider is rate-limiting requests",
-     "wait and try again, lower LLM_CONCURRENCY, or raise LLM_MAX_RETRIES"),
-    (("ConnectTimeout", "ConnectTimeoutError"), "could not reach the model server in time",
-     "is the server at LLM_API_BASE running and reachable?"),
-    (("LMTimeoutError", "Timeout", "APITimeoutError", "TimeoutException", "ReadTimeout", "TimeoutError"),
-     "the model did not answer in time", "increase LLM_TIMEOUT_S or use a faster model"),
-    (("LMTransportError", "APIConnectionError", "ConnectError", "ConnectionError"),
-     "could not reach the model server", "is the server at LLM_API_BASE running and reachable?"),
-    (("LMUnsupportedModelError", "NotFoundError"), "the provider does not know this model",
-     "check LLM_MODEL (for a local server, the name it serves, e.g. `ollama list`)"),
-    (("LMNotConfiguredError", "LMConfigurationError"), "the model is not configured correctly",
-     "check LLM_MODEL, LLM_API_BASE and LLM_API_KEY"),
-    (("LMServerError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError"),
-     "the model server failed (HTTP 5xx) after retries", "try again later or raise LLM_MAX_RETRIES"),
-    (("LMInvalidRequestError", "BadRequestError", "UnprocessableEntityError"),
-     "the provider rejected the request", "check LLM_MODEL and LLM_MAX_TOKENS"),
-)
+def translate_model_error(exc: BaseException, context: object = None) -> ImprovementFailed:
+    """Our `ImprovementFailed` for a model-call exception (see `pipeline.model_errors.translate_model_error`)."""
+    from pipeline.model_errors import translate_model_error as translate
 
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen and len(seen) < 10:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
-def translate_model_error(exc: BaseException) -> ImprovementFailed:
-    """Our `ImprovementFailed` for an exception raised while the program called the model.
-
-    DSPy's `AdapterParseError` (an answer without the fields) keeps an excerpt of the raw completion;
-    provider errors (DSPy's `LM*Error` classes, litellm's `RateLimitError`, `Timeout`, `APIConnectionError`,
-    `AuthenticationError`, `NotFoundError`, `InternalServerError`, …) keep the provider's message and gain
-    a hint naming the setting to change.
-    """
-    if isinstance(exc, ImprovementFailed):
-        return exc
-    chain = _chain(exc)
-    names_by_exc = [(item, {cls.__name__ for cls in type(item).__mro__}) for item in chain]
-    for item, names in names_by_exc:
-        if "AdapterParseError" in names:
-            raw = getattr(item, "lm_response", None)
-            failed = ImprovementFailed(
-                "the model's answer did not contain the expected fields (improved_prompt, role, directive, "
-                "framework, guardrails, confidence); try again, lower LLM_TEMPERATURE or use a more capable model",
-                excerpt=excerpt(raw) if raw else None,
-            )
-            failed.__cause__ = exc
-            return failed
-    # Hints in priority order over the whole chain: DSPy reports a read timeout as a transport error
-    # whose cause is a ReadTimeout, and the timeout is what the user can act on.
-    for class_names, problem, hint in _HINTS:
-        for item, names in names_by_exc:
-            if names.intersection(class_names):
-                status = next((code for code in (getattr(e, "status", None) or getattr(e, "status_code", None)
-                                                 for e in chain) if isinstance(code, int)), None)
-                detail = excerpt(getattr(item, "message", None) or str(item) or type(item).__name__, 500)
-                code = f" (HTTP {status})" if status is not None else ""
-                failed = ImprovementFailed(f"{problem}{code}: {detail} — {hint}")
-                failed.__cause__ = exc
-                return failed
-    failed = ImprovementFailed(f"the model call failed: {type(exc).__name__}: {excerpt(str(exc), 500)}")
-    failed.__cause__ = exc
-    return failed
+    return translate(exc, context)  # type: ignore[arg-type]

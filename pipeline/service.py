@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.breaker import CircuitBreaker
-from pipeline.errors import InvalidIdea, ModelNotConfigured, PipelineError
+from pipeline.errors import ImprovementCancelled, InvalidIdea, ModelNotConfigured, PipelineError
 from pipeline.lm import HOW_TO_CONFIGURE
+from pipeline.model_client import ModelClient
+from pipeline.model_errors import MODEL_ERROR_PACKAGES, is_model_error  # noqa: F401 - the service's public names
 from pipeline.normalize import ImprovedPrompt, normalize_prediction, translate_model_error
 from pipeline.outbox import Outbox, OutboxError
 from pipeline.validation import validate_idea
@@ -31,10 +34,6 @@ from store.record import BackendType, PromptHistory
 from store.repository import PromptRepository
 
 logger = logging.getLogger(__name__)
-
-# Packages whose exceptions mean "the model call failed": DSPy's adapters and LM errors, and the HTTP
-# stacks below them. Anything else raised inside the program is a bug in our code and propagates as is.
-MODEL_ERROR_PACKAGES = frozenset({"dspy", "litellm", "openai", "httpx", "httpcore", "anthropic"})
 
 
 
@@ -72,6 +71,8 @@ def improve(
     repo_error: str | None = None,
     experiment_id: str | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    on_attempt: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> ImprovementOutcome:
     """Improve one idea into a structured prompt and record it.
 
@@ -81,7 +82,8 @@ def improve(
         backend: which program this is (`zero-shot` or `few-shot`), stored on the record.
         program: the DSPy module, called as `program(original_idea=..., context=...)`.
         program_version: the program's version hash, stored on the record.
-        lm: the DSPy LM to run the program with, or None when no model is configured.
+        lm: a `ModelClient` (structured output, bounded attempts), a plain DSPy LM (called as is: DSPy's
+            chat layout, its own retries), or None when no model is configured.
         repo: where records are saved; None when it could not be opened (give the reason in `repo_error`).
         model_version: the model string, stored on the record.
         outbox: where records go when the store cannot take them; without one such a record is only returned.
@@ -89,6 +91,8 @@ def improve(
         repo_error: why `repo` is None.
         experiment_id: stored on the record.
         clock: seconds, for the latency measurement (injected by benchmarks).
+        on_attempt: called with (attempt, attempts) before each model attempt (a `ModelClient` only).
+        cancel: when set, stop before the next attempt and record nothing.
 
     Returns:
         The outcome: the record and whether (and why not) it was saved.
@@ -97,6 +101,7 @@ def improve(
         InvalidIdea: the idea or context is not acceptable (before any model call).
         ModelNotConfigured: `lm` is None.
         ImprovementFailed: the model call failed or its answer was unusable (message and excerpt say why).
+        ImprovementCancelled: `cancel` was set; nothing was recorded.
     """
     idea, context = validate_idea(idea, context)
     try:
@@ -106,8 +111,12 @@ def improve(
     if lm is None:
         raise ModelNotConfigured(HOW_TO_CONFIGURE)
 
-    improved, latency_ms = _run_program(program, lm, idea, context, clock)
-    from pipeline.metrics import score_improvement
+    improved, latency_ms = _run_program(program, lm, idea, context, clock, on_attempt, cancel)
+    if cancel is not None and cancel.is_set():
+        raise ImprovementCancelled("the improvement was cancelled; nothing was recorded")
+    from pipeline.quality import QualityMetric
+
+    scored = QualityMetric().evaluate(idea, improved, context)
 
     record = PromptHistory(
         original_idea=idea,
@@ -123,35 +132,33 @@ def improve(
         model_version=model_version,
         program_version=program_version,
         latency_ms=latency_ms,
-        quality=score_improvement(idea, improved),
+        quality=scored.quality,
+        metric_version=scored.version,
         experiment_id=experiment_id,
     )
     return persist(record, repo=repo, outbox=outbox, breaker=breaker, repo_error=repo_error)
 
 
-def is_model_error(error: BaseException) -> bool:
-    """Whether an exception raised while a program ran comes from the model call (DSPy, litellm, HTTP)."""
-    if isinstance(error, (OSError, TimeoutError)):  # sockets, connection refused, DNS
-        return True
-    package = type(error).__module__.split(".", 1)[0]
-    return package in MODEL_ERROR_PACKAGES
-
-
 def _run_program(
-    program: Callable[..., object], lm: object, idea: str, context: str, clock: Callable[[], float]
+    program: Callable[..., object], lm: object, idea: str, context: str, clock: Callable[[], float],
+    on_attempt: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
 ) -> tuple[ImprovedPrompt, float]:
     import dspy
 
     start = clock()
     try:
-        with dspy.context(lm=lm):
-            prediction = program(original_idea=idea, context=context)
+        if isinstance(lm, ModelClient):
+            prediction = lm.run(program, {"original_idea": idea, "context": context},
+                                on_attempt=on_attempt, cancel=cancel)
+        else:
+            with dspy.context(lm=lm):
+                prediction = program(original_idea=idea, context=context)
     except PipelineError:
         raise
     except Exception as error:
         if not is_model_error(error):
             raise
-        failed = translate_model_error(error)
+        failed = translate_model_error(error, lm.context if isinstance(lm, ModelClient) else None)
         logger.info("model call failed: %s", failed)  # raised to the caller, who reports it
         raise failed from error
     latency_ms = (clock() - start) * 1000.0

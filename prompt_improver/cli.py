@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pipeline.errors import PipelineError
 from prompt_improver.errors import UsageError
 from prompt_improver.settings import SettingsError
+from prompt_improver.terminal import printable
 from store.errors import InvalidRecord, RepositoryError
 
 COMMAND_MODULES = (
@@ -22,10 +23,15 @@ COMMAND_MODULES = (
     "prompt_improver.commands.analytics_commands",
     "prompt_improver.commands.compare_commands",
     "prompt_improver.commands.dashboard_command",
+    "prompt_improver.commands.copy_command",
+    "prompt_improver.commands.quality_commands",
     "prompt_improver.commands.search_command",
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)
+# Libraries whose own log lines (retry advice for programmers, price-map downloads) are not for users:
+# shown only with -v. Our messages say what happened and what to do.
+LIBRARY_LOGGERS = ("dspy", "LiteLLM", "litellm", "httpx", "httpcore", "openai", "urllib3")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,11 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     try:
         return int(args.handler(args) or 0)
     except EXPECTED_ERRORS + (UsageError,) as error:
         # One line per failure: some messages (how to configure a model) are written as paragraphs.
-        print("error: " + " ".join(str(error).split()), file=sys.stderr)
+        print("error: " + " ".join(printable(str(error)).split()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,7 +6,9 @@ Nothing here runs at import: migrations run when `open_repository` is called, ne
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prompt_improver.settings import Settings
@@ -26,10 +28,14 @@ def open_repository(settings: Settings) -> SQLitePromptRepository:
     """Bring the database's schema up to date (creating the file and its directory) and return a
     repository on it, configured with the settings' journal mode and busy timeout.
 
+    With DATABASE_URL set, the database is the PostgreSQL one it names (see `store/postgres/`).
+
     Raises:
         RepositoryConnectionError: from `migrate`, unchanged (permissions, a directory, not a database,
-            a newer schema).
+            a newer schema, a server that cannot be reached).
     """
+    if settings.database_url:
+        return open_location(settings.database_url, settings)
     path = settings.sqlite_db_path
     migrate(path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     # A small upgraded history gets its search index at once; a large one by `prompt-improver search-index`.
@@ -37,6 +43,40 @@ def open_repository(settings: Settings) -> SQLitePromptRepository:
     return SQLitePromptRepository(
         path, busy_timeout_ms=settings.sqlite_busy_timeout_ms, wal=settings.sqlite_wal_mode
     )
+
+
+def open_location(location: str | Path, settings: Settings):
+    """A migrated repository on `location`: a `postgresql://` URL or an SQLite file path.
+
+    Raises:
+        RepositoryConnectionError: the database cannot be reached, created or migrated.
+    """
+    from store.postgres.urls import is_postgres_url
+
+    if not is_postgres_url(str(location)):
+        return open_repository(settings.model_copy(update={"sqlite_db_path": Path(location), "database_url": None}))
+    from store.postgres.migrations import migrate as migrate_postgres
+    from store.postgres.repository import PostgresPromptRepository
+
+    migrate_postgres(str(location), timeout_s=settings.database_timeout_s)
+    return PostgresPromptRepository(str(location), timeout_s=settings.database_timeout_s)
+
+
+def open_experiments(settings: Settings, history):
+    """The experiment repository beside `history` (the repository `open_repository` returned)."""
+    postgres = sys.modules.get("store.postgres.repository")  # not imported: not a PostgreSQL history
+    if postgres is not None and isinstance(history, postgres.PostgresPromptRepository):
+        from store.postgres.experiments import PostgresExperimentRepository
+
+        return PostgresExperimentRepository(history)
+    from store.sqlite_experiments import SQLiteExperimentRepository
+
+    return SQLiteExperimentRepository(history.db_path, settings.sqlite_busy_timeout_ms)
+
+
+def history_location(settings: Settings) -> str | Path:
+    """Where the history lives: DATABASE_URL when set, else the SQLite file (what analytics read)."""
+    return settings.database_url or settings.sqlite_db_path
 
 
 def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
@@ -51,15 +91,22 @@ def build_lm_from_settings(settings: Settings, *, cache: bool | None = None) -> 
     """
     from pipeline.lm import build_lm
 
-    return build_lm(
-        settings.llm_model,
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        cache=settings.llm_cache if cache is None else cache,
+    return build_lm(settings.llm_model, max_retries=settings.llm_max_retries, **_model_options(settings, cache))
+
+
+def build_model_client_from_settings(settings: Settings, *, cache: bool | None = None) -> Any:
+    """The `ModelClient` the settings describe: structured output with fallback, bounded attempts.
+
+    Build it once per process (it remembers which output mode the server accepts).
+
+    Raises:
+        ModelNotConfigured: LLM_MODEL is not set; the message says how to configure one.
+    """
+    from pipeline.model_client import build_model_client
+
+    return build_model_client(
+        settings.llm_model, max_retries=settings.llm_max_retries, total_timeout_s=settings.llm_total_timeout_s,
+        **_model_options(settings, cache),
     )
 
 
@@ -107,6 +154,14 @@ def build_judge_lm(settings: Settings, build: Callable[..., Any] | None = None) 
         except ModelNotConfigured:
             reason = str(refused).split(": ", 1)[-1].split(" (set LLM_", 1)[0]  # the LLM_* hint is not the judge's
             raise ModelNotConfigured(f"the judge cannot be used (JUDGE_MODEL={settings.judge_model!r}): {reason}") from None
+
+
+def _model_options(settings: Settings, cache: bool | None) -> dict[str, Any]:
+    return {
+        "api_base": settings.llm_api_base, "api_key": settings.llm_api_key, "timeout_s": settings.llm_timeout_s,
+        "temperature": settings.llm_temperature, "max_tokens": settings.llm_max_tokens,
+        "cache": settings.llm_cache if cache is None else cache,
+    }
 
 
 def retention_days(repo, settings: Settings) -> int:

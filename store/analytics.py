@@ -18,11 +18,14 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import analytics_histograms, analytics_page, analytics_queries, record_export, record_queries, reports
+from store import (
+    analytics_calibration, analytics_histograms, analytics_page, analytics_queries, record_export, record_queries, reports,
+)
 from store.analytics_api import AnalyticsApi
 from store.analytics_file import connection_error, is_history_file
 from store.analytics_ranges import AnalyticsQueryError
 from store.duckdb_extension import connect_duckdb
+from store.postgres.urls import is_postgres_url
 from store.read_model import ReadModel, SyncResult
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "top_roles": (analytics_queries.top_roles, False),
     "unpaired_samples": (analytics_queries.unpaired_samples, False),
     "histograms": (analytics_histograms.histograms, False),
+    "calibration": (analytics_calibration.calibration, False),
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
     "search_status": (record_queries.search_status, True),
@@ -46,6 +50,10 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "records_csv": (reports.records_csv, True),
     "summary_csv": (reports.summary_csv, False),
 })
+
+
+# Queries that read whole records from SQLite rather than the read model (they take `include_experiments`).
+_SQLITE_RECORDS = frozenset({"export_records", "records_csv"})
 
 
 class Analytics(AnalyticsApi):
@@ -59,11 +67,17 @@ class Analytics(AnalyticsApi):
         AnalyticsQueryError: an argument is invalid (a reversed range, an unknown metric).
     """
 
-    def __init__(self, db_path: Path, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
-        self._connection = connect_duckdb()
-        self._model = ReadModel(
-            self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
-        )
+    def __init__(self, db_path: Path | str, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
+        if is_postgres_url(db_path):  # a team's history on PostgreSQL (DATABASE_URL)
+            from store.postgres.analytics_source import PostgresSource, connect_postgres_duckdb
+
+            self._connection = connect_postgres_duckdb(db_path)
+            self._model = PostgresSource(self._connection, db_path, verify_interval_s=verify_interval_s)
+        else:
+            self._connection = connect_duckdb()
+            self._model = ReadModel(
+                self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
+            )
         self._first_sync: SyncResult | None = None
         self._last_sync: SyncResult | None = None
 
@@ -105,6 +119,10 @@ class Analytics(AnalyticsApi):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
         if name == "status":
             return self.status()
+        include_experiments = kwargs.pop("include_experiments", False)
+        self._model.set_scope(include_experiments=include_experiments)  # what every query of `records` sees
+        if name in _SQLITE_RECORDS:  # whole records come from SQLite: the same rule, applied there
+            kwargs["include_experiments"] = include_experiments
         function, needs_file = QUERIES[name]
         target = (args[0] if args else kwargs.get("path")) if name in ("export_records", "export_summary") else None
         if target is not None and is_history_file(Path(target), self._model.db_path):
@@ -112,6 +130,13 @@ class Analytics(AnalyticsApi):
                 f"{target} is the history database {self._model.db_path} (or one of its files); writing the CSV "
                 "there would destroy the history: name another file"
             )
+        try:
+            return self._query(name, function, needs_file, args, kwargs)
+        except _SnapshotDropped:  # the next sync rebuilds the read model from the history: ask again
+            self._first_sync = None
+            return self._query(name, function, needs_file, args, kwargs)
+
+    def _query(self, name: str, function: Callable, needs_file: bool, args: tuple, kwargs: dict):
         with self._model.attached() as present:
             self._remember(self._model.sync_attached() if present else self._model.clear())
             if needs_file:
@@ -125,7 +150,14 @@ class Analytics(AnalyticsApi):
         except duckdb.ProgrammingError:
             raise  # a bug in a query, not a problem with the file
         except duckdb.Error as error:
+            # A damaged snapshot (a disposable cache) is not a damaged history: drop it and rebuild.
+            if self._model.drop_damaged_snapshot():
+                raise _SnapshotDropped from None
             raise connection_error(self._model.db_path, error) from None
+
+
+class _SnapshotDropped(Exception):
+    """The on-disk snapshot was damaged and has been dropped; the query is asked again (never leaves this module)."""
 
 
 def _without_file(name: str, args: tuple, kwargs: dict):

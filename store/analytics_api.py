@@ -2,7 +2,8 @@
 
 Dates are `datetime.date` values meaning UTC days, both ends inclusive (`None`: from the first / to the
 last record). `backend` is `zero-shot` or `few-shot` (None: both); `model` is a `model_version` (None:
-all). Results are dicts of plain Python values (None for an empty metric) or DataFrames (NaN).
+all). Records of experiment runs (with an `experiment_id`) are left out unless `include_experiments`.
+Results are dicts of plain Python values (None for an empty metric) or DataFrames (NaN).
 """
 
 from __future__ import annotations
@@ -26,66 +27,116 @@ class AnalyticsApi:
         `last_sync` and `rows` in the read model."""
         return self._call("status")
 
-    def kpis(self, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> dict:
+    def kpis(
+        self, start: date | None = None, end: date | None = None, *, backend=None, model=None,
+        include_experiments: bool = False,
+    ) -> dict:
         """Count, avg confidence/quality/latency, p50/p95 latency, `by_backend`, and `previous` (the
         period of equal length before `start`, None without a `start`)."""
-        return self._call("kpis", start, end, backend=backend, model=model)
+        return self._call("kpis", start, end, backend=backend, model=model, include_experiments=include_experiments)
 
-    def statistics(self, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> dict:
+    def statistics(
+        self, start: date | None = None, end: date | None = None, *, backend=None, model=None,
+        include_experiments: bool = False,
+    ) -> dict:
         """`total_count`, `average_confidence`, `average_latency_ms`, `backend_distribution`,
         `p50_latency_ms`, `p95_latency_ms`, `average_quality`, `by_backend` (and `start`, `end`)."""
-        return self._call("statistics", start, end, backend=backend, model=model)
+        return self._call(
+            "statistics", start, end, backend=backend, model=model, include_experiments=include_experiments
+        )
 
-    def timeseries(self, start=None, end=None, *, backend=None, model=None, bucket: str | None = None) -> pd.DataFrame:
+    def timeseries(
+        self, start=None, end=None, *, backend=None, model=None, bucket: str | None = None,
+        include_experiments: bool = False,
+    ) -> pd.DataFrame:
         """Bucket x backend rows (empty buckets kept): `bucket` (UTC), `backend`, `count`,
         `avg_confidence`, `avg_quality`, `p50_latency_ms`, `p95_latency_ms`. Bucket: hour up to 2 days,
         day up to 120 days, else week (Monday)."""
-        return self._call("timeseries", start, end, backend=backend, model=model, bucket=bucket)
+        return self._call(
+            "timeseries", start, end, backend=backend, model=model, bucket=bucket,
+            include_experiments=include_experiments,
+        )
 
-    def backend_distribution(self, start=None, end=None, *, backend=None, model=None) -> pd.DataFrame:
+    def backend_distribution(
+        self, start=None, end=None, *, backend=None, model=None, include_experiments: bool = False
+    ) -> pd.DataFrame:
         """Columns `backend`, `count`, `share`."""
-        return self._call("backend_distribution", start, end, backend=backend, model=model)
+        return self._call(
+            "backend_distribution", start, end, backend=backend, model=model, include_experiments=include_experiments
+        )
 
-    def model_distribution(self, start=None, end=None, *, backend=None, model=None) -> pd.DataFrame:
+    def model_distribution(
+        self, start=None, end=None, *, backend=None, model=None, include_experiments: bool = False
+    ) -> pd.DataFrame:
         """Columns `model`, `count`, `share`."""
-        return self._call("model_distribution", start, end, backend=backend, model=model)
+        return self._call(
+            "model_distribution", start, end, backend=backend, model=model, include_experiments=include_experiments
+        )
 
-    def histograms(self, start=None, end=None, *, backend=None, model=None) -> dict[str, pd.DataFrame]:
+    def histograms(
+        self, start=None, end=None, *, backend=None, model=None, include_experiments: bool = False
+    ) -> dict[str, pd.DataFrame]:
         """`{"confidence", "quality", "latency_ms"}` -> `backend`, `bin`, `bin_start`, `bin_end`, `count`,
         `log_scale`."""
-        return self._call("histograms", start, end, backend=backend, model=model)
+        return self._call(
+            "histograms", start, end, backend=backend, model=model, include_experiments=include_experiments
+        )
+
+    def calibration(self, start=None, end=None, *, backend=None, model=None) -> dict:
+        """Confidence against quality: `bins` (backend, bin, bin_start, bin_end, count, avg_confidence,
+        avg_quality, gap), `ece` and `counts` per backend, and `metric_versions` (scored records per
+        metric version in the range). See store/analytics_calibration.py."""
+        return self._call("calibration", start, end, backend=backend, model=model)
 
     def analytics_page(
-        self, start=None, end=None, *, backend=None, model=None, top_limit: int = 10, with_kpis: bool = True
+        self, start=None, end=None, *, backend=None, model=None, top_limit: int = 10, with_kpis: bool = True,
+        include_experiments: bool = False,
     ) -> dict:
         """The whole Analytics page in one call: `{"kpis", "timeseries", "histograms", "top_frameworks",
         "top_roles"}`, each what the method of that name returns (tops with `limit=top_limit`); without
         `kpis` when `with_kpis` is False."""
         return self._call(
-            "analytics_page", start, end, backend=backend, model=model, top_limit=top_limit, with_kpis=with_kpis
+            "analytics_page", start, end, backend=backend, model=model, top_limit=top_limit, with_kpis=with_kpis,
+            include_experiments=include_experiments,
         )
 
-    def top_frameworks(self, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
+    def top_frameworks(
+        self, start=None, end=None, *, backend=None, model=None, limit: int = 10, include_experiments: bool = False
+    ) -> pd.DataFrame:
         """Columns `framework`, `count`, `share`; the `limit` most used."""
-        return self._call("top_frameworks", start, end, backend=backend, model=model, limit=limit)
+        return self._call(
+            "top_frameworks", start, end, backend=backend, model=model, limit=limit,
+            include_experiments=include_experiments,
+        )
 
-    def top_roles(self, start=None, end=None, *, backend=None, model=None, limit: int = 10) -> pd.DataFrame:
+    def top_roles(
+        self, start=None, end=None, *, backend=None, model=None, limit: int = 10, include_experiments: bool = False
+    ) -> pd.DataFrame:
         """Columns `role`, `count`, `share`; the `limit` most used."""
-        return self._call("top_roles", start, end, backend=backend, model=model, limit=limit)
+        return self._call(
+            "top_roles", start, end, backend=backend, model=model, limit=limit, include_experiments=include_experiments
+        )
 
-    def unpaired_samples(self, start=None, end=None, metric: str = "quality", *, backend=None, model=None) -> dict:
+    def unpaired_samples(
+        self, start=None, end=None, metric: str = "quality", *, backend=None, model=None,
+        include_experiments: bool = False,
+    ) -> dict:
         """`{backend: [values of metric]}` for `confidence`, `quality` or `latency_ms`, NULLs left out."""
-        return self._call("unpaired_samples", start, end, metric, backend=backend, model=model)
+        return self._call(
+            "unpaired_samples", start, end, metric, backend=backend, model=model,
+            include_experiments=include_experiments,
+        )
 
     def history_page(
         self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
         text: str | None = None, limit: int = 50, offset: int = 0, order: str = "time",
+        include_experiments: bool = False,
     ) -> tuple[pd.DataFrame, int]:
         """One page of whole records and the total matching: newest first, or best match first with a
         `text` search and `order="relevance"`. `text` is a full-text query (`store.search_query`)."""
         return self._call(
             "history_page", start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text, limit=limit, offset=offset, order=order,
+            text=text, limit=limit, offset=offset, order=order, include_experiments=include_experiments,
         )
 
     def search_status(self) -> dict:
@@ -94,7 +145,7 @@ class AnalyticsApi:
 
     def export_records(
         self, path: Path, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None, file_format: str = "csv", progress=None,
+        text: str | None = None, file_format: str = "csv", progress=None, include_experiments: bool = False,
     ) -> int:
         """Write the matching records (every column) as CSV or Parquet (`file_format`) to `path`; return the
         row count. `progress(share, rows)` is called as day chunks are written (in-process `Analytics` only:
@@ -102,23 +153,33 @@ class AnalyticsApi:
         extra = {} if progress is None else {"progress": progress}
         return self._call(
             "export_records", Path(path), start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text, file_format=file_format, **extra,
+            text=text, file_format=file_format, include_experiments=include_experiments, **extra,
         )
 
-    def export_summary(self, path: Path, start=None, end=None, *, backend=None, model=None) -> int:
+    def export_summary(
+        self, path: Path, start=None, end=None, *, backend=None, model=None, include_experiments: bool = False
+    ) -> int:
         """Write the per day x backend summary as CSV to `path`; return the row count."""
-        return self._call("export_summary", Path(path), start, end, backend=backend, model=model)
+        return self._call(
+            "export_summary", Path(path), start, end, backend=backend, model=model,
+            include_experiments=include_experiments,
+        )
 
     def records_csv(
         self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
         text: str | None = None, max_rows: int = 200_000, newest_first: bool = False,
+        include_experiments: bool = False,
     ) -> bytes:
         """The matching records' CSV as bytes for a download (raises `ExportTooLarge` beyond `max_rows`)."""
         return self._call(
             "records_csv", start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
-            max_rows=max_rows, newest_first=newest_first,
+            max_rows=max_rows, newest_first=newest_first, include_experiments=include_experiments,
         )
 
-    def summary_csv(self, start=None, end=None, *, backend=None, model=None) -> bytes:
+    def summary_csv(
+        self, start=None, end=None, *, backend=None, model=None, include_experiments: bool = False
+    ) -> bytes:
         """The summary CSV as bytes for a download."""
-        return self._call("summary_csv", start, end, backend=backend, model=model)
+        return self._call(
+            "summary_csv", start, end, backend=backend, model=model, include_experiments=include_experiments
+        )

@@ -2,15 +2,16 @@
 
 Dates are UTC calendar days and both ends are inclusive: `start=2026-01-01, end=2026-01-31` covers
 `[2026-01-01T00:00:00Z, 2026-02-01T00:00:00Z)`, so a record at 23:59:59.999999 on the end date counts
-and one at midnight the next day does not. A missing `start` or `end` means the first or last day that
-holds a record.
+and one at midnight the next day does not. Either end may instead be an instant (a naive `datetime`,
+UTC), included as given: the command line accepts timestamps as `history` does. A missing `start` or
+`end` means the first or last day that holds a record.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from store.record import BackendType
 
@@ -24,60 +25,78 @@ class AnalyticsQueryError(ValueError):
     """An analytics query was given an invalid argument (a reversed range, an unknown metric or bucket)."""
 
 
+def _first_instant(day: date) -> datetime:
+    return day.replace(tzinfo=None) if isinstance(day, datetime) else datetime.combine(day, time())
+
+
+def _last_instant(day: date) -> datetime:
+    # Stored timestamps have microsecond precision, so `ts <= 23:59:59.999999` is `ts < next midnight`;
+    # unlike the next midnight it exists for every day, 9999-12-31 included.
+    return day.replace(tzinfo=None) if isinstance(day, datetime) else datetime.combine(day, time.max)
+
+
+def _day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 @dataclass(frozen=True, slots=True)
 class DateRange:
-    """Inclusive UTC days `start`..`end`, i.e. the instants `lo` to `last`, both included (naive datetimes, UTC)."""
+    """Inclusive UTC days `start`..`end` (or instants, see the module docstring), i.e. the instants `lo` to
+    `last`, both included (naive datetimes, UTC)."""
 
     start: date
     end: date
 
     def __post_init__(self) -> None:
-        if self.end < self.start:
+        if self.last < self.lo:
             raise AnalyticsQueryError(f"the range ends ({self.end}) before it starts ({self.start})")
 
     @property
     def lo(self) -> datetime:
         """The first instant of `start` (UTC)."""
-        return datetime.combine(self.start, time())
+        return _first_instant(self.start)
 
     @property
     def last(self) -> datetime:
-        """The last instant of `end` (UTC, 23:59:59.999999), inclusive.
-
-        Stored timestamps have microsecond precision, so `ts <= last` is `ts < next midnight`; unlike the
-        next midnight it exists for every `end`, 9999-12-31 included.
-        """
-        return datetime.combine(self.end, time.max)
+        """The last instant of `end` (UTC, 23:59:59.999999 of a day), inclusive."""
+        return _last_instant(self.end)
 
     @property
     def days(self) -> int:
         """The number of calendar days covered, both ends included."""
-        return (self.end - self.start).days + 1
+        return (_day(self.end) - _day(self.start)).days + 1
 
     def previous(self) -> DateRange | None:
-        """The period of equal length that ends the day before `start` (for deltas); None when it would
-        begin before 0001-01-01, the first day a date can name."""
+        """The period of equal length (in days) that ends the day before `start` (for deltas); None when it
+        would begin before 0001-01-01, the first day a date can name."""
+        start = _day(self.start)
         try:
-            return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+            return DateRange(start - timedelta(days=self.days), start - timedelta(days=1))
         except OverflowError:
             return None
 
     def as_dict(self) -> dict:
-        """`{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`."""
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        """`{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (an instant as `YYYY-MM-DDTHH:MM:SS+00:00`)."""
+        return {"start": _text(self.start), "end": _text(self.end)}
+
+
+def _text(value: date) -> str:
+    return value.replace(tzinfo=timezone.utc).isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
 def check_dates(start: date | None, end: date | None) -> None:
-    """Refuse datetimes and other non-dates early, naming the value.
+    """Refuse non-dates and zoned datetimes early, naming the value.
 
     Raises:
-        AnalyticsQueryError: `start` or `end` is not a `datetime.date` (a `datetime` is refused too:
-            its time and zone would be silently dropped).
+        AnalyticsQueryError: `start` or `end` is neither a `datetime.date` nor a naive `datetime` (an
+            instant in UTC); an aware datetime is refused rather than read in the wrong zone.
     """
     for name, value in (("start", start), ("end", end)):
-        if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-            raise AnalyticsQueryError(f"{name} must be a datetime.date (a UTC day) or None, got {value!r}")
-    if start is not None and end is not None and end < start:
+        if value is not None and (not isinstance(value, date) or getattr(value, "tzinfo", None) is not None):
+            raise AnalyticsQueryError(
+                f"{name} must be a datetime.date (a UTC day), a naive datetime (UTC) or None, got {value!r}"
+            )
+    if start is not None and end is not None and _last_instant(end) < _first_instant(start):
         raise AnalyticsQueryError(f"the range ends ({end}) before it starts ({start})")
 
 
@@ -88,9 +107,9 @@ def resolve_range(start: date | None, end: date | None, first: datetime | None, 
     if start is None:
         if first is None:
             return None if end is None else DateRange(end, end)
-        start = min(first.date(), end) if end is not None else first.date()
+        start = min(first.date(), _day(end)) if end is not None else first.date()
     if end is None:
-        end = max(last.date(), start) if last is not None else start
+        end = max(last.date(), _day(start)) if last is not None else _day(start)
     return DateRange(start, end)
 
 

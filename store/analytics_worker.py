@@ -21,6 +21,7 @@ from pathlib import Path
 
 from store.analytics_api import AnalyticsApi
 from store.errors import RepositoryError
+from store.postgres.urls import is_postgres_url
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,11 @@ class AnalyticsWorker(AnalyticsApi):
     """
 
     def __init__(
-        self, db_path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S, verify_interval_s: float = 30.0,
+        self, db_path: Path | str, *, timeout_s: float = DEFAULT_TIMEOUT_S, verify_interval_s: float = 30.0,
         snapshot_min_rows: int | None = 50_000,
     ):
-        self._db_path = Path(db_path)
+        # A PostgreSQL URL stays text (Path would fold its `//`); a file is a Path.
+        self._db_path = db_path if is_postgres_url(db_path) else Path(db_path)
         self._timeout_s = timeout_s
         self._options = {"verify_interval_s": verify_interval_s, "snapshot_min_rows": snapshot_min_rows}
         self._lock = threading.Lock()
@@ -151,7 +153,7 @@ def serve(conn: Connection, db_path: str, options: dict) -> None:
     # that with the extension's LOAD and the read model's load, which run in DuckDB without the GIL.
     threading.Thread(target=_import_pandas, name="import-pandas", daemon=True).start()
     try:
-        analytics = Analytics(Path(db_path), **options)
+        analytics = Analytics(db_path if is_postgres_url(db_path) else Path(db_path), **options)
         # Warm up: load the read model before the first request arrives. The snapshot of a large history is
         # written after the first answer (see the loop), not before it: that write took 0.4 s at 1M rows.
         analytics.sync()

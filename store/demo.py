@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from types import MappingProxyType
 
 from store.record import BackendType, PromptHistory
@@ -275,8 +275,9 @@ def _measurements(rng: random.Random, size: int, *, few_shot: bool) -> list[tupl
 
 def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[PromptHistory]:
     rng = random.Random(seed)
-    start = now - timedelta(days=days)
-    start_epoch = start.timestamp()
+    # `days` calendar days in UTC, today included (what "Last 7 days" and a 7-day retention mean), up to now.
+    start = datetime.combine(now.date() - timedelta(days=days - 1), time(), timezone.utc)
+    start_epoch, now_epoch = start.timestamp(), now.timestamp()
     few, zero = BackendType.FEW_SHOT, BackendType.ZERO_SHOT
     # Small runs get small tables (building the full ones takes a noticeable fraction of a second).
     pool_bits = min(POOL_SIZE.bit_length() - 1, max(4, rows.bit_length()))
@@ -288,7 +289,7 @@ def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[Prompt
         few: (_build_pool(rng, 1 << pool_bits, few_shot=True), _measurements(rng, 1 << table_bits, few_shot=True),
               ("demo-fs-9b3d71e4", "demo-fs-c02a6f18")),
     }
-    weights = _hour_slot_weights(rng, start, days)
+    weights = _hour_slot_weights(rng, start, days)[: max(1, math.ceil((now_epoch - start_epoch) / 3600))]
     slots = len(weights)
     recompiled_slot = slots * 2 // 3
     step = sum(weights) / rows if rows else 0.0
@@ -308,6 +309,7 @@ def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[Prompt
         share_few = 0.35 + 0.3 * slot / slots  # adoption of the compiled program grows over time
         version_index = 1 if slot >= recompiled_slot else 0
         slot_epoch = start_epoch + slot * 3600
+        span = min(3600.0, now_epoch - slot_epoch)  # the hour in progress ends now: no record in the future
         for offset in sorted(random_() for _ in range(upto - index)):
             backend = few if random_() < share_few else zero
             pool, measurements, versions = profiles[backend]
@@ -328,7 +330,7 @@ def _generate(rows: int, days: int, seed: int, now: datetime) -> Iterator[Prompt
                 model_version=DEMO_MODEL_VERSION,
                 program_version=versions[version_index],
                 quality=quality,
-                timestamp=datetime.fromtimestamp(slot_epoch + offset * 3600, timezone.utc),
+                timestamp=datetime.fromtimestamp(slot_epoch + offset * span, timezone.utc),
                 uid=uid_prefix + format(index, "08x"),  # fixed width: uids ascend, the index appends
             )
             index += 1

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 import duckdb
 
+from store import utf8_text
 from store.errors import AnalyticsUnavailable
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def connect_duckdb() -> duckdb.DuckDBPyConnection:
         _load_sqlite_extension(connection)
         # One SQLite connection per scan: a consistent snapshot, and no parallel readers on the file.
         connection.execute("SET sqlite_disable_multithreaded_scans = true")
+        utf8_text.install(connection)  # every query reading text from the file uses it
     except BaseException:
         connection.close()
         raise

@@ -35,9 +35,12 @@ _LEGACY_COLUMNS = (
     "id", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version",
 )
+# The upgrade runs inside migration 1, before later migrations add columns (metric_version in 5): it
+# writes migration 1's columns only. Legacy rows have no quality, so nothing a later column holds is lost.
+_V1_COLUMNS = INSERT_COLUMNS[: INSERT_COLUMNS.index("experiment_id") + 1]
 _INSERT_WITH_ID = (
-    f"INSERT INTO prompt_history (id, {', '.join(INSERT_COLUMNS)}) "
-    f"VALUES (?, {', '.join('?' for _ in INSERT_COLUMNS)})"
+    f"INSERT INTO prompt_history (id, {', '.join(_V1_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in _V1_COLUMNS)})"
 )
 _MAX_LISTED_PROBLEMS = 5
 
@@ -158,7 +161,7 @@ def upgrade_legacy_table(conn: sqlite3.Connection, path: Path, migration_sql: st
                 nulled_confidence.append(row_id)
             if bad_latency:
                 nulled_latency.append(row_id)
-            converted.append((row_id, *record_to_row(record)))
+            converted.append((row_id, *record_to_row(record)[: len(_V1_COLUMNS)]))
         if not problems:
             conn.executemany(_INSERT_WITH_ID, converted)
             copied += len(converted)

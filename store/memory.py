@@ -15,7 +15,15 @@ from itertools import islice
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
-from store.query_rules import check_page, check_range, cutoff, parse_backend, text_matches
+from store.query_rules import (
+    check_metric_version,
+    check_page,
+    check_range,
+    checked_score,
+    cutoff,
+    parse_backend,
+    text_matches,
+)
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.schema import SCHEMA_VERSION
@@ -61,6 +69,39 @@ class InMemoryPromptRepository:
                 stored += sum(self._insert(record)[1] for record in batch)
         return stored
 
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version); return how many changed."""
+        changes = [checked_score(*score) for score in scores]
+        with self._lock:
+            changed = 0
+            for record_id, quality, version in changes:
+                if record_id in self._records:
+                    self._records[record_id] = replace(self._records[record_id], quality=quality, metric_version=version)
+                    changed += 1
+            if changed:
+                self._settings["prune_generation"] = str(int(self._settings["prune_generation"]) + 1)
+        return changed
+
+    def _stale(self, metric_version: int, since: datetime | None) -> list[PromptHistory]:
+        check_metric_version(metric_version)
+        with self._lock:
+            return sorted(
+                (r for r in self._records.values()
+                 if r.metric_version != metric_version and (since is None or r.timestamp >= since)),
+                key=lambda r: r.id,
+            )
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
+        check_page(limit, 0)
+        return [r for r in self._stale(metric_version, since) if r.id > after_id][:limit]
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        return len(self._stale(metric_version, since))
+
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
         with self._lock:
@@ -73,12 +114,16 @@ class InMemoryPromptRepository:
         return matching[offset : offset + limit]
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Newest first (by timestamp, then id)."""
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
         backend = parse_backend(backend)
-        return self._page(lambda r: backend is None or r.backend == backend, limit, offset)
+        return self._page(
+            lambda r: (backend is None or r.backend == backend) and (include_experiments or r.experiment_id is None),
+            limit, offset,
+        )
 
     def find_by_date_range(
         self,
@@ -87,13 +132,16 @@ class InMemoryPromptRepository:
         backend: BackendType | str | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
         backend = parse_backend(backend)
         return self._page(
-            lambda r: start <= r.timestamp < end and (backend is None or r.backend == backend), limit, offset
+            lambda r: start <= r.timestamp < end and (backend is None or r.backend == backend)
+            and (include_experiments or r.experiment_id is None),
+            limit, offset,
         )
 
     def search(

@@ -6,9 +6,10 @@ fake to exactly the same answers. Standard library only.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from types import MappingProxyType
 
+from store.errors import RepositoryConstraintError
 from store.record import BackendType
 from store.timestamps import utc_now
 
@@ -41,8 +42,13 @@ def parse_backend(backend: BackendType | str | None) -> BackendType | None:
     return None if backend is None else BackendType.parse(backend)
 
 
-def cutoff(days: int) -> datetime:
-    """The moment `days` days ago; records strictly older are what retention deletes.
+def cutoff(days: int, now: datetime | None = None) -> datetime:
+    """The start (00:00 UTC) of the oldest day kept when keeping the last `days` days; records strictly
+    older are what retention deletes.
+
+    "N days" means N calendar days in UTC with today included, as on the Analytics page ("Last 7 days" is
+    today and the 6 days before) and in `demo-data --days`: keeping 7 days on a Wednesday keeps everything
+    from Thursday of the week before at 00:00 UTC on. 0 days keeps nothing from before tomorrow.
 
     Raises:
         ValueError: days is not an integer >= 0.
@@ -51,8 +57,9 @@ def cutoff(days: int) -> datetime:
         raise ValueError(f"days must be an integer >= 0, got {days!r}")
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
+    today = (now or utc_now()).astimezone(timezone.utc).date()
     try:
-        return utc_now() - timedelta(days=days)
+        return datetime.combine(today, time(), timezone.utc) - timedelta(days=days - 1)
     except OverflowError:
         # Further back than 0001-01-01: no timestamp is older, so nothing is counted or deleted.
         return datetime.min.replace(tzinfo=timezone.utc)
@@ -80,3 +87,21 @@ def like_pattern(needle: str) -> str:
     """A LIKE pattern (with ESCAPE '\\') matching `needle` anywhere, its wildcards taken literally."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def check_metric_version(metric_version: object) -> None:
+    """Refuse a metric version that is not a positive integer (the column's CHECK would, less clearly)."""
+    if isinstance(metric_version, bool) or not isinstance(metric_version, int) or metric_version < 1:
+        raise RepositoryConstraintError(f"metric_version must be a positive integer, got {metric_version!r}")
+
+
+def checked_score(record_id: int, quality: object, metric_version: object) -> tuple[int, float, int]:
+    """One (id, quality, metric_version) for `update_quality`, validated.
+
+    Raises:
+        RepositoryConstraintError: the quality is not a number in [0, 1] or the version not a positive integer.
+    """
+    check_metric_version(metric_version)
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0.0 <= quality <= 1.0:
+        raise RepositoryConstraintError(f"quality must be a number in [0, 1], got {quality!r} for id {record_id}")
+    return record_id, float(quality), metric_version

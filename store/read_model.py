@@ -31,22 +31,33 @@ from store import read_model_snapshot as snapshot
 from store.analytics_file import check_history_file, check_schema_version, connection_error
 from store.analytics_ranges import literal
 from store.read_model_snapshot import SnapshotState
+from store.utf8_text import safe
 
 logger = logging.getLogger(__name__)
 
 ALIAS = "history"  # the name the SQLite file is attached under
-TABLE = "records"  # what queries read: a view over the rows restored from a snapshot and the local rows
+TABLE = "records"  # what queries read: the rows in scope (see `set_scope`) of `ALL`
+ALL = "records_all"  # every row: a view over the rows restored from a snapshot and the local rows
 LOCAL = "records_local"  # the rows this process loaded or appended (in memory)
 _EMPTY_LOCAL = (
     f"CREATE OR REPLACE TABLE {LOCAL} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
-    "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE)"
+    "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE, metric_version INTEGER, "
+    "experiment_id VARCHAR)"
 )
+# Experiment runs (records with an experiment id) are compared on the Compare page; the History and
+# Analytics views leave them out unless asked, so a batch of test runs does not skew a user's own numbers.
+_SCOPES = {
+    False: f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {ALL} WHERE experiment_id IS NULL",
+    True: f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {ALL}",
+}
 # The stored text always reads `2026-01-03T10:15:42.123456+00:00`; the first 26 characters are the UTC
 # wall time, kept as a naive TIMESTAMP (UTC by convention) so bucketing needs no time-zone support.
 _FULL_LOAD = f"""
     CREATE OR REPLACE TABLE {TABLE}_loading AS
-    SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, backend, model_version AS model,
-           framework, role, confidence, quality, latency_ms
+    SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, {safe("backend")} AS backend,
+           {safe("model_version")} AS model, {safe("framework")} AS framework, {safe("role")} AS role,
+           confidence, quality, latency_ms, CAST(metric_version AS INTEGER) AS metric_version,
+           {safe("experiment_id")} AS experiment_id
     FROM {ALIAS}.prompt_history
 """
 # sqlite_query() returns text; quote() renders a REAL with all 17+ significant digits, so the cast back
@@ -55,14 +66,15 @@ _APPEND_SQLITE = (
     "SELECT id, timestamp, backend, model_version, framework, role, "
     "CASE WHEN confidence IS NULL THEN NULL ELSE quote(confidence) END, "
     "CASE WHEN quality IS NULL THEN NULL ELSE quote(quality) END, "
-    "CASE WHEN latency_ms IS NULL THEN NULL ELSE quote(latency_ms) END "
+    "CASE WHEN latency_ms IS NULL THEN NULL ELSE quote(latency_ms) END, metric_version, experiment_id "
     "FROM prompt_history WHERE id > {watermark:d} ORDER BY id"
 )
 _APPEND = f"""
     INSERT INTO {LOCAL}
-    SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), c2, c3, c4, c5,
-           CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE)
-    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8)
+    SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), {safe("c2")}, {safe("c3")}, {safe("c4")}, {safe("c5")},
+           CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE), CAST(c9 AS INTEGER),
+           {safe("c10")}
+    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
 """
 
 
@@ -98,6 +110,15 @@ class ReadModel:
         self._tables: set[str] | None = None  # the history tables seen in the file, cached between syncs
         self._snapshot_attached = False
         self._reset_local()
+        self._include_experiments = False
+        self._connection.execute(_SCOPES[False])
+
+    def set_scope(self, *, include_experiments: bool) -> None:
+        """Which rows the queries' `records` view holds: all, or only those outside experiments (the default)."""
+        include_experiments = bool(include_experiments)
+        if include_experiments != self._include_experiments:
+            self._connection.execute(_SCOPES[include_experiments])
+            self._include_experiments = include_experiments
 
     @property
     def db_path(self) -> Path:
@@ -144,7 +165,27 @@ class ReadModel:
         except duckdb.ProgrammingError:
             raise  # a bug in the SQL here, not a problem with the file
         except duckdb.Error as error:
+            if self.drop_damaged_snapshot():
+                return self.sync_attached()  # a full load from the history this time
             raise connection_error(self._db_path, error) from None
+
+    def drop_damaged_snapshot(self) -> bool:
+        """After a read failed: when the on-disk snapshot this model reads is the damaged part, delete it
+        (logging a warning) and forget what it held, so the next sync rebuilds from the history.
+
+        Returns:
+            True when the snapshot was damaged and dropped; False when it is not the cause (the error is
+            then about the history file itself and must be reported as such).
+        """
+        if not self._snapshot_attached:
+            return False
+        error = snapshot.is_damaged(self._connection)
+        if error is None:
+            return False
+        self._state, self._saved_rows = None, 0
+        self._reset_local()  # detaches the snapshot
+        snapshot.discard(snapshot.snapshot_path(self._db_path), error)
+        return True
 
     def _follow(self, generation: str | None, max_id: int, uid: str | None) -> SyncResult:
         state = self._state
@@ -224,7 +265,7 @@ class ReadModel:
         return SyncResult("append", self._state.rows, self._state.rows - before)
 
     def _measure(self, generation: str | None) -> SnapshotState:
-        watermark, rows = self._connection.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {TABLE}").fetchone()
+        watermark, rows = self._connection.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {ALL}").fetchone()
         uid = self._sqlite(f"SELECT uid FROM prompt_history WHERE id = {int(watermark):d}")
         return SnapshotState(generation, int(watermark), int(rows), uid[0][0] if uid else None)
 
@@ -243,7 +284,7 @@ class ReadModel:
         if self._snapshot_attached:
             snapshot.detach(self._connection)
             self._snapshot_attached = False
-        self._connection.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {LOCAL}")
+        self._connection.execute(f"CREATE OR REPLACE VIEW {ALL} AS SELECT * FROM {LOCAL}")
 
     def _restore_snapshot(self) -> bool:
         # Only once per process, before the first load: afterwards this process's own table is fresher.
@@ -257,7 +298,7 @@ class ReadModel:
         self._snapshot_attached = True
         self._connection.execute(_EMPTY_LOCAL)
         self._connection.execute(
-            f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {snapshot.ALIAS}.{TABLE} UNION ALL SELECT * FROM {LOCAL}"
+            f"CREATE OR REPLACE VIEW {ALL} AS SELECT * FROM {snapshot.ALIAS}.{snapshot.TABLE} UNION ALL SELECT * FROM {LOCAL}"
         )
         self._state, self._saved_rows = state, state.rows
         self._verified_at = float("-inf")  # check the row count on this first sync
@@ -270,7 +311,7 @@ class ReadModel:
             return False
         if self._saved_rows and abs(state.rows - self._saved_rows) < max(self._saved_rows // 10, 1):
             return False
-        saved = snapshot.save(self._connection, snapshot.snapshot_path(self._db_path), TABLE, state)
+        saved = snapshot.save(self._connection, snapshot.snapshot_path(self._db_path), ALL, state)
         if saved:
             self._saved_rows = state.rows
         return saved

@@ -27,9 +27,10 @@ from store.analytics_ranges import literal
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: rows carry metric_version (schema migration 5) and experiment_id
 SUFFIX = ".analytics.duckdb"
 ALIAS = "snapshot"  # the snapshot being read
+TABLE = "records"  # the table a snapshot holds
 _OUT = "snapshot_out"  # the snapshot being written
 
 
@@ -58,17 +59,45 @@ def attach(con: duckdb.DuckDBPyConnection, path: Path) -> SnapshotState | None:
     try:
         con.execute(f"ATTACH '{_quote(path)}' AS {ALIAS} (READ_ONLY)")
     except duckdb.Error as error:
-        logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
+        discard(path, error)
         return None
     try:
         meta = con.execute(f"SELECT format, generation, watermark, rows, uid FROM {ALIAS}.meta").fetchone()
         con.execute(f"SELECT id FROM {ALIAS}.records LIMIT 0").fetchall()
         if meta is not None and meta[0] == FORMAT:
             return SnapshotState(meta[1], int(meta[2]), int(meta[3]), meta[4])
+        logger.info("ignoring the analytics snapshot %s: written in another format", path)
     except duckdb.Error as error:
-        logger.info("ignoring the analytics snapshot %s: %s", path, str(error).splitlines()[0])
+        detach(con)
+        discard(path, error)
+        return None
     detach(con)
     return None
+
+
+def is_damaged(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> duckdb.Error | None:
+    """Read every block of the attached snapshot's `table` (DuckDB verifies each block's checksum on read);
+    the error when one cannot be read (a damaged or truncated file), else None."""
+    try:
+        con.execute(f"SELECT count(hash(COLUMNS(*))) FROM {ALIAS}.{table}").fetchall()
+    except duckdb.Error as error:
+        return error
+    return None
+
+
+def discard(path: Path, error: Exception) -> None:
+    """Delete a snapshot that cannot be read: it is a cache, the history itself is intact, and the read
+    model is rebuilt from the history (and a new snapshot written) instead."""
+    logger.warning(
+        "the analytics snapshot %s is damaged or unreadable (%s); it is only a cache of the history, so it was "
+        "deleted and the analytics are rebuilt from the history database",
+        path, str(error).splitlines()[0] if str(error) else type(error).__name__,
+    )
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError as unlink_error:
+            logger.warning("could not delete the damaged analytics snapshot %s: %s", leftover, unlink_error)
 
 
 def detach(con: duckdb.DuckDBPyConnection) -> None:
@@ -76,14 +105,15 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DETACH {ALIAS}")
 
 
-def save(con: duckdb.DuckDBPyConnection, path: Path, table: str, state: SnapshotState) -> bool:
-    """Write `table` and `state` to `path` atomically; False (and nothing left behind) when it cannot."""
+def save(con: duckdb.DuckDBPyConnection, path: Path, source: str, state: SnapshotState) -> bool:
+    """Write the rows of `source` (as the snapshot's `records`) and `state` to `path` atomically; False (and
+    nothing left behind) when it cannot."""
     temporary = leftovers.temporary_path(path)
     try:
         temporary.unlink(missing_ok=True)
         con.execute(f"ATTACH '{_quote(temporary)}' AS {_OUT}")
         try:
-            con.execute(f"CREATE TABLE {_OUT}.{table} AS SELECT * FROM {table}")
+            con.execute(f"CREATE TABLE {_OUT}.{TABLE} AS SELECT * FROM {source}")
             fmt, generation, watermark, rows, uid = map(
                 literal, (FORMAT, state.generation, state.watermark, state.rows, state.uid)
             )

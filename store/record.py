@@ -87,6 +87,7 @@ class PromptHistory:
     program_version: str | None = None
     quality: float | None = None
     experiment_id: str | None = None
+    metric_version: int | None = None  # which quality metric computed `quality` (pipeline/quality.py)
     timestamp: datetime = field(default_factory=utc_now)
     id: int | None = None
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -120,6 +121,11 @@ class PromptHistory:
             set_(self, "confidence", float(self.confidence))
         if self.quality is not None:
             set_(self, "quality", float(self.quality))
+        version = self.metric_version
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            raise InvalidRecord(f"metric_version must be a positive integer or None, got {version!r}")
+        if version is not None and self.quality is None:
+            raise InvalidRecord(f"metric_version is {version} but there is no quality it versions; give both or neither")
         if self.latency_ms is not None:
             latency = self.latency_ms
             if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not math.isfinite(latency):
@@ -167,4 +173,5 @@ class PromptHistory:
             "program_version": self.program_version,
             "quality": self.quality,
             "experiment_id": self.experiment_id,
+            "metric_version": self.metric_version,
         }

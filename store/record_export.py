@@ -31,9 +31,10 @@ Progress = Callable[[float, int], None]  # (share written, records written so fa
 def export_records(
     con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None,
     min_confidence: float | None = None, text: str | None = None, file_format: str = "csv",
-    progress: Progress | None = None,
+    progress: Progress | None = None, include_experiments: bool = False,
 ) -> int:
-    """Write every column of the matching records (oldest first) to `path`; return the row count.
+    """Write every column of the matching records (oldest first) to `path`; return the row count. Records
+    of experiment runs are left out unless `include_experiments`.
 
     Raises:
         AnalyticsQueryError: an unknown `file_format`.
@@ -42,7 +43,9 @@ def export_records(
     if file_format not in FORMATS:
         raise AnalyticsQueryError(f"format must be one of {', '.join(FORMATS)}, got {file_format!r}")
     path = Path(path)
-    filters = dict(backend=backend, model=model, min_confidence=min_confidence, text=text)
+    filters = dict(
+        backend=backend, model=model, min_confidence=min_confidence, text=text, include_experiments=include_experiments
+    )
     rng = date_range(con, start, end)
     if file_format == "parquet":
         sql, params = records_sql(con, rng, **filters)

@@ -19,6 +19,7 @@ from store.read_model import ALIAS, TABLE
 from store.search_index import FTS_TABLE, IndexProgress
 from store.search_query import parse
 from store.timestamps import to_iso
+from store.utf8_text import safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 RECORD_COLUMNS = (
     "id", "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
-    "quality", "experiment_id",
+    "quality", "experiment_id", "metric_version",
 )
 _REAL = ("confidence", "latency_ms", "quality")
 ORDERS = ("time", "relevance")
@@ -43,9 +44,9 @@ _SQLITE_SELECT = "SELECT " + ", ".join(
 _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 # Types come back as text from sqlite_query(); quote() kept every digit of each REAL, so the casts are exact.
 _TYPED = ", ".join(
-    f"CAST(c{i} AS BIGINT) AS id" if name == "id"
+    f"CAST(c{i} AS BIGINT) AS {name}" if name in ("id", "metric_version")
     else f"CAST(c{i} AS DOUBLE) AS {name}" if name in _REAL
-    else f"c{i} AS {name}"
+    else f"{safe(f'c{i}')} AS {name}"  # text: invalid UTF-8 (written by another tool) becomes U+FFFD
     for i, name in enumerate(RECORD_COLUMNS)
 )
 
@@ -79,13 +80,17 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
     text: str | None = None, newest_first: bool = False, search: str | None = None,
+    include_experiments: bool = False,
 ) -> tuple[str, list]:
     """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
-    report), or newest first (the History page's order, so its download matches its table).
+    report), or newest first (the History page's order, so its download matches its table). Records of
+    experiment runs are left out unless `include_experiments`, as the read model's scope does.
 
     `search` (an FTS5 expression from `search_match`) filters by the full-text index; without it, `text` is matched as a
     substring of the idea or the improved prompt (the fallback while the index is being built)."""
     window = _sqlite_where(rng, backend, model)
+    if not include_experiments:
+        window += " AND experiment_id IS NULL"
     if min_confidence is not None:
         where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
         window += f" AND confidence >= {float(min_confidence)!r}"
@@ -97,8 +102,8 @@ def records_query(
         window += " AND " + _like(needle)
     elif needle:
         outer = (
-            f" WHERE contains(lower(original_idea), lower({literal(needle)}))"
-            f" OR contains(lower(improved_prompt), lower({literal(needle)}))"
+            f" WHERE (contains(lower(original_idea), lower({literal(needle)}))"
+            f" OR contains(lower(improved_prompt), lower({literal(needle)})))"
         )
     order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
@@ -114,7 +119,11 @@ def _like(needle: str) -> str:
 
 
 def search_progress(con: duckdb.DuckDBPyConnection) -> IndexProgress | None:
-    """How far the full-text index is built, None for a file without one (needs the file attached)."""
+    """How far the full-text index is built, None for a file without one or a PostgreSQL history (no
+    full-text index there yet: its search is the substring scan). Needs the history attached."""
+    engine = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = ?", [ALIAS]).fetchone()
+    if engine is None or engine[0] != "sqlite":
+        return None
     done, end = con.execute(
         f"SELECT * FROM sqlite_query('{ALIAS}', {literal(_SEARCH_STATE)}) AS t(done, end_)"
     ).fetchone()
@@ -240,5 +249,6 @@ def _text_match_sql(rng: DateRange, needle: str) -> str:
     sqlite_sql = f"SELECT id, original_idea, improved_prompt FROM prompt_history WHERE {window}"
     return (
         f"SELECT CAST(c0 AS BIGINT) AS id FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1, c2) "
-        f"WHERE contains(lower(c1), lower({literal(needle)})) OR contains(lower(c2), lower({literal(needle)}))"
+        f"WHERE contains(lower({safe('c1')}), lower({literal(needle)})) "
+        f"OR contains(lower({safe('c2')}), lower({literal(needle)}))"
     )

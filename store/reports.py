@@ -32,6 +32,9 @@ from store.record_queries import RECORD_COLUMNS, records_query, search_match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
+# The precision every report gives: scores to 6 places, latencies (ms) to the microsecond.
+SCORE_DECIMALS = 6
+LATENCY_DECIMALS = 3
 SUMMARY_COLUMNS = ("day", "backend", "count", "avg_confidence", "avg_quality", "p50_latency_ms", "p95_latency_ms")
 _TEXT_TYPES = ("VARCHAR", "JSON")
 # ascii() is the code point of the first character: 3x cheaper than comparing strings.
@@ -112,21 +115,24 @@ def _named_as_target(text: str, temporary: Path, path: Path) -> str:
     return text.removeprefix("IO Error: ").replace(temporary.name, path.name)
 
 
-def records_sql(con, rng, *, backend=None, model=None, min_confidence=None, text=None, newest_first=False):
+def records_sql(
+    con, rng, *, backend=None, model=None, min_confidence=None, text=None, newest_first=False, include_experiments=False
+):
     """The records query (SQL, parameters) of the resolved range `rng` (None: no history, the header alone)."""
     if rng is None:
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
     return records_query(
         rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
-        search=search_match(con, text),
+        search=search_match(con, text), include_experiments=include_experiments,
     )
 
 
 def _records_sql(
-    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False
+    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False, include_experiments=False
 ) -> tuple[str, list]:
     return records_sql(con, date_range(con, start, end), backend=backend, model=model,
-                       min_confidence=min_confidence, text=text, newest_first=newest_first)
+                       min_confidence=min_confidence, text=text, newest_first=newest_first,
+                       include_experiments=include_experiments)
 
 
 def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
@@ -135,10 +141,11 @@ def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
         return f"SELECT {', '.join(f'NULL AS {name}' for name in SUMMARY_COLUMNS)} WHERE false", []
     clause, params = where(rng, backend, model)
     # Rounded so a spreadsheet shows 0.542, not 0.5419999999999999 (scores to 6 places, latency to µs).
+    score, latency = SCORE_DECIMALS, LATENCY_DECIMALS
     sql = f"""
-        SELECT day, backend, count, round(avg_confidence, 6) AS avg_confidence,
-               round(avg_quality, 6) AS avg_quality, round(latency[1], 3) AS p50_latency_ms,
-               round(latency[2], 3) AS p95_latency_ms
+        SELECT day, backend, count, round(avg_confidence, {score}) AS avg_confidence,
+               round(avg_quality, {score}) AS avg_quality, round(latency[1], {latency}) AS p50_latency_ms,
+               round(latency[2], {latency}) AS p95_latency_ms
         FROM (
             SELECT CAST(ts AS DATE) AS day, backend, count(*) AS count, avg(confidence) AS avg_confidence,
                    avg(quality) AS avg_quality, {LATENCY_PERCENTILES} AS latency
@@ -156,13 +163,14 @@ def export_summary(con, path: Path, start: date | None = None, end: date | None 
 def records_csv(
     con, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
     text: str | None = None, max_rows: int = DEFAULT_DOWNLOAD_ROWS, newest_first: bool = False,
+    include_experiments: bool = False,
 ) -> bytes:
     """The records export as UTF-8 bytes, for a download button (oldest first, or newest first).
 
     Raises:
         ExportTooLarge: more than `max_rows` records match.
     """
-    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text, newest_first)
+    sql, params = _records_sql(con, start, end, backend, model, min_confidence, text, newest_first, include_experiments)
     # One row past the limit is enough to know: the work stays bounded however large the range.
     data, rows = _to_bytes(con, f"SELECT * FROM ({sql}) LIMIT {int(max_rows) + 1:d}", params)
     if rows > max_rows:

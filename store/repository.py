@@ -32,6 +32,9 @@ class DatabaseHealth:
     schema_version: int
     journal_mode: str
     quick_check: str
+    # Records whose text is not valid UTF-8 (written by another tool): read with U+FFFD in its place.
+    invalid_text_ids: tuple[int, ...] = ()
+    invalid_text_count: int = 0
 
 
 class PromptRepository(Protocol):
@@ -50,14 +53,30 @@ class PromptRepository(Protocol):
         """Store records in transactions of `batch_size`; return how many were stored."""
         ...
 
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
+        how many records changed. A changed score counts as a change below the analytics watermark."""
+        ...
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id
+        (records without a quality included)."""
+        ...
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        ...
+
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
         ...
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | None = None, include_experiments: bool = True
     ) -> list[PromptHistory]:
-        """Newest first."""
+        """Newest first; without `include_experiments`, records of experiment runs are left out."""
         ...
 
     def find_by_date_range(
@@ -67,8 +86,9 @@ class PromptRepository(Protocol):
         backend: BackendType | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first (experiment runs too unless told otherwise)."""
         ...
 
     def search(

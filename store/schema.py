@@ -91,9 +91,20 @@ MIGRATIONS: tuple[str, ...] = (
         (timestamp, id, backend, model_version, framework, role, confidence, quality, latency_ms);
     DROP INDEX IF EXISTS idx_prompt_history_timestamp;
     """,
-    # 5: the metric version on every record — comes from the quality-score branch (issue 9); this no-op
-    # holds its place until then. At merge, replace this line with that migration.
-    "-- reserved for migration 5 (metric version)",
+    # 5: which quality metric computed each record's quality (pipeline/quality.py METRIC_VERSION), so
+    # Analytics and Compare never mix scores of different metrics silently and `rescore` knows what is
+    # stale. Scores stored before are the first metric's. The analytics index gains it and experiment_id (the
+    # read model loads both, to leave experiment runs out of History and Analytics); without them the load
+    # would read the whole table again (see migration 4).
+    """
+    ALTER TABLE prompt_history ADD COLUMN metric_version INTEGER
+        CHECK (metric_version IS NULL OR (metric_version >= 1 AND quality IS NOT NULL));
+    UPDATE prompt_history SET metric_version = 1 WHERE quality IS NOT NULL AND metric_version IS NULL;
+    DROP INDEX IF EXISTS idx_prompt_history_analytics;
+    CREATE INDEX idx_prompt_history_analytics ON prompt_history
+        (timestamp, id, backend, model_version, framework, role, confidence, quality, latency_ms, metric_version,
+         experiment_id);
+    """,
     # 6: the pairwise judge's verdicts, the judge cache of Compare experiments: one row per (pair, judge
     # model, backend shown as A), naming the two records judged. `choice` is set exactly when answered.
     """

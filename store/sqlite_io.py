@@ -20,7 +20,7 @@ from store.timestamps import from_iso, to_iso
 INSERT_COLUMNS = (
     "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
-    "quality", "experiment_id",
+    "quality", "experiment_id", "metric_version",
 )
 SELECT_COLUMNS = ("id",) + INSERT_COLUMNS
 SELECT_SQL = f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history"
@@ -47,12 +47,44 @@ def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sql
         timeout=busy_timeout_ms / 1000,
         isolation_level=None,
     )
+    # Text another tool wrote as invalid UTF-8 reads with U+FFFD in place of the bad bytes instead of failing
+    # the whole listing; `doctor` names such records. Decoding in Python costs no more than sqlite3's own.
+    conn.text_factory = _decode_text
     try:  # `timeout=` above already set SQLite's busy timeout
         conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def invalid_text_ids(conn: sqlite3.Connection) -> list[int]:
+    """Ids (ascending) of the records holding text that is not valid UTF-8 (bytes another tool wrote).
+
+    One pass over the table: the text columns of a row are joined (NUL-separated, so a truncated sequence
+    cannot borrow the next column's bytes) and checked in Python, ASCII rows at C speed.
+    """
+    columns = [row[1] for row in conn.execute("SELECT * FROM pragma_table_info('prompt_history')") if row[2].upper() == "TEXT"]
+    if not columns:
+        return []
+    conn.create_function("invalid_utf8", 1, _invalid_utf8, deterministic=True)
+    quoted = ['"' + name.replace('"', '""') + '"' for name in columns]
+    joined = " || x'00' || ".join(f"coalesce(CAST({name} AS BLOB), x'')" for name in quoted)
+    return [row[0] for row in conn.execute(f"SELECT id FROM prompt_history WHERE invalid_utf8(CAST({joined} AS BLOB)) ORDER BY id")]
+
+
+def _invalid_utf8(raw: bytes) -> bool:
+    if raw.isascii():
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def check_path(db_path: Path) -> None:
@@ -190,6 +222,7 @@ def record_to_row(record: PromptHistory) -> tuple:
         record.program_version,
         record.quality,
         record.experiment_id,
+        record.metric_version,
     )
 
 
@@ -198,6 +231,7 @@ def row_to_record(row: tuple) -> PromptHistory:
     (
         record_id, uid, timestamp, idea, context, prompt, role, directive, framework, guardrails,
         backend, confidence, reasoning, latency_ms, model_version, program_version, quality, experiment_id,
+        metric_version,
     ) = row
     return PromptHistory(
         id=record_id,
@@ -218,4 +252,5 @@ def row_to_record(row: tuple) -> PromptHistory:
         program_version=program_version,
         quality=quality,
         experiment_id=experiment_id,
+        metric_version=metric_version,
     )

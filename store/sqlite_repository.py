@@ -20,20 +20,23 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
-from store import sqlite_retention
+from store import sqlite_rescore, sqlite_retention
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.migrations import newer_schema_error
 from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.schema import SCHEMA_VERSION
-from store.sqlite_io import INSERT_SQL, SELECT_SQL, check_path, connect, record_to_row, row_to_record, translate_errors
+from store.sqlite_io import (
+    INSERT_SQL, SELECT_SQL, check_path, connect, invalid_text_ids, record_to_row, row_to_record, translate_errors,
+)
 from store.sqlite_retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
 from store.wal_keeper import WalKeeper
 
 logger = logging.getLogger(__name__)
 
+INVALID_TEXT_IDS_SHOWN = 10  # `doctor` names this many records with invalid UTF-8 (and counts them all)
 _INSERT_ONCE = INSERT_SQL + " ON CONFLICT(uid) DO NOTHING"
 _ORDER = " ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?"
 
@@ -136,7 +139,26 @@ class SQLitePromptRepository:
                 stored += conn.executemany(_INSERT_ONCE, batch).rowcount
         return stored
 
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
+        how many records changed (unknown ids are skipped). Tells the analytics read model to rebuild."""
+        with self._transaction(write=True) as conn:
+            return sqlite_rescore.store_scores(conn, scores)
+
     # -- reads ------------------------------------------------------------------------------------
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
+        check_page(limit, 0)
+        with self._transaction(write=False) as conn:
+            return sqlite_rescore.stale_records(conn, metric_version, after_id=after_id, since=since, limit=limit)
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        with self._transaction(write=False) as conn:
+            return sqlite_rescore.count_stale(conn, metric_version, since)
 
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
@@ -153,12 +175,15 @@ class SQLitePromptRepository:
         return [row_to_record(row) for row in rows]
 
     def find_recent(
-        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Newest first (by timestamp, then id)."""
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
         backend = parse_backend(backend)
         where, params = ([], []) if backend is None else (["backend = ?"], [backend.value])
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -168,8 +193,9 @@ class SQLitePromptRepository:
         backend: BackendType | str | None = None,
         limit: int = 100,
         offset: int = 0,
+        include_experiments: bool = True,
     ) -> list[PromptHistory]:
-        """Records with start <= timestamp < end, newest first."""
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
         backend = parse_backend(backend)
@@ -177,6 +203,8 @@ class SQLitePromptRepository:
         if backend is not None:
             where.append("backend = ?")
             params.append(backend.value)
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
         return self._select(where, params, limit, offset)
 
     def search(
@@ -284,6 +312,7 @@ class SQLitePromptRepository:
             ).fetchone()
             rows = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] if has_table else 0
             quick_check = "; ".join(row[0] for row in conn.execute("PRAGMA quick_check"))
+            invalid_ids = invalid_text_ids(conn) if has_table else []
         wal = self.db_path.with_name(self.db_path.name + "-wal")
         return DatabaseHealth(
             path=str(self.db_path),
@@ -293,6 +322,8 @@ class SQLitePromptRepository:
             schema_version=version,
             journal_mode=journal_mode,
             quick_check=quick_check,
+            invalid_text_ids=tuple(invalid_ids[:INVALID_TEXT_IDS_SHOWN]),
+            invalid_text_count=len(invalid_ids),
         )
 
     def get_setting(self, key: str) -> str | None:

@@ -32,7 +32,7 @@ _CREATE_TABLE = re.compile(r'^\s*CREATE\s+TABLE\s+("?)prompt_history\1(?=[\s(])'
 # text. A larger page cache keeps the survivors' pages in memory until the commit.
 PRUNE_PRAGMAS = ("secure_delete = FAST", "cache_size = -65536")
 
-_BUMP_PRUNE_GENERATION = (
+BUMP_PRUNE_GENERATION = (
     "INSERT INTO app_settings (key, value) VALUES ('prune_generation', '1') "
     "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
 )
@@ -108,7 +108,7 @@ def delete_before(conn: sqlite3.Connection, limit: str, rebuild_fraction: float)
         _replace_with_survivors(conn, limit)
     else:
         conn.execute("DELETE FROM prompt_history WHERE timestamp < ?", (limit,))
-    conn.execute(_BUMP_PRUNE_GENERATION)
+    conn.execute(BUMP_PRUNE_GENERATION)
     return doomed
 
 

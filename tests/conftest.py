@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The throwaway PostgreSQL cluster (`postgres_cluster`, `postgres_url`) for the tests that need a server.
+pytest_plugins = ["tests.support.postgres"]
+
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
@@ -23,7 +26,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "LLM_MAX_RETRIES", "LLM_TEMPERATURE", "LLM_MAX_TOKENS", "LLM_CACHE", "LLM_CONCURRENCY", "JUDGE_MODEL",
         "JUDGE_API_BASE", "JUDGE_API_KEY",
         "DSPY_FEWSHOT_ENABLED", "DSPY_FEWSHOT_K", "DSPY_PROGRAM_DIR", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-        "OUTBOX_PATH",
+        "OUTBOX_PATH", "DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

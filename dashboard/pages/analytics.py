@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _ui, charts, filters
-from dashboard._context import AppContext, app_context
+from dashboard import _calibration, _metric_versions, _ui, charts, filters
+from dashboard._context import DEMO_PARAM, AppContext, app_context, with_demo_param
 from dashboard._kpis import sparklines, tiles
 from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
@@ -27,11 +27,13 @@ def _seed_widgets(today: date) -> None:
     """On the first run of this page in a session, set the filter widgets from the URL (or the last view)."""
     if "analytics_range" in st.session_state:
         return
-    params = st.query_params.to_dict() or st.session_state.get(LAST_PARAMS_KEY, {})
+    own = {key: value for key, value in st.query_params.to_dict().items() if key != DEMO_PARAM}
+    params = own or st.session_state.get(LAST_PARAMS_KEY, {})
     view = filters.from_query_params(params, today)
     st.session_state["analytics_range"] = view.preset
     st.session_state["analytics_backend"] = view.backend or ALL
     st.session_state["analytics_model"] = view.model or ALL
+    st.session_state["analytics_experiments"] = view.include_experiments
     if view.preset == "custom":
         st.session_state["analytics_dates"] = (view.start, view.end)
 
@@ -51,6 +53,7 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
             format_func=PRESET_LABELS.get,
             key="analytics_range",
             required=True,
+            help=filters.DAYS_MEANING,
         ) or filters.DEFAULT_PRESET
         backend = st.selectbox(
             "Backend", [ALL, "zero-shot", "few-shot"], key="analytics_backend", width=170,
@@ -60,6 +63,7 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
             "Model", model_options, key="analytics_model", width=240,
             format_func=lambda value: "All models" if value == ALL else value,
         )
+        experiments = st.toggle(filters.EXPERIMENTS_LABEL, key="analytics_experiments", help=filters.EXPERIMENTS_HELP)
     backend_value = None if backend == ALL else backend
     model_value = None if model == ALL else model
     if preset == "custom":
@@ -70,13 +74,13 @@ def _filter_bar(context: AppContext, today: date) -> filters.ViewFilter:
         if len(picked) == 0:
             picked = (today - timedelta(days=29), today)
         start, end = (picked[0], picked[0]) if len(picked) == 1 else (picked[0], picked[1])
-        view = filters.custom_filter(start, end, backend_value, model_value)
+        view = filters.custom_filter(start, end, backend_value, model_value, experiments)
     else:
-        view = filters.preset_filter(preset, today, backend_value, model_value)
+        view = filters.preset_filter(preset, today, backend_value, model_value, experiments)
 
     params = filters.to_query_params(view)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    if st.query_params.to_dict() != with_demo_param(params):  # the URL keeps demo mode too
+        st.query_params.from_dict(with_demo_param(params))
     st.session_state[LAST_PARAMS_KEY] = params
     return view
 
@@ -104,7 +108,8 @@ def _kpi_row(kpis: dict, view: filters.ViewFilter, series: pd.DataFrame) -> None
     lines = sparklines(series)
     for column, tile in zip(st.columns(5), tiles(kpis, _period_label(view))):
         column.metric(
-            tile.label, tile.value, tile.delta, delta_color=tile.delta_color, help=tile.help, border=True,
+            tile.label, tile.value, tile.delta, delta_color=tile.delta_color, delta_arrow=tile.delta_arrow,
+            help=tile.help, border=True,
             height="stretch", chart_data=lines.get(tile.metric) or None,
             chart_type="bar" if tile.metric == "count" else "area",
         )
@@ -145,7 +150,8 @@ def _empty_state(context: AppContext, view: filters.ViewFilter, total: int) -> N
         return
     st.info(
         f"**No improvements match** {view.describe()}. Try a longer range such as *All time*, or another "
-        f"backend or model — the history holds {total:,} record(s) in all.",
+        f"backend or model{'' if view.include_experiments else ', or include experiment runs'} — the history "
+        f"holds {total:,} record(s) in all.",
         icon=":material/search_off:",
     )
 
@@ -156,12 +162,14 @@ def _downloads(context: AppContext, view: filters.ViewFilter, count: int) -> Non
     stamp = "all-time" if view.start is None else f"{view.start.isoformat()}_{view.end.isoformat()}"
     with st.container(horizontal=True, key="analytics_downloads"):
         st.download_button(
-            "Summary report (CSV)", lambda: queries.summary_csv(db, view.start, view.end, view.backend, view.model),
+            "Summary report (CSV)", lambda: queries.summary_csv(db, view.start, view.end, view.backend, view.model,
+                                                                view.include_experiments),
             file_name=f"prompt-summary_{stamp}.csv", mime="text/csv", key="analytics_download_summary",
             icon=":material/summarize:", on_click="ignore",
         )
         st.download_button(
-            "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model),
+            "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
+                                                             include_experiments=view.include_experiments),
             file_name=f"prompt-records_{stamp}.csv", mime="text/csv", key="analytics_download_records",
             icon=":material/download:", on_click="ignore", disabled=too_many,
             help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records; use `prompt-improver export` "
@@ -177,7 +185,7 @@ def _backend_counts(kpis: dict) -> pd.DataFrame:
 
 def _charts(context: AppContext, view: filters.ViewFilter, kpis: dict, series: pd.DataFrame) -> None:
     db, version = str(context.db_path), context.version
-    args = (db, version, view.start, view.end, view.backend, view.model)
+    args = (db, version, view.start, view.end, view.backend, view.model, view.include_experiments)
     bucket = _bucket_of(series)
     left, right = st.columns([2, 1])
     left.altair_chart(charts.volume_chart(series, bucket), width="stretch")
@@ -218,17 +226,21 @@ def main() -> None:
     try:
         view = _filter_bar(context, today)
         db, version = str(context.db_path), context.version
-        kpis = queries.kpis(db, version, view.start, view.end, view.backend, view.model)
+        kpis = queries.kpis(db, version, view.start, view.end, view.backend, view.model, view.include_experiments)
         st.caption(f"{view.describe()} · times in UTC")
         if not kpis.get("count"):
-            overall = queries.kpis(db, version, None, None, None, None)
+            overall = queries.kpis(db, version, None, None, None, None, True)
             _empty_state(context, view, int(overall.get("count") or 0))
             return
-        series = queries.timeseries(db, version, view.start, view.end, view.backend, view.model)
+        series = queries.timeseries(
+            db, version, view.start, view.end, view.backend, view.model, view.include_experiments
+        )
         _kpi_row(kpis, view, series)
+        _metric_versions.range_note(context, view.start, view.end, view.backend, view.model)
         _by_backend(kpis)
         _downloads(context, view, int(kpis["count"]))
         _charts(context, view, kpis, series)
+        _calibration.section(context, view)
     except (RepositoryError, AnalyticsQueryError) as error:
         st.error(f"**The analytics could not be computed.** {error}", icon=":material/error:")
 

@@ -10,7 +10,7 @@ from dashboard import _compare_data as data
 from dashboard import _compare_judge as judge
 from dashboard import _compare_run as run
 from dashboard import _compare_views as views
-from dashboard import _ui, filters
+from dashboard import _metric_versions, _ui, filters
 from dashboard._context import AppContext, app_context
 
 TABS = ["Experiments", "History (unpaired)"]
@@ -55,6 +55,9 @@ def _experiments(context: AppContext) -> None:
                                 context.user_settings.judge_model)
     summary = view["summary"]
     views.verdict(summary)
+    _metric_versions.records_note(
+        record for row in view["rows"] for record in (row["zero_shot_record"], row["few_shot_record"])
+    )
     views.summary_table(summary)
     judge.section(context, view, int(st.session_state.get("compare_concurrency", context.user_settings.llm_concurrency)))
     views.facts(summary)
@@ -76,6 +79,7 @@ def _history(context: AppContext) -> None:
         key="compare_history_range", required=True,
     ) or filters.DEFAULT_PRESET
     view = filters.preset_filter(preset, today, None, None)
+    _metric_versions.range_note(context, view.start, view.end)
     views.history_comparison(context, view.start, view.end, view.describe())
 
 

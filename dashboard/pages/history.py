@@ -42,7 +42,7 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
     with st.container(border=True):
         cols = st.columns([2, 2, 2, 2, 3], vertical_alignment="bottom")
         preset = cols[0].selectbox("Date range (UTC)", list(RANGE_LABELS), index=4, format_func=RANGE_LABELS.get,
-                                   key="history_range", on_change=_reset_page)
+                                   key="history_range", on_change=_reset_page, help=filters.DAYS_MEANING)
         backend = cols[1].selectbox("Backend", [ALL, "zero-shot", "few-shot"], key="history_backend",
                                     format_func=lambda v: "All backends" if v == ALL else v, on_change=_reset_page)
         model = cols[2].selectbox("Model", [ALL] + models, key="history_model",
@@ -51,6 +51,8 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
                                         on_change=_reset_page)
         text = cols[4].text_input("Search", key="history_text", placeholder='e.g. newsletter "tone of voice" -draft',
                                   on_change=_reset_page, help=_search_view.SEARCH_HELP)
+        experiments = st.toggle(filters.EXPERIMENTS_LABEL, key="history_experiments", help=filters.EXPERIMENTS_HELP,
+                                on_change=_reset_page)
         backend_value = None if backend == ALL else backend
         model_value = None if model == ALL else model
         if preset == "custom":
@@ -59,9 +61,9 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
             picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
             start = picked[0] if picked else today
             end = picked[1] if len(picked) > 1 else start
-            view = filters.custom_filter(start, end, backend_value, model_value)
+            view = filters.custom_filter(start, end, backend_value, model_value, experiments)
         else:
-            view = filters.preset_filter(preset, today, backend_value, model_value)
+            view = filters.preset_filter(preset, today, backend_value, model_value, experiments)
     return view, (min_confidence or None), (text.strip() or None)
 
 
@@ -126,8 +128,10 @@ def _search_order(context: AppContext, text: str | None) -> str:
     if not text:
         return "time"
     db = str(context.db_path)
-    if _search_view.index_notice(queries.search_indexed(db, context.version), db,
-                                 context.settings.sqlite_busy_timeout_ms):
+    indexed = queries.search_indexed(db, context.version)
+    if indexed is None:  # no full-text index (PostgreSQL's search is a substring scan): newest first only
+        return "time"
+    if _search_view.index_notice(indexed, db, context.settings.sqlite_busy_timeout_ms):
         queries.search_indexed.clear()
         queries.history_page.clear()
         st.rerun()  # the notice and the table from the complete index
@@ -175,6 +179,7 @@ def _detail(context: AppContext, record_id: int, text: str | None = None) -> Non
                 f"backend: {record.backend.value}\nmodel: {record.model_version or '–'}\n"
                 f"program: {record.program_version or '–'}\nexperiment: {record.experiment_id or '–'}\n"
                 f"confidence: {_ui.fmt_score(record.confidence)}\nquality: {_ui.fmt_score(record.quality)}\n"
+                f"quality metric: {'–' if record.metric_version is None else f'v{record.metric_version}'}\n"
                 f"latency_ms: {'–' if record.latency_ms is None else f'{record.latency_ms:.0f}'}",
                 language="yaml", wrap_lines=True,
             )
@@ -203,26 +208,28 @@ def main() -> None:
         order = _search_order(context, text)
         frame, total = queries.history_page(
             db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, (page - 1) * size,
-            order,
+            order, view.include_experiments,
         )
         if total and frame.empty and page > 1:  # the filters shrank the result below this page
             st.session_state["history_page"] = page = 1
             frame, total = queries.history_page(
-                db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0, order
+                db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0, order,
+                view.include_experiments,
             )
         if not total:
-            overall = queries.kpis(db, version, None, None, None, None)
+            overall = queries.kpis(db, version, None, None, None, None, True)
             if not overall.get("count"):
                 _ui.demo_offer(context, key="history_demo")
             else:
-                st.info("No record matches these filters. Widen the date range or clear the search.",
+                hidden = "" if view.include_experiments else " Experiment runs are hidden: turn on *Include experiment runs*."
+                st.info(f"No record matches these filters. Widen the date range or clear the search.{hidden}",
                         icon=":material/search_off:")
             return
         with st.container(horizontal=True, vertical_alignment="center", key="history_header"):
             st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="stretch")
             st.download_button(
                 "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
-                                                            min_confidence, text),
+                                                            min_confidence, text, view.include_experiments),
                 file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
                 on_click="ignore", disabled=total > queries.MAX_DOWNLOAD_ROWS,
                 help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "

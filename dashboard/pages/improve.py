@@ -11,6 +11,7 @@ from pipeline.errors import PipelineError
 from store.record import BackendType
 
 BACKEND_OPTIONS = [BackendType.FEW_SHOT.value, BackendType.ZERO_SHOT.value]
+CHOSEN_KEY = "improve_chosen_model"
 BACKEND_HELP = (
     "Few-shot shows the model curated example improvements first (usually better structure, a little slower); "
     "zero-shot sends the instruction alone."
@@ -34,25 +35,53 @@ def _how_to_configure() -> None:
         st.code("LLM_MODEL=ollama_chat/qwen2.5\nLLM_API_BASE=http://127.0.0.1:11434", language="bash")
 
 
-def _improve(context, idea: str, extra: str, backend: str) -> None:
+def _offer_local_servers() -> None:
+    """Without LLM_MODEL: offer the models of the OpenAI-compatible servers found on the loopback."""
+    servers = _local_servers()
+    if not servers:
+        return
+    st.info("**A model server is running on this machine.** Use one of its models for this session:",
+            icon=":material/lan:")
+    for server in servers:
+        for model in server.models[:5]:
+            if st.button(f"Use {model} from {server.name}", key=f"use_{server.base_url}_{model}"):
+                st.session_state[CHOSEN_KEY] = server.settings_for(model)
+                st.rerun()
+
+
+@st.cache_data(ttl=30, show_spinner="Looking for a model server on this machine…")
+def _local_servers() -> list:
+    from pipeline.probe import discover_local_servers
+
+    return discover_local_servers()
+
+
+def _with_chosen_model(config):
+    """The settings with the model chosen on this page (this session only), if any."""
+    chosen = st.session_state.get(CHOSEN_KEY)
+    if config.llm_model or not chosen:
+        return config
+    return config.model_copy(update={"llm_model": chosen["LLM_MODEL"], "llm_api_base": chosen["LLM_API_BASE"]})
+
+
+def _improve(context, config, idea: str, extra: str, backend: str) -> None:
+    from dashboard._improve_run import run_with_progress
     from pipeline.service import improve  # DSPy is imported on the first improvement, not at page load
 
-    config = context.user_settings
     repo, repo_error = (context.repo, context.repo_error) if not context.demo else own_store(config)
     program, version = composition.program(backend, str(config.dspy_program_dir), config.dspy_fewshot_k)
-    outcome = improve(
-        idea,
-        extra,
-        backend,
-        program=program,
-        program_version=version,
-        lm=composition.lm_for(config),
-        repo=repo,
-        repo_error=repo_error,
-        model_version=config.llm_model or "",
-        outbox=composition.outbox(str(config.outbox_path)),
-        breaker=composition.breaker(str(config.sqlite_db_path)),
-    )
+    lm = composition.lm_for(config)
+    outbox = composition.outbox(str(config.outbox_path))
+    breaker = composition.breaker(str(config.sqlite_db_path))
+
+    def call(on_attempt, cancel):
+        return improve(
+            idea, extra, backend, program=program, program_version=version, lm=lm, repo=repo,
+            repo_error=repo_error, model_version=config.llm_model or "", outbox=outbox, breaker=breaker,
+            on_attempt=on_attempt, cancel=cancel,
+        )
+
+    outcome = run_with_progress(call, label=f"{config.llm_model} ({backend})", total_timeout_s=config.llm_total_timeout_s)
     if outcome.saved or outcome.replayed:
         composition.data_version(str(config.sqlite_db_path)).bump()
     remember(outcome)
@@ -61,14 +90,24 @@ def _improve(context, idea: str, extra: str, backend: str) -> None:
 def main() -> None:
     _ui.ensure_router()
     context = app_context()
-    config = context.user_settings
+    config = _with_chosen_model(context.user_settings)
     st.title("Improve a prompt")
     st.caption("Turn a rough idea into a structured prompt: role, directive, framework and guardrails.")
     if context.demo:
         st.caption(":material/info: Improvements are saved to your own history, not to the demo database.")
     if not config.llm_model:
+        _offer_local_servers()
         _how_to_configure()
         return
+    chosen = st.session_state.get(CHOSEN_KEY)
+    if chosen and not context.user_settings.llm_model:
+        lines = "\n".join(f"{name}={value}" for name, value in chosen.items())
+        st.caption("Using the model you chose for this session. To keep it, put this in `.env` and restart:")
+        st.code(lines, language="bash")
+    from dashboard._improve_run import take_cancelled
+
+    if take_cancelled():
+        st.warning("The last improvement was cancelled; nothing was recorded.", icon=":material/cancel:")
 
     default_backend = BackendType.FEW_SHOT.value if config.dspy_fewshot_enabled else BackendType.ZERO_SHOT.value
     with st.form("improve_form", border=True):
@@ -99,12 +138,11 @@ def main() -> None:
 
     failed = False
     if submitted:
-        with st.spinner(f"Improving with {config.llm_model} ({backend})…", show_time=True):
-            try:
-                _improve(context, idea, extra, backend)
-            except PipelineError as error:
-                st.error(str(error), icon=":material/error:")
-                failed = True
+        try:
+            _improve(context, config, idea, extra, backend)
+        except PipelineError as error:
+            st.error(str(error), icon=":material/error:")
+            failed = True
 
     results = st.session_state.get(RESULTS_KEY, [])
     # After a failed submission the last success is not this idea's result: it moves down to the session's

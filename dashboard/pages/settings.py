@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.filters import DAYS_MEANING
 from dashboard import _queries as queries
 from dashboard import _retention, _ui, composition
 from dashboard._context import AppContext, app_context
@@ -14,6 +15,7 @@ from prompt_improver.wiring import (
     auto_cleanup_enabled,
     retention_days,
 )
+from pipeline.endpoint import mask_url
 from pipeline.errors import PipelineError
 from store.errors import RepositoryError
 
@@ -96,7 +98,8 @@ def _retention_section(context: AppContext) -> None:
             value=stored_days,
             step=1,
             key="settings_retention_days",
-            help="Stored in the database, so every dashboard session and the CLI's `prune` use the same value.",
+            help="Stored in the database, so every dashboard session and the CLI's `prune` use the same value. "
+            + DAYS_MEANING + " Records from before the first kept day (00:00 UTC) are deleted.",
         )
         right.button(
             "Save retention",
@@ -180,7 +183,8 @@ def _health_section(context: AppContext) -> None:
             help=f"{state.consecutive_failures} consecutive store failure(s); opens at {state.failure_threshold}.",
         )
         st.caption("Path")
-        st.code(str(context.db_path), language=None)
+        # health.path is the file, or the PostgreSQL URL with its password masked (DATABASE_URL).
+        st.code(health.path if health else str(context.db_path), language=None)
 
 
 def _model_section(context: AppContext) -> None:
@@ -189,9 +193,10 @@ def _model_section(context: AppContext) -> None:
     with st.container(border=True):
         rows = {
             "Model (LLM_MODEL)": config.llm_model or "not configured",
-            "API base (LLM_API_BASE)": config.llm_api_base or "the provider's default",
+            "API base (LLM_API_BASE)": mask_url(config.llm_api_base) if config.llm_api_base else "the provider's default",
             "API key (LLM_API_KEY)": mask_key(config.llm_api_key),
-            "Timeout (LLM_TIMEOUT_S)": f"{config.llm_timeout_s:g} s",
+            "Timeout per attempt (LLM_TIMEOUT_S)": f"{config.llm_timeout_s:g} s",
+            "Total wait (LLM_TOTAL_TIMEOUT_S)": f"{config.llm_total_timeout_s:g} s",
             "Retries (LLM_MAX_RETRIES)": str(config.llm_max_retries),
             "Temperature (LLM_TEMPERATURE)": f"{config.llm_temperature:g}",
             "Max tokens (LLM_MAX_TOKENS)": f"{config.llm_max_tokens:,}",
@@ -204,7 +209,7 @@ def _model_section(context: AppContext) -> None:
                      icon=":material/network_check:"):
             from dashboard._connection import check_connection
 
-            with st.spinner("Calling the model…"):
+            with st.spinner("Probing the model (a few seconds at most)…"):
                 result = check_connection(config)
             if result.ok:
                 st.success(f"Connected — the model answered {result.message!r} in {_ui.fmt_latency(result.latency_ms)}.")

@@ -116,7 +116,8 @@ def _join(labels: list[str]) -> str:
 
 
 def verdict_text(summaries: Sequence[PairedMetricSummary], alpha: float = 0.05) -> str:
-    """The whole verdict: detected differences first, then "no detectable difference in …".
+    """The whole verdict: detected differences first, then "no detectable difference in …" (with fewer than
+    10 pairs: "too few pairs to decide (n = 4) on …: add at least 6 more evaluation ideas …").
 
     Args:
         summaries: Holm-adjusted summaries, in reporting order.
@@ -132,8 +133,20 @@ def verdict_text(summaries: Sequence[PairedMetricSummary], alpha: float = 0.05) 
         if not is_detected(summary, alpha):
             label = wording_for(summary.metric, summary.higher_is_better).label
             undetected.setdefault(summary.n_pairs, []).append(label)
-    sentences += [f"no detectable difference in {_join(labels)} (n = {n})" for n, labels in undetected.items()]
+    sentences += [_undecided(labels, n) for n, labels in undetected.items()]
     return "; ".join(sentences)
+
+
+def _undecided(labels: list[str], n_pairs: int) -> str:
+    # Below 10 pairs "no detectable difference" reads as "no difference" beside a table that may show a
+    # large, consistent one: say the sample cannot decide, and what would let it.
+    if n_pairs >= MIN_RELIABLE_PAIRS:
+        return f"no detectable difference in {_join(labels)} (n = {n_pairs})"
+    more = MIN_RELIABLE_PAIRS - n_pairs
+    return (
+        f"too few pairs to decide (n = {n_pairs}) on {_join(labels)}: add at least {more} more evaluation "
+        f"idea{'s' if more != 1 else ''} (more repeats of the same ideas add no pairs)"
+    )
 
 
 def small_sample_warning(n_pairs: int) -> str | None:

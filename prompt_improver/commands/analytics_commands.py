@@ -11,18 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prompt_improver.dates import parse_range
 from prompt_improver.errors import UsageError
+from prompt_improver.commands.store_commands import add_include_experiments
 from prompt_improver.output_guard import refuse_history_target
 from prompt_improver.progress import ProgressLine
+from prompt_improver.settings import not_utf8
 
 if TYPE_CHECKING:
     from prompt_improver.settings import Settings
 
-DATE_HINT = "use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,39 +45,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", metavar="DATE", help="from this UTC day on (inclusive)")
-    parser.add_argument("--until", metavar="DATE", help="up to this UTC day (inclusive)")
+    parser.add_argument("--since", metavar="DATE", help="from this UTC date or timestamp on (inclusive)")
+    parser.add_argument(
+        "--until", metavar="DATE", help="up to this UTC date or timestamp (inclusive; a bare date covers the whole day)"
+    )
     parser.add_argument("--backend", metavar="B", help="only 'zero-shot' or 'few-shot' records")
     parser.add_argument("--db", metavar="PATH", help="the database file (default: SQLITE_DB_PATH)")
-
-
-def parse_day(option: str, value: str | None) -> date | None:
-    """`YYYY-MM-DD` as a date, or None.
-
-    Raises:
-        UsageError: naming the option, the value and the format.
-    """
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date; {DATE_HINT}") from None
+    add_include_experiments(parser)
 
 
 def _filters(args: argparse.Namespace) -> dict:
     from store.record import BackendType
 
-    start, end = parse_day("--since", args.since), parse_day("--until", args.until)
-    if start is not None and end is not None and end < start:
-        raise UsageError(f"--until {end} is before --since {start}")
+    since, until = parse_range(args.since, args.until)  # the same forms as `history`
+    start = since.for_analytics() if since is not None else None
+    end = until.for_analytics() if until is not None else None
     backend = None
     if args.backend:
         try:
             backend = BackendType.parse(args.backend).value
         except ValueError:
             raise UsageError(f"--backend {args.backend!r} is not a backend; use zero-shot or few-shot") from None
-    return {"start": start, "end": end, "backend": backend, "model": args.model or None}
+    return {
+        "start": start, "end": end, "backend": backend, "model": args.model or None,
+        "include_experiments": args.include_experiments,
+    }
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -85,12 +78,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     from prompt_improver.settings import load_settings
 
     if args.db is not None:  # `--db ''` names the current directory (refused as such), not the default file
-        return load_settings(sqlite_db_path=Path(args.db))
+        return load_settings(sqlite_db_path=Path(args.db), database_url=None)  # an SQLite file wins over DATABASE_URL
     return load_settings()
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return _settings(args).sqlite_db_path
+def _db_path(args: argparse.Namespace) -> Path | str:
+    from prompt_improver.wiring import history_location
+
+    return history_location(_settings(args))  # DATABASE_URL when set, else the SQLite file
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -99,10 +94,24 @@ def run_stats(args: argparse.Namespace) -> int:
     from store.analytics import Analytics
 
     with Analytics(_db_path(args)) as analytics:
-        stats = analytics.statistics(filters["start"], filters["end"], backend=filters["backend"], model=filters["model"])
-        print(json.dumps(stats, indent=2) if args.json else format_stats(stats), flush=True)
+        stats = analytics.statistics(
+            filters["start"], filters["end"], backend=filters["backend"], model=filters["model"],
+            include_experiments=filters["include_experiments"],
+        )
+        print(json.dumps(rounded(stats), indent=2) if args.json else format_stats(stats), flush=True)
         analytics.housekeeping()  # after the answer is out: keeps the next run fast on a large history
     return 0
+
+
+def rounded(value: object, key: str = "") -> object:
+    """`value` (the statistics, nested) with floats at the reports' precision: no `7605.259999999995`."""
+    from store.reports import LATENCY_DECIMALS, SCORE_DECIMALS
+
+    if isinstance(value, dict):
+        return {name: rounded(item, name) for name, item in value.items()}
+    if isinstance(value, float):
+        return round(value, LATENCY_DECIMALS if "latency" in key else SCORE_DECIMALS)
+    return value
 
 
 def format_stats(stats: dict) -> str:
@@ -133,6 +142,9 @@ def run_export(args: argparse.Namespace) -> int:
     """Write the CSV report and print how many rows it holds."""
     filters = _filters(args)
     output = Path(args.output)
+    shown = not_utf8(args.output)
+    if shown is not None:
+        raise UsageError(f"-o '{shown}' is not a valid UTF-8 file name, which DuckDB cannot write; name a UTF-8 file")
     if output.is_dir():
         raise UsageError(f"-o {output} is a directory; name a file")
     if not output.absolute().parent.is_dir():
@@ -144,8 +156,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     if args.summary and args.file_format != "csv":
         raise UsageError("--summary writes CSV only; drop --format parquet, or export the records as Parquet")
-    with Analytics(db_path) as analytics:
-        span = dict(backend=filters["backend"], model=filters["model"])
+    from prompt_improver.wiring import history_location
+
+    with Analytics(history_location(settings)) as analytics:
+        span = dict(backend=filters["backend"], model=filters["model"], include_experiments=filters["include_experiments"])
         if args.summary:
             rows = analytics.export_summary(output, filters["start"], filters["end"], **span)
         else:

@@ -9,13 +9,13 @@ for an experiment: cached answers would make latencies meaningless and repeats i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +56,14 @@ def _usage_error(message: str) -> Exception:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"llm_cache": False}  # never a cached answer in an experiment
     if args.db is not None:
-        overrides["sqlite_db_path"] = args.db
+        overrides.update(sqlite_db_path=args.db, database_url=None)  # an SQLite file wins over DATABASE_URL
     return load_settings(**overrides)
 
 
 def _build_lm(settings: Settings) -> Any:
-    from prompt_improver.wiring import build_lm_from_settings
+    from prompt_improver.wiring import build_model_client_from_settings
 
-    return build_lm_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
+    return build_model_client_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
 
 
 def _check_numbers(args: argparse.Namespace, settings: Settings) -> int:
@@ -82,11 +82,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.resume and (args.eval_set or args.repeats):
         raise _usage_error("--resume uses the experiment's own evaluation set and repeats; drop --eval-set/--repeats")
 
-    from prompt_improver.wiring import open_repository
-    from store.sqlite_experiments import SQLiteExperimentRepository
+    from prompt_improver.wiring import open_experiments, open_repository
 
     history = open_repository(settings)
-    experiments = SQLiteExperimentRepository(settings.sqlite_db_path, settings.sqlite_busy_timeout_ms)
+    experiments = open_experiments(settings, history)
     try:
         if args.list:
             return _print_list(experiments, args.json)
@@ -98,9 +97,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
     summary = summarize(experiments, experiment_id, seed=args.seed, judge_model=settings.judge_model)
     if args.json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+        print(json_text(summary.to_dict()))
     else:
-        print(format_summary(summary))
+        print(printable(format_summary(summary)))  # names and model errors come from outside
     return 0
 
 
@@ -117,7 +116,7 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
     if args.resume:
         experiment = experiments.get(args.resume)
         if experiment is None:
-            raise ExperimentNotFound(f"no experiment with id {args.resume!r} in {settings.sqlite_db_path}; "
+            raise ExperimentNotFound(f"no experiment with id {args.resume!r} in {history.db_path}; "
                                      "`prompt-improver compare --list` shows them")
         calls = len(pending_runs(experiment, experiments.runs(experiment.id)))
         plan = f"resuming experiment {experiment.id}: {calls} of {experiment.planned} runs left = {calls} model calls"
@@ -190,19 +189,19 @@ def _print_list(experiments: Any, as_json: bool) -> int:
 
     listed = experiments.list_experiments(limit=1_000)
     if as_json:
-        print(json.dumps([
+        print(json_text([
             {"experiment_id": e.id, "name": e.name, "created": to_iso(e.created), "status": e.status,
              "items": len(e.items), "repeats": e.repeats, "planned": e.planned, "succeeded": e.succeeded,
              "failed": e.failed, "model_version": e.model_version}
             for e in listed
-        ], ensure_ascii=False))
+        ]))
         return 0
     if not listed:
         print("no experiments yet; start one with: prompt-improver compare")
         return 0
     for e in listed:
-        print(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, {e.failed} failed  "
-              f"{e.model_version or '-'}  {e.name}")
+        print(printable(f"{e.id}  {e.created:%Y-%m-%d %H:%M}  {e.status:<11} {e.succeeded}/{e.planned} ok, "
+                        f"{e.failed} failed  {e.model_version or '-'}  {e.name}"))
     return 0
 
 

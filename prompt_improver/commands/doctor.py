@@ -15,8 +15,8 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from pipeline.endpoint import mask_url
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
 from store.schema import SCHEMA_VERSION
@@ -41,10 +41,7 @@ def run_doctor(settings: Settings) -> int:
     _print_free_space(settings, problems)
     print("circuit breaker: kept per process; none runs in this CLI process")
     _print_extension(problems)
-    if settings.llm_model:
-        print(f"model: {settings.llm_model}")
-    else:
-        print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
+    _print_model(settings, problems)
     if not problems:
         print("status: ok")
         return 0
@@ -72,21 +69,40 @@ def _show_setting(name: str, value: object) -> str:
         return "set (hidden)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name.endswith("_api_base"):  # LLM_API_BASE, JUDGE_API_BASE
-        return _mask_url_password(str(value))
+    if name.endswith("_api_base") or name == "database_url":  # LLM_API_BASE, JUDGE_API_BASE, DATABASE_URL
+        return mask_url(str(value))
     return str(value)
 
 
-def _mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+def _print_model(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    """Probe the configured model (a few seconds at most); without one, offer the local servers found."""
+    from pipeline.lm import describe_model
+    from pipeline.probe import discover_local_servers, probe_model
+
+    if settings.llm_model:
+        result = probe_model(settings.llm_model, settings.llm_api_base, settings.llm_api_key)
+        print(f"model: {describe_model(settings.llm_model, settings.llm_api_base)} — {result.state}: {result.message}")
+        if not result.usable:
+            listed = f" (the server lists: {', '.join(result.models[:10])})" if result.models else ""
+            problems.append((f"the model cannot be used: {result.message}{listed}", result.fix))
+        return
+    print("model: not configured (set LLM_MODEL, see .env.example); history, prune and analytics work without it")
+    servers = discover_local_servers()
+    if not servers:
+        print("  no OpenAI-compatible server found on 127.0.0.1 (ports 11434, 8080, 1234, 8000)")
+        return
+    for server in servers:
+        print(f"  found {server.name} at {server.base_url} serving: {', '.join(server.models[:10])}")
+        keep = server.settings_for(server.models[0])
+        print("    to use it, put in .env: " + "  ".join(f"{name}={value}" for name, value in keep.items()))
 
 
 def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None:
+    if settings.database_url:
+        from prompt_improver.commands.doctor_postgres import print_postgres
+
+        print_postgres(settings, problems)
+        return
     path = settings.sqlite_db_path
     print("database:")
     if not path.exists():
@@ -117,6 +133,18 @@ def _print_database(settings: Settings, problems: list[tuple[str, str]]) -> None
     quick_check_ok = health.quick_check == "ok"
     first_issue = issues[0] if issues else health.quick_check
     print(f"  quick_check     {'ok' if quick_check_ok else f'FAILED, {len(issues)} issue(s); first: {first_issue}'}")
+    if health.invalid_text_count:
+        ids = ", ".join(str(record_id) for record_id in health.invalid_text_ids)
+        more = f" and {health.invalid_text_count - len(health.invalid_text_ids):,} more" if health.invalid_text_count > len(health.invalid_text_ids) else ""
+        print(f"  invalid text    {health.invalid_text_count:,} record(s) not valid UTF-8: id {ids}{more}")
+        problems.append(
+            (
+                f"{health.invalid_text_count:,} record(s) in {str(path)!r} hold text that is not valid UTF-8 (written "
+                f"by another tool): id {ids}{more}; they are shown with U+FFFD (\ufffd) in place of the bad bytes",
+                "every command still reads them; to repair them, look at them with `prompt-improver history --json` "
+                "and correct or delete them in the sqlite3 shell",
+            )
+        )
     if health.schema_version > SCHEMA_VERSION:
         problems.append(
             (
@@ -174,7 +202,10 @@ def _print_outbox(settings: Settings, problems: list[tuple[str, str]]) -> None:
 
 def _print_free_space(settings: Settings, problems: list[tuple[str, str]]) -> None:
     # A full disk costs records: the store fails, and the outbox too when it shares the filesystem.
-    for label, path in (("database", settings.sqlite_db_path), ("outbox", settings.outbox_path)):
+    places = (("outbox", settings.outbox_path),)  # a PostgreSQL server's disk is not this machine's
+    if not settings.database_url:
+        places = (("database", settings.sqlite_db_path), *places)
+    for label, path in places:
         existing = next((folder for folder in (path, *path.absolute().parents) if folder.exists()), Path("/"))
         try:
             free = shutil.disk_usage(existing).free

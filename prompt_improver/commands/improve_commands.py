@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,21 @@ def _build_lm(settings: Settings):
     return build_lm_from_settings(settings)
 
 
+def _build_client(settings: Settings):
+    from prompt_improver.wiring import build_model_client_from_settings
+
+    return build_model_client_from_settings(settings)
+
+
+def _attempt_reporter(verbose: bool):
+    """With -v, a line on stderr before each model attempt (the wait can be long on a small local model)."""
+    def report(attempt: int, attempts: int) -> None:
+        if verbose:
+            print(f"model call: attempt {attempt} of {attempts}…", file=sys.stderr, flush=True)
+
+    return report
+
+
 def _open_repository(settings: Settings):
     """The repository, or None and the reason: a store that cannot be opened must not cost the improvement."""
     from prompt_improver.wiring import open_repository
@@ -80,9 +96,9 @@ def run_improve(args: argparse.Namespace) -> int:
     from pipeline.validation import validate_idea
 
     idea, context = validate_idea(args.idea, args.context)  # before any model, program or database work
-    settings = load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+    settings = load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
     backend = args.backend or ("few-shot" if settings.dspy_fewshot_enabled else "zero-shot")
-    lm = _build_lm(settings)
+    lm = _build_client(settings)
 
     from pipeline.breaker import CircuitBreaker
     from pipeline.outbox import Outbox
@@ -101,6 +117,7 @@ def run_improve(args: argparse.Namespace) -> int:
         outcome = improve(
             idea, context, backend, program=program, program_version=program_version, lm=lm, repo=repo,
             model_version=settings.llm_model or "", outbox=outbox, breaker=CircuitBreaker(), repo_error=repo_error,
+            on_attempt=_attempt_reporter(getattr(args, "verbose", False)),
         )
     finally:
         if repo is not None:
@@ -108,8 +125,8 @@ def run_improve(args: argparse.Namespace) -> int:
 
     replayed = replayed_at_start + outcome.replayed
     if args.json:
-        print(json.dumps({**outcome.record.to_dict(), "saved": outcome.saved,
-                          "persistence_error": outcome.persistence_error}, ensure_ascii=False))
+        print(json_text({**outcome.record.to_dict(), "saved": outcome.saved,
+                          "persistence_error": outcome.persistence_error}))
     else:
         _print_readable(outcome)
     if replayed:
@@ -174,7 +191,7 @@ def _print_readable(outcome) -> None:
         lines.append(f"Reasoning:  {record.reasoning}")
     status = f"Saved as #{record.id}" if outcome.saved else "Not saved to the database (see the warning)"
     lines.append(f"{status} · program {record.program_version or '–'} · uid {record.uid}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))  # the model's text must not drive the terminal
 
 
 def run_compile_fewshot(args: argparse.Namespace) -> int:

@@ -36,6 +36,11 @@ def run_search_index(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise UsageError(f"--batch must be at least 1, got {args.batch}")
     settings = load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+    if args.db is None and settings.database_url:
+        raise UsageError(
+            "search-index builds the full-text index of a SQLite history, and DATABASE_URL names a PostgreSQL "
+            "one (its search needs no index yet): pass --db PATH to index a SQLite file"
+        )
     migrate(settings.sqlite_db_path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     started = time.perf_counter()
     bar = ProgressLine(sys.stderr, "search index")

@@ -7,20 +7,21 @@ No heavy imports here (doctor checks DuckDB in a subprocess; pandas and DSPy are
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from prompt_improver.dates import LATEST, parse_range
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
+from prompt_improver.terminal import json_text, printable
 from prompt_improver.wiring import open_repository, retention_days
 from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
@@ -28,9 +29,7 @@ from store.query_rules import cutoff as cutoff_for
 from store.record import BackendType, PromptHistory
 from store.sqlite_io import connect, translate_errors
 
-DATE_FORMAT_HINT = "use YYYY-MM-DD or an ISO-8601 timestamp such as 2026-01-03T10:15:00+00:00 (UTC if no offset)"
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
 # About 40 minutes of writing at the measured rate, and a few GB of file: a bigger number is a typo.
 MAX_DEMO_ROWS = 100_000_000
 
@@ -51,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--until", metavar="DATE", help="up to this UTC date or timestamp (inclusive; a bare date covers the whole day)"
     )
     history.add_argument("--json", action="store_true", help="print a JSON array of records")
+    add_include_experiments(history)
     _add_db_option(history)
     history.set_defaults(handler=run_history)
 
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     demo = subparsers.add_parser("demo-data", help="write realistic synthetic history for trying the dashboard")
     demo.add_argument("--rows", type=int, required=True, metavar="N", help="how many records")
-    demo.add_argument("--days", type=int, default=90, metavar="D", help="spread over the last D days (default 90)")
+    demo.add_argument("--days", type=int, default=90, metavar="D", help="spread over the last D days: D calendar days in UTC, today included (default 90)")
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     demo.add_argument(
         "--force", action="store_true", help="add demo rows even if the database holds real (non-demo) history"
@@ -77,12 +77,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(handler=run_demo_data)
 
 
+def add_include_experiments(parser: argparse.ArgumentParser) -> None:
+    """`--include-experiments`: records of `compare` runs are left out of history, stats and export by default."""
+    parser.add_argument(
+        "--include-experiments", action="store_true", dest="include_experiments",
+        help="also list the records of experiment runs (`compare`), which are left out by default",
+    )
+
+
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, metavar="PATH", help="database file (default: SQLITE_DB_PATH)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(sqlite_db_path=args.db) if args.db is not None else load_settings()
+    # --db names an SQLite file, which wins over DATABASE_URL.
+    return load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -97,18 +106,18 @@ def run_history(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_INTEGER:
         raise UsageError(f"--limit must be from 1 to {MAX_INTEGER:,}, got {args.limit:,}")
     backend = _parse_backend(args.backend)
-    start = _parse_date("--since", args.since, end=False) if args.since else None
-    end = _parse_date("--until", args.until, end=True) if args.until else None
-    if start is not None and end is not None and start >= end:
-        raise UsageError(f"--since {args.since} is not before --until {args.until}; swap them")
+    since, until = parse_range(args.since, args.until)
+    start = since.moment if since is not None else None
+    end = until.exclusive_end() if until is not None else None
     repo = open_repository(_settings(args))
+    scope = {"include_experiments": args.include_experiments}
     if start is None and end is None:
-        records = repo.find_recent(limit=args.limit, backend=backend)
+        records = repo.find_recent(limit=args.limit, backend=backend, **scope)
     else:
-        records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit)
+        records = repo.find_by_date_range(start or EARLIEST, end or LATEST, backend=backend, limit=args.limit, **scope)
     try:
         if args.json:
-            print(json.dumps([record.to_dict() for record in records], ensure_ascii=False, indent=2))
+            print(json_text([record.to_dict() for record in records], indent=2))
         else:
             _print_table(records)
         sys.stdout.flush()
@@ -128,28 +137,6 @@ def _parse_backend(value: str | None) -> BackendType | None:
         raise UsageError(f"--backend: {value!r} is not a backend; use 'zero-shot' or 'few-shot'") from None
 
 
-def _parse_date(option: str, value: str, *, end: bool) -> datetime:
-    """A bare date is the start of that UTC day (for --until: the end of it); timestamps are inclusive."""
-    text = value.strip()
-    bare_date = "T" not in text.upper() and " " not in text
-    try:
-        if bare_date:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise UsageError(f"{option}: {value!r} is not a date; {DATE_FORMAT_HINT}") from None
-    if not end:
-        return moment
-    # Ranges end exclusively: the next day (or microsecond) makes the given day (or instant) included.
-    try:
-        return moment + (timedelta(days=1) if bare_date else timedelta(microseconds=1))
-    except OverflowError:
-        return LATEST
-
-
 def _print_table(records: list[PromptHistory]) -> None:
     if not records:
         print("no records")
@@ -161,14 +148,15 @@ def _print_table(records: list[PromptHistory]) -> None:
     idea_width = max(20, shutil.get_terminal_size((120, 24)).columns - len(header) + 4)
     print(header)
     for record in records:
-        idea = " ".join(record.original_idea.split())
+        idea = " ".join(printable(record.original_idea).split())  # no escape sequence reaches the terminal
         if len(idea) > idea_width:
             idea = idea[: idea_width - 1] + "…"
+        framework = " ".join(printable(record.framework).split())[:16]
         print(
             f"{record.id if record.id is not None else '-':>7}  "
             f"{record.timestamp.strftime('%Y-%m-%d %H:%M:%S'):<19}  "
             f"{record.backend.value:<9}  {_number(record.confidence):>5}  {_number(record.quality):>5}  "
-            f"{_latency(record.latency_ms):>8}  {record.framework[:16]:<16}  {idea}"
+            f"{_latency(record.latency_ms):>8}  {framework:<16}  {idea}"
         )
     print(f"{len(records)} record(s), newest first")
 
@@ -234,8 +222,8 @@ def run_demo_data(args: argparse.Namespace) -> int:
         raise UsageError(f"--days must be from 1 to {MAX_DAYS:,}, got {args.days}")
     settings = _settings(args)
     repo = open_repository(settings)
-    path = settings.sqlite_db_path
-    real = _count_non_demo_records(settings)
+    path = repo.db_path  # the file, or the PostgreSQL URL with its password masked
+    real = _count_non_demo_records(settings, repo)
     if real and not args.force:
         raise UsageError(
             f"{path} holds {real:,} records that are not demo data, and demo rows would mix with that history; "
@@ -254,9 +242,14 @@ def run_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count_non_demo_records(settings: Settings) -> int:
+def _count_non_demo_records(settings: Settings, repo) -> int:
     # A look straight at the table: the repository port has no "count by model" query, and this
     # check belongs to this command alone.
+    if settings.database_url:
+        with repo.transaction() as conn:
+            return int(conn.execute(
+                "SELECT count(*) FROM prompt_history WHERE model_version <> %s", (DEMO_MODEL_VERSION,)
+            ).fetchone()[0])
     path = settings.sqlite_db_path
     with translate_errors(path), closing(connect(path, settings.sqlite_busy_timeout_ms)) as conn:
         (count,) = conn.execute(

@@ -271,3 +271,49 @@ def test_an_invalid_setting_shows_its_message_at_a_bookmarked_address_without_a_
                 sync_api.expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             browser.close()
+
+
+def test_the_history_tables_toolbar_has_no_download_of_its_own_and_leaves_ours_clickable(
+    page: sync_api.Page, app: StreamlitServer
+) -> None:
+    expect = sync_api.expect
+    page.goto(f"{app.url}/history")
+    wait_for_run(page, "History")
+    table = page.locator('[data-testid="stDataFrame"]')
+    expect(table.locator("canvas").first).to_be_visible()
+    table.hover()  # the grid's toolbar appears on hover, above the table's top-right corner
+    toolbar = page.locator('[data-testid="stElementToolbar"]')
+    expect(toolbar.get_by_role("button").first).to_be_visible()
+    labels = [toolbar.get_by_role("button").nth(i).get_attribute("aria-label") or "" for i in
+              range(toolbar.get_by_role("button").count())]
+    assert labels and not [label for label in labels if "download" in label.lower()], (
+        f"the table's own toolbar still offers a download (no formula neutralisation): {labels}"
+    )
+    ours = page.get_by_role("button", name="Download CSV")
+    ours.click(trial=True)  # actionable: visible, enabled, and not covered by the toolbar
+    screenshot(page, "history-toolbar")
+    with page.expect_download() as download:
+        ours.click()
+    assert download.value.suggested_filename == "prompt-history.csv"
+
+
+def test_demo_mode_survives_a_reload_and_a_bookmark_through_the_url(page: sync_api.Page, app: StreamlitServer) -> None:
+    expect = sync_api.expect
+    banner = page.get_by_text("Demo mode", exact=False)
+    page.goto(f"{app.url}/analytics?range=7d&demo=1")  # a bookmark of a demo view, in a new session
+    wait_for_run(page, "Analytics")
+    expect(banner.first).to_be_visible()
+    expect(page.get_by_role("radio", name="7 days", exact=True)).to_have_attribute("aria-checked", "true")
+    open_page(page, "history", "History")
+    expect(page).to_have_url(re.compile(r"/history\?demo=1$"))  # the page switch keeps it in the URL
+    page.reload()
+    wait_for_run(page, "History")
+    expect(banner.first).to_be_visible()
+    expect(page.get_by_text("records 1–50 of 20,000, newest first", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Back to my history").click()
+    wait_for_run(page, "History")
+    expect(banner).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/history$"))
+    page.reload()  # and the way back sticks
+    wait_for_run(page, "History")
+    expect(banner).to_have_count(0)

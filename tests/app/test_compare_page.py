@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from dspy.utils.dummies import DummyLM
 
 from pipeline.evalsets import EvalItem
@@ -41,12 +42,12 @@ def model_env(monkeypatch: pytest.MonkeyPatch):
     return configure
 
 
-def seed_experiment(db_path: Path, *, fail_last: bool = False) -> str:
-    """An experiment over IDEAS where few-shot answers well and zero-shot weakly (the last idea fails on both
+def seed_experiment(db_path: Path, *, fail_last: bool = False, ideas: list[EvalItem] = IDEAS) -> str:
+    """An experiment over `ideas` where few-shot answers well and zero-shot weakly (the last idea fails on both
     backends when `fail_last`)."""
     migrate(db_path)
     history = SQLitePromptRepository(db_path)
-    known = IDEAS[:-1] if fail_last else IDEAS
+    known = ideas[:-1] if fail_last else ideas
     programs = {b: load_program(b) for b in BackendType}
     by_backend = {
         BackendType.ZERO_SHOT: ServiceImprover(programs=programs, lm=DummyLM({i.idea: weak_fields(i.idea) for i in known}),
@@ -55,7 +56,7 @@ def seed_experiment(db_path: Path, *, fail_last: bool = False) -> str:
                                               repo=history, model_version="openai/fake-model"),
     }
     result = run_experiment(
-        SQLiteExperimentRepository(db_path), items=IDEAS, repeats=1, name="seeded", concurrency=4,
+        SQLiteExperimentRepository(db_path), items=ideas, repeats=1, name="seeded", concurrency=4,
         improve_one=lambda item, backend, eid: by_backend[backend](item, backend, eid),
         **by_backend[BackendType.FEW_SHOT].versions,
     )
@@ -94,6 +95,17 @@ def test_a_completed_experiment_shows_the_verdict_table_charts_and_both_outputs(
     assert "Senior subject-matter expert and technical writer" in page and "Assistant" in page
     assert at.selectbox(key="compare_item").value == 1
     assert len(at.get("download_button")) == 2
+
+
+def test_four_pairs_with_a_clear_difference_say_too_few_to_decide_and_what_to_add(app_db: Path) -> None:
+    seed_experiment(app_db, ideas=IDEAS[:4])
+    at = open_app(PAGE)
+    assert not at.exception
+    (headline,) = [box.value for box in at.info if "pairs" in box.value]
+    assert "too few pairs to decide (n = 4)" in headline and "add at least 6 more evaluation ideas" in headline
+    assert "no detectable difference" not in texts(at)
+    table = at.dataframe[0].value
+    assert table[table["Metric"] == "Confidence"].iloc[0]["W / T / L"] == "4 / 0 / 0"
 
 
 def test_a_partial_experiment_counts_its_failures_and_resumes_from_the_page(app_db: Path, model_env) -> None:
@@ -194,3 +206,32 @@ def test_an_uploaded_set_is_planned_or_refused_with_the_line_or_demonstration_na
         assert any("ideas.jsonl line 1" in error.value for error in at.error)
         assert server.requests == []
     assert not at.exception
+
+
+def test_an_experiment_whose_records_mix_metric_versions_says_so(app_db: Path) -> None:
+    seed_experiment(app_db)
+    at = open_app(PAGE)
+    assert not any("metric versions are mixed" in str(element.value) for element in at.warning)  # all current
+
+    with closing(sqlite3.connect(app_db)) as conn, conn:  # as if two of them were scored by an older metric
+        conn.execute("UPDATE prompt_history SET metric_version = 1 WHERE id IN (1, 2)")
+    st.cache_data.clear()  # another process changed the file: this session would see it after the 30 s TTL
+    at = open_app(PAGE)
+    assert not at.exception
+    warning = " ".join(str(element.value) for element in at.warning)
+    assert "2 metric versions are mixed" in warning and "22 by the current metric" in warning
+    assert "2 by metric v1" in warning
+
+
+def test_the_history_tab_says_when_its_range_mixes_metric_versions(app_db: Path) -> None:
+    migrate(app_db)
+    history = SQLitePromptRepository(app_db)
+    now = utc_now()
+    for n, version in enumerate((1, 2, 2)):
+        history.save(make_record(quality=0.6, metric_version=version, timestamp=now - timedelta(hours=n + 1)))
+    history.close()
+    at = open_app(PAGE)
+    at.session_state["compare_tab"] = "History (unpaired)"
+    at.run()
+    assert not at.exception
+    assert "2 by the current metric (v2), 1 by metric v1" in " ".join(str(element.value) for element in at.warning)

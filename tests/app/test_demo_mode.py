@@ -7,9 +7,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard.composition import DEMO_ROWS, demo_path
-from tests.app._support import open_app, texts
+from tests.app._support import APP, TIMEOUT, open_app, texts
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
 
 
@@ -54,3 +55,40 @@ def _explore_and_return(app_db: Path) -> None:
     assert "Demo mode" not in texts(at)
     at.switch_page("pages/history.py").run()
     assert "records 1–1 of 1, newest first" in texts(at)  # the user's own history again
+
+
+def _first(value):
+    return value[-1] if isinstance(value, (list, tuple)) else value
+
+
+def test_demo_mode_is_kept_in_the_url_so_a_reload_or_a_bookmark_opens_it_again(app_db: Path) -> None:
+    at = open_app("pages/history.py")
+    at.button(key="history_demo").click().run()
+    assert not at.exception and "Demo mode" in texts(at)
+    assert _first(at.query_params["demo"]) == "1"
+    at.switch_page("pages/analytics.py").run()
+    at.segmented_control(key="analytics_range").set_value("7d").run()
+    assert not at.exception
+    # The Analytics page writes its filters into the URL without dropping demo mode.
+    assert {key: _first(value) for key, value in at.query_params.items()} == {"demo": "1", "range": "7d"}
+
+    reloaded = AppTest.from_file(str(APP), default_timeout=TIMEOUT)  # a new session: a reload or a bookmark
+    reloaded.query_params.update({"demo": "1", "range": "7d"})
+    reloaded.run()
+    reloaded.switch_page("pages/analytics.py").run()
+    assert not reloaded.exception
+    assert "Demo mode" in texts(reloaded)  # the banner, and the demo database's records, not an empty history
+    assert reloaded.metric[0].label == "Improvements" and reloaded.metric[0].value != "0"
+    assert reloaded.segmented_control(key="analytics_range").value == "7d"
+    assert _count(app_db) == 0
+
+    reloaded.button(key="leave_demo").click().run()
+    assert not reloaded.exception and "Demo mode" not in texts(reloaded)
+    assert "demo" not in reloaded.query_params
+    reloaded.run()  # the way back sticks: no demo parameter left to bring it back
+    assert "Demo mode" not in texts(reloaded)
+
+
+def test_a_plain_link_without_the_parameter_opens_the_users_own_history(app_db: Path) -> None:
+    at = open_app("pages/history.py")
+    assert not at.exception and "Demo mode" not in texts(at) and "demo" not in at.query_params

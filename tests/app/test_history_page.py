@@ -27,7 +27,7 @@ def _seed(db_path: Path) -> None:
         records.append(make_record(
             original_idea=f"Draft a newsletter issue {index}" if newsletter else f"Summarise meeting notes {index}",
             improved_prompt="=cmd|' /C calc'!A0 You are an editor." if newsletter else "You are a note taker.",
-            confidence=0.95 if newsletter else 0.5,
+            confidence=0.95 if newsletter else 0.5, metric_version=2,
             backend=BackendType.FEW_SHOT if index % 2 else BackendType.ZERO_SHOT,
             timestamp=now - timedelta(hours=60 - index),
         ))
@@ -75,6 +75,7 @@ def test_selecting_a_row_shows_every_field_with_copy_buttons(app_db: Path) -> No
     assert "- Keep it under 200 words\n- No unverifiable claims\n- Include one code sample" in blocks
     metadata = next(block for block in blocks if block.startswith("id: 60\nuid: "))
     assert "\nbackend: few-shot\n" in metadata and "\nmodel: " in metadata and "\nprogram: " in metadata
+    assert "\nquality: 0.75\nquality metric: v2\n" in metadata
 
 
 def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path) -> None:
@@ -135,3 +136,42 @@ def test_an_upgraded_history_too_large_to_index_at_start_offers_to_build_the_ind
     assert "No record matches these filters" in texts(at)  # whole words now: no word "ompt"
     at.text_input(key="history_text").input("prompt 3").run()
     assert "**7,143** matching record(s)" in texts(at)
+
+
+def test_experiment_runs_are_hidden_until_the_toggle_includes_them_in_the_table_and_the_csv(app_db: Path) -> None:
+    _seed(app_db)
+    runs = [make_record(original_idea=f"Experiment idea {index}", experiment_id="exp1",
+                        timestamp=utc_now() - timedelta(minutes=index)) for index in range(3)]
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many(runs)  # ids 61-63, the newest
+    at = open_app(HISTORY)
+    assert not at.exception
+    toggle = at.toggle(key="history_experiments")
+    assert toggle.label == "Include experiment runs" and toggle.value is False
+    assert at.dataframe[0].value["id"].tolist()[:2] == [60, 59]
+    assert "records 1–50 of 60, newest first" in texts(at)
+    own = queries.records_csv(str(app_db), None, None, None, None)
+    assert own.count(b"Experiment idea") == 0
+
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist()[:4] == [61, 62, 63, 60]
+    assert "records 1–50 of 63, newest first" in texts(at)
+    everything = queries.records_csv(str(app_db), None, None, None, None, include_experiments=True)
+    assert everything.count(b"Experiment idea") == 3
+
+
+def test_a_search_leaves_experiment_runs_out_until_the_toggle_includes_them(app_db: Path) -> None:
+    _seed(app_db)
+    runs = [make_record(original_idea=f"Experiment idea {index}", experiment_id="exp1",
+                        timestamp=utc_now() - timedelta(minutes=index)) for index in range(3)]
+    own = make_record(original_idea="My own experiment idea", timestamp=utc_now() - timedelta(days=2))
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many([*runs, own])  # ids 61-63 runs, 64 own
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("experiment idea").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [64]
+    assert queries.records_csv(str(app_db), None, None, None, None, text="experiment idea").count(b"xperiment idea") == 1
+    at.toggle(key="history_experiments").set_value(True).run()
+    assert at.dataframe[0].value["id"].tolist() == [61, 62, 63, 64]
+    everything = queries.records_csv(str(app_db), None, None, None, None, text="experiment idea", include_experiments=True)
+    assert everything.count(b"xperiment idea") == 4

@@ -170,3 +170,37 @@ def test_an_improvement_neither_stored_nor_kept_says_so_and_offers_the_only_copy
     assert "the outbox failed too" in error and "it is lost when this session ends" in error
     (button,) = [b for b in at.get("download_button") if "Download this improvement" in b.proto.label]
     assert any("Your task: write a launch announcement" in code.value for code in at.code)
+
+
+def test_a_model_chosen_from_a_local_server_is_used_for_the_session_and_its_settings_shown(
+    app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LLM_MODEL", raising=False)
+    with FakeOpenAIServer(default=reply(good_fields(IDEA)), model="qwen2.5") as server:
+        at = open_app()
+        assert "No language model is configured" in texts(at)
+        # what the "Use qwen2.5 from Ollama" button stores
+        at.session_state["improve_chosen_model"] = {"LLM_MODEL": "openai/qwen2.5", "LLM_API_BASE": server.base_url}
+        at.switch_page("pages/improve.py").run()
+        assert any(f"LLM_MODEL=openai/qwen2.5\nLLM_API_BASE={server.base_url}" == code.value for code in at.code)
+        at = _submit(at, IDEA)
+        assert server.requests and server.requests[0]["model"] == "qwen2.5"
+    assert not at.exception
+    with closing(sqlite3.connect(app_db)) as conn:
+        assert conn.execute("SELECT model_version FROM prompt_history").fetchall() == [("openai/qwen2.5",)]
+
+
+def test_a_model_that_times_out_is_reported_with_the_attempts_and_nothing_is_recorded(
+    app_db: Path, model_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.fake_openai import hang
+
+    with FakeOpenAIServer(default=hang(5)) as server:
+        model_env(server)
+        monkeypatch.setenv("LLM_TIMEOUT_S", "0.5")
+        monkeypatch.setenv("LLM_MAX_RETRIES", "1")
+        at = _submit(open_app(), IDEA)
+    assert not at.exception
+    assert any("LLM_TIMEOUT_S=0.5 s" in error.value and "after 2 attempts" in error.value for error in at.error)
+    with closing(sqlite3.connect(app_db)) as conn:
+        assert conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] == 0

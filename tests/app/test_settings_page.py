@@ -137,3 +137,21 @@ def test_an_unopenable_database_is_reported_once_on_the_settings_page(
     assert not at.exception
     assert [error.value.count("cannot be opened") for error in at.error] == [1]
     assert "No health figures" in texts(at)
+
+
+def test_a_password_in_the_api_base_is_masked_and_an_unreachable_server_is_named(
+    app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+    monkeypatch.setenv("LLM_API_BASE", f"http://alice:hunter2@127.0.0.1:{port}/v1")
+    at = open_app(SETTINGS)
+    at.button(key="settings_test_connection").click().run()
+    assert not at.exception
+    shown = at.table[0].value.to_string() + " ".join(error.value for error in at.error)
+    assert "hunter2" not in shown and f"http://alice:***@127.0.0.1:{port}/v1" in shown
+    assert any("unreachable" in error.value and "LLM_API_BASE" in error.value for error in at.error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,8 +68,29 @@ def test_a_bad_date_is_a_one_line_usage_error_naming_value_and_format(history):
     result = cli("stats", "--db", str(history), "--since", "10/01/2026")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == (
-        "error: --since '10/01/2026' is not a date; use YYYY-MM-DD (a UTC day; both ends of a range are inclusive)"
-    )
+        "error: --since: '10/01/2026' is not a date; use YYYY-MM-DD or an ISO-8601 timestamp such as "
+        "2026-01-03T10:15:00+00:00 (UTC if no offset)"
+    )  # word for word what `history` says: one parser
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_stats_and_export_accept_timestamps_as_history_does(history, tmp_path, command):
+    # Records at 2026-01-10 12:00, 01-11 12:00, 01-12 23:59:59.999999 and 01-13 00:00.
+    since, until = "2026-01-10T12:00:01Z", "2026-01-12 23:59:59.999999"
+    out = tmp_path / "out.csv"
+    extra = ["-o", str(out)] if command == "export" else ["--json"]
+    result = cli(command, "--db", str(history), "--since", since, "--until", until, *extra)
+    assert result.returncode == 0, result.stderr
+    if command == "stats":
+        stats = json.loads(result.stdout)
+        assert stats["total_count"] == 2
+        assert (stats["start"], stats["end"]) == ("2026-01-10T12:00:01+00:00", "2026-01-12T23:59:59.999999+00:00")
+    else:
+        assert result.stdout.strip() == f"2 rows written to {out}"
+    listed = cli("history", "--db", str(history), "--since", since, "--until", until, "--json")
+    assert len(json.loads(listed.stdout)) == 2  # the same records, the same forms
+    reversed_range = cli(command, "--db", str(history), "--since", "2026-01-12", "--until", "2026-01-11T23:00", *extra)
+    assert reversed_range.returncode == 1 and "is not before --until" in reversed_range.stderr
 
 
 def test_export_writes_records_and_prints_the_row_count(history, tmp_path):
@@ -262,8 +284,9 @@ def test_a_device_or_an_empty_db_option_is_refused_not_read_as_an_empty_history(
     extra = ["-o", str(tmp_path / "o.csv")] if command == "export" else []
     line = _one_line_error(cli(command, "--db", "/dev/null", *extra))
     assert line.startswith("error: /dev/null is not a regular file (a device, a pipe or a socket)")
-    # `--db ''` is the current directory, as for every other command, not the default database.
-    assert _one_line_error(cli(command, "--db", "", *extra)).startswith("error: . is a directory, not a database file")
+    # `--db ''` is refused, as for every other command, not read as the default database.
+    line = _one_line_error(cli(command, "--db", "", *extra))
+    assert line.startswith("error: invalid setting(s): SQLITE_DB_PATH: ") and "is a directory, not a database file" in line
 
 
 HARMLESS = ["plain", "a=b", "'quoted", "1-2", " =x", "é=mc²"]
@@ -284,3 +307,16 @@ def test_the_export_a_user_runs_neutralises_formulas_and_leaves_other_text_alone
     expected = ["'" + text for text in FORMULAS] + HARMLESS
     assert [row["role"] for row in rows] == expected
     assert [row["framework"] for row in rows] == expected and [row["context"] for row in rows] == expected
+
+
+def test_stats_json_rounds_to_the_reports_precision_without_float_noise(db_path):
+    create_history(db_path, [
+        record_at("2026-01-10 12:00:00", confidence=0.1, quality=0.1, latency_ms=100.1),
+        record_at("2026-01-10 13:00:00", confidence=0.2, quality=0.2, latency_ms=200.2),
+    ])
+    result = cli("stats", "--db", str(db_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\d\.\d{7,}", result.stdout) is None, result.stdout  # e.g. 0.15000000000000002
+    stats = json.loads(result.stdout)
+    assert stats["average_confidence"] == 0.15 and stats["average_latency_ms"] == 150.15
+    assert stats["by_backend"]["few-shot"]["average_quality"] == 0.15

@@ -106,3 +106,15 @@ def test_exports_of_a_history_that_does_not_exist_have_only_the_header(worker, t
     assert worker.export_records(out) == 0
     assert out.read_text(encoding="utf-8").startswith("id,uid,timestamp")
     assert worker.summary_csv() == b"day,backend,count,avg_confidence,avg_quality,p50_latency_ms,p95_latency_ms\r\n"
+
+
+def test_records_export_says_which_quality_metric_scored_each_record(worker, db_path):
+    create_history(db_path, [
+        record_at("2026-01-10 10:00:00", uid="v2", quality=0.45, metric_version=2),
+        record_at("2026-01-10 11:00:00", uid="v1", quality=0.9, metric_version=1),
+        record_at("2026-01-10 12:00:00", uid="none", quality=None),
+    ])
+    rows = read_csv(worker.records_csv().decode("utf-8"))
+    assert [(row["uid"], row["quality"], row["metric_version"]) for row in rows] == [
+        ("v2", "0.45", "2"), ("v1", "0.9", "1"), ("none", "", "")
+    ]

@@ -149,6 +149,51 @@ def test_a_snapshot_of_another_database_at_the_same_path_is_not_trusted(db_path)
         assert second.status()["first_sync"] == "rebuild"
 
 
+def _damage_snapshot(snapshot, how: str) -> None:
+    """Damage the snapshot file as a crash or a bad disk would: a flipped byte in the block holding the
+    records' ids (DuckDB checks each block's checksum), the file cut off inside that block, or garbage."""
+    import duckdb  # reads the snapshot file only (never the SQLite history) in this process
+
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{snapshot}' AS s (READ_ONLY)")
+        block_id, block_offset = con.execute(
+            "SELECT block_id, block_offset FROM pragma_storage_info('s.records') WHERE column_name = 'id' "
+            "AND segment_type = 'BIGINT'"
+        ).fetchone()
+    location = 3 * 4096 + block_id * 262_144  # after the file's three headers; each block starts with a checksum
+    data = bytearray(snapshot.read_bytes())
+    if how == "flipped byte":
+        data[location + 8 + block_offset] ^= 0xFF
+    elif how == "truncated":
+        del data[location + 8 + block_offset:]
+    else:
+        data = bytearray(os.urandom(len(data)))
+    snapshot.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["flipped byte", "truncated", "garbage"])
+def test_a_damaged_snapshot_is_deleted_and_rebuilt_not_reported_as_a_damaged_history(db_path, capfd, how):
+    records = [record_at(f"2026-01-{1 + i % 28:02d} 10:00:00", uid=f"r{i}", confidence=(i % 10) / 10) for i in range(60)]
+    create_history(db_path, records)
+    with AnalyticsWorker(db_path, snapshot_min_rows=50) as first:
+        expected = first.kpis()
+    snapshot = db_path.with_name(db_path.name + ".analytics.duckdb")
+    _damage_snapshot(snapshot, how)
+    damaged = snapshot.read_bytes()
+    capfd.readouterr()
+    with AnalyticsWorker(db_path, snapshot_min_rows=50) as second:
+        assert second.kpis() == expected  # the answer, not "the database is damaged, restore it from a backup"
+        page, total = second.history_page(limit=5)
+        assert total == 60 and len(page) == 5
+        assert second.status()["first_sync"] == "rebuild"
+    log = capfd.readouterr().err
+    assert f"the analytics snapshot {snapshot} is damaged or unreadable" in log
+    assert "deleted" in log and "rebuilt from the history" in log
+    assert snapshot.is_file() and snapshot.read_bytes() != damaged  # written anew from the history
+    with AnalyticsWorker(db_path, snapshot_min_rows=50) as third:
+        assert third.kpis() == expected and third.status()["first_sync"] == "restore"
+
+
 def test_many_threads_can_share_one_worker(worker, db_path):
     create_history(db_path, [record_at(f"2026-01-{day:02d} 10:00:00", uid=f"t{day}") for day in range(1, 11)])
     results: list[object] = []

@@ -112,7 +112,8 @@ def test_the_readable_summary_states_the_verdict_table_and_experiment_id(eval_fi
     assert main(["compare", "--eval-set", str(eval_file), "--db", str(db_path)]) == 0
     out = capsys.readouterr().out
     (experiment_id,) = sql(db_path, "SELECT id FROM experiments")[0]
-    assert "Verdict: " in out
+    # Four ideas: too few pairs to decide, said as such with what to add (not "no detectable difference").
+    assert "Verdict: too few pairs to decide (n = 4) on " in out and "add at least 6 more evaluation ideas" in out
     assert "quality" in out and "latency (ms)" in out and "[95% CI]" in out
     assert f"Experiment id: {experiment_id}" in out
 

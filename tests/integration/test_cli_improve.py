@@ -271,3 +271,33 @@ def test_with_history_turned_off_nothing_is_written(server, db, model_env, monke
     assert json.loads(out)["saved"] is False
     assert "SQLITE_ENABLED=false" in err
     assert not db.parent.exists()
+
+
+def test_a_slow_model_is_one_clear_line_and_verbose_shows_each_attempt(db, monkeypatch, capsys):
+    from tests.support.fake_openai import hang
+
+    with FakeOpenAIServer(default=hang(5)) as slow:
+        monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+        monkeypatch.setenv("LLM_API_BASE", slow.base_url)
+        monkeypatch.setenv("LLM_TIMEOUT_S", "0.3")
+        monkeypatch.setenv("LLM_MAX_RETRIES", "1")
+        quiet = main(["improve", IDEA, "--backend", "zero-shot"])
+        _, quiet_err = capsys.readouterr()
+        verbose = main(["-v", "improve", IDEA, "--backend", "zero-shot"])
+        _, verbose_err = capsys.readouterr()
+    assert quiet == verbose == 1
+    assert quiet_err.count("\n") == 1 and quiet_err.startswith("error: ")
+    assert "LLM_TIMEOUT_S=0.3 s" in quiet_err and "after 2 attempts" in quiet_err
+    assert "lm15" not in quiet_err + verbose_err.splitlines()[-1] and "Timeouts(" not in quiet_err
+    assert "attempt 1 of 2" in verbose_err and "attempt 2 of 2" in verbose_err
+
+
+@pytest.mark.parametrize("command", [["improve", IDEA], ["doctor"]])
+def test_an_unparseable_api_base_is_one_settings_line_with_the_password_masked(db, monkeypatch, capsys, command):
+    monkeypatch.setenv("LLM_MODEL", "openai/fake-model")
+    monkeypatch.setenv("LLM_API_BASE", "http://alice:hunter2@[::1")
+    code = main(command)
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("error: invalid setting(s): LLM_API_BASE:") and "not a valid URL" in err
+    assert "hunter2" not in err and "Traceback" not in err

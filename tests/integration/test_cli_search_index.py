@@ -34,3 +34,15 @@ def test_search_index_upgrades_and_indexes_with_progress_then_has_nothing_left(t
 def test_search_index_refuses_a_batch_below_one(tmp_path):
     result = _cli("search-index", "--db", str(tmp_path / "h.db"), "--batch", "0")
     assert result.returncode == 1 and result.stderr.strip() == "error: --batch must be at least 1, got 0"
+
+
+def test_search_index_with_database_url_says_postgresql_needs_no_index_and_touches_no_file(tmp_path):
+    import os
+
+    default = tmp_path / "default.db"
+    env = {**os.environ, "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/none", "SQLITE_DB_PATH": str(default)}
+    result = subprocess.run([sys.executable, "-m", "prompt_improver.cli", "search-index"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120, env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: search-index builds the full-text index of a SQLite history")
+    assert "--db PATH" in result.stderr and not default.exists()

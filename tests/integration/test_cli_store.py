@@ -21,24 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from prompt_improver.cli import main
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
 from store.record import BackendType, PromptHistory
 from store.timestamps import utc_now
 from tests.support.builders import make_record
-
-
-@pytest.fixture
-def run(capsys):
-    """Run `prompt-improver ARGS...` in-process; return (exit code, stdout, stderr)."""
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main([str(arg) for arg in argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
 
 
 @pytest.fixture
@@ -190,8 +177,8 @@ def test_prune_dry_run_counts_without_deleting(run, repo, db_path):
     assert out.startswith("would delete 2 records older than ")
     assert "nothing was changed" in out
     assert not backup.exists()
-    cutoff = (utc_now() - timedelta(days=30)).date().isoformat()
-    assert cutoff in out
+    cutoff = (utc_now() - timedelta(days=29)).date().isoformat()  # 30 calendar days, today included
+    assert f"older than {cutoff}T00:00:00+00:00 (30 days)" in out
     assert _rows(db_path) == [(3,)]
 
 
@@ -412,13 +399,13 @@ def test_doctor_hides_secrets_but_shows_the_model(run, monkeypatch, db_path):
     monkeypatch.setenv("LLM_MODEL", "openai/gpt-4o-mini")
     monkeypatch.setenv("LLM_API_KEY", "sk-very-secret-1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-2")
-    monkeypatch.setenv("LLM_API_BASE", "https://user:hunter2@proxy.example:8443/v1")
-    code, out, _ = run("doctor", "--db", db_path)
-    assert code == 0
+    monkeypatch.setenv("LLM_API_BASE", "https://user:hunter2@proxy.invalid:8443/v1")
+    code, out, err = run("doctor", "--db", db_path)
+    assert code == 1  # nothing answers at proxy.invalid: the model cannot be used
     assert "model: openai/gpt-4o-mini" in out
-    assert "sk-very-secret" not in out and "hunter2" not in out
+    assert "sk-very-secret" not in out + err and "hunter2" not in out + err
     assert "OPENAI_API_KEY           set (hidden)" in out
-    assert "https://user:***@proxy.example:8443/v1" in out
+    assert "https://user:***@proxy.invalid:8443/v1" in out
     assert "LLM_MAX_TOKENS           2000" in out
 
 

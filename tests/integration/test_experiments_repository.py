@@ -52,9 +52,19 @@ def failed(item: int, backend: str, error: str = "HTTP 500 from the provider") -
     return ExperimentRun("exp000000001", item, 0, backend, "failed", ITEMS[item][0], error=error)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def repos(request, db_path):
     """(experiment repository, history repository) of one kind."""
+    if request.param == "postgres":
+        from store.postgres.experiments import PostgresExperimentRepository
+        from store.postgres.migrations import migrate as migrate_postgres
+        from store.postgres.repository import PostgresPromptRepository
+
+        url = request.getfixturevalue("postgres_url")
+        migrate_postgres(url)
+        history = PostgresPromptRepository(url)
+        request.addfinalizer(history.close)
+        return PostgresExperimentRepository(history), history
     if request.param == "sqlite":
         migrate(db_path)
         return SQLiteExperimentRepository(db_path), SQLitePromptRepository(db_path)

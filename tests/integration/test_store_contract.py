@@ -19,11 +19,20 @@ from tests.support.builders import make_record
 T0 = datetime(2026, 1, 3, 10, 0, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def repo(request: pytest.FixtureRequest, db_path: Path):
-    """A fresh, empty repository of each implementation."""
+    """A fresh, empty repository of each implementation (PostgreSQL: a new database on the test cluster)."""
     if request.param == "memory":
         yield InMemoryPromptRepository()
+        return
+    if request.param == "postgres":
+        from store.postgres.migrations import migrate as migrate_postgres
+        from store.postgres.repository import PostgresPromptRepository
+
+        url = request.getfixturevalue("postgres_url")
+        migrate_postgres(url)
+        with PostgresPromptRepository(url) as postgres_repo:
+            yield postgres_repo
         return
     migrate(db_path)
     with SQLitePromptRepository(db_path) as sqlite_repo:
@@ -91,6 +100,15 @@ def test_find_recent_lists_newest_first_whatever_the_saving_order(repo):
 def test_records_with_the_same_timestamp_list_the_later_saved_first(repo):
     ids = [repo.save(make_record(timestamp=T0)).id for _ in range(3)]
     assert [r.id for r in repo.find_recent()] == ids[::-1]
+
+
+def test_listings_leave_experiment_runs_out_only_when_asked(repo):
+    own = repo.save(make_record(timestamp=at(1)))
+    run = repo.save(make_record(timestamp=at(2), experiment_id="e1"))
+    assert [r.id for r in repo.find_recent()] == [run.id, own.id]
+    assert [r.id for r in repo.find_recent(include_experiments=False)] == [own.id]
+    assert [r.id for r in repo.find_by_date_range(at(0), at(3), include_experiments=False)] == [own.id]
+    assert [r.id for r in repo.find_by_date_range(at(0), at(3))] == [run.id, own.id]
 
 
 def test_find_recent_pages_with_limit_and_offset(repo):
@@ -304,3 +322,46 @@ def test_health_counts_rows_and_reports_a_healthy_store(repo):
     repo.save_many(make_record() for _ in range(3))
     health = repo.health()
     assert (health.row_count, health.quick_check) == (3, "ok")
+
+
+def test_a_closed_repository_still_works(repo):
+    # The composition roots close a repository when a command ends; a summary printed afterwards still reads.
+    repo.save(make_record())
+    if hasattr(repo, "close"):  # the in-memory fake holds nothing to close
+        repo.close()
+    assert repo.save(make_record()).id == 2
+    assert repo.health().row_count == 2
+
+
+# -- rescore: stale scores, updated in place ---------------------------------------------------------
+
+
+def test_records_to_rescore_are_those_not_scored_by_the_version_oldest_id_first(repo):
+    current = repo.save(make_record(timestamp=at(0), quality=0.8, metric_version=2))
+    older = repo.save(make_record(timestamp=at(1), quality=0.8, metric_version=1))
+    unscored = repo.save(make_record(timestamp=at(2), quality=None))
+    unversioned = repo.save(make_record(timestamp=at(3), quality=0.4))
+    assert [r.id for r in repo.records_to_rescore(2)] == [older.id, unscored.id, unversioned.id]
+    assert [r.id for r in repo.records_to_rescore(2, after_id=older.id, limit=1)] == [unscored.id]
+    assert [r.id for r in repo.records_to_rescore(2, since=at(2))] == [unscored.id, unversioned.id]
+    assert repo.count_to_rescore(2) == 3 and repo.count_to_rescore(2, since=at(3)) == 1
+    assert current.id not in [r.id for r in repo.records_to_rescore(2)]
+
+
+def test_update_quality_sets_score_and_version_and_signals_a_change(repo):
+    record = repo.save(make_record(quality=0.9, metric_version=1))
+    generation = repo.get_setting("prune_generation")
+    assert repo.update_quality([(record.id, 0.45, 2), (9999, 0.5, 2)]) == 1  # an unknown id is skipped
+    stored = repo.get(record.id)
+    assert (stored.quality, stored.metric_version) == (0.45, 2)
+    assert stored == replace(record, quality=0.45, metric_version=2)  # nothing else changed
+    assert int(repo.get_setting("prune_generation")) == int(generation) + 1  # the read model must rebuild
+    assert repo.records_to_rescore(2) == []
+
+
+@pytest.mark.parametrize("score", [(1, 1.5, 2), (1, 0.5, 0), (1, float("nan"), 2), (1, 0.5, True)])
+def test_update_quality_refuses_a_bad_score_or_version_and_changes_nothing(repo, score):
+    record = repo.save(make_record(quality=0.9, metric_version=1))
+    with pytest.raises(RepositoryConstraintError):
+        repo.update_quality([(record.id, 0.3, 2), score])
+    assert repo.get(record.id) == record

@@ -19,7 +19,7 @@ from store.schema import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite_io import split_statements
 from store.sqlite_repository import SQLitePromptRepository
 from tests.support.builders import make_record
-from tests.support.legacy_schema import LEGACY_COLUMNS, LEGACY_ROWS, create_legacy_database
+from tests.support.legacy_schema import LEGACY_COLUMNS, LEGACY_ROWS, create_legacy_database, database_at_version
 
 
 def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -74,6 +74,41 @@ def test_a_database_at_an_older_version_is_brought_forward_keeping_its_rows(db_p
         )
     assert migrate(db_path) == SCHEMA_VERSION
     assert SQLitePromptRepository(db_path).get(1).original_idea == "An older idea"
+
+
+def _database_at_version_4(db_path: Path, rows: int) -> None:
+    database_at_version(db_path, 4)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO prompt_history (uid, timestamp, original_idea, improved_prompt, backend, quality) "
+            "VALUES (?, '2026-01-03T10:15:42.123456+00:00', 'An idea from before metric versions', 'A prompt', "
+            "'few-shot', ?)",
+            [(f"u{i}", None if i % 3 == 0 else 0.5 + i / (2 * rows)) for i in range(rows)],
+        )
+
+
+def test_a_version_4_database_gains_metric_versions_keeping_every_row_and_score(db_path):
+    _database_at_version_4(db_path, 300)
+    with closing(sqlite3.connect(db_path)) as conn:
+        before = conn.execute("SELECT id, uid, quality FROM prompt_history ORDER BY id").fetchall()
+    assert migrate(db_path) == SCHEMA_VERSION
+    with closing(sqlite3.connect(db_path)) as conn:
+        after = conn.execute("SELECT id, uid, quality, metric_version FROM prompt_history ORDER BY id").fetchall()
+        indexed = [row[2] for row in conn.execute("PRAGMA index_info(idx_prompt_history_analytics)")]
+    assert [row[:3] for row in after] == before  # no row lost, no score changed
+    # Scores stored before metric versions existed are the first metric's; records without a score have none.
+    assert {(row[2] is None, row[3]) for row in after} == {(True, None), (False, 1)}
+    assert indexed[-2:] == ["metric_version", "experiment_id"]  # the read model loads both from the index
+    assert SQLitePromptRepository(db_path).get(2).metric_version == 1
+
+
+def test_a_metric_version_without_a_quality_is_refused_by_the_table(db_path):
+    migrate(db_path)
+    with closing(sqlite3.connect(db_path)) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO prompt_history (uid, timestamp, original_idea, improved_prompt, backend, metric_version) "
+            "VALUES ('u', '2026-01-03T10:15:42.123456+00:00', 'An idea', 'A prompt', 'few-shot', 2)"
+        )
 
 
 def test_an_operation_on_an_unmigrated_database_says_to_run_the_migrations(db_path):

@@ -7,8 +7,12 @@
 
 The server answers `POST /v1/chat/completions` (and `POST /v1/responses`, the Responses API DSPy's native
 engine uses for OpenAI) from a script: a queue of responses consumed in order, then `default` for every
-further request. A response is one of `reply(fields)`, `status(code, body)`, `hang(seconds)` or
-`prose(text)`. `GET /v1/models` lists the one model. Every received JSON body is kept in `requests`.
+further request. A response is one of `reply(fields)`, `status(code, body)`, `hang(seconds)`, `prose(text)`,
+`truncated(text)` (cut at the token limit: finish_reason `length`) or `refuse_format(...)` (HTTP 400 for a
+`response_format` of the given types, as a server without structured output answers). Like a real server,
+`reply(fields)` answers in the format asked for: a JSON object when the request has a `response_format`, DSPy's
+chat layout otherwise. `GET /v1/models` lists the one model. Every received JSON body is kept in `requests`,
+every request's headers in `headers`.
 
 Requests that arrive concurrently in no fixed order (an experiment's runs, a judge's questions) are answered
 by content instead: a `responder(body)` is asked first and its answer wins unless it returns None.
@@ -42,6 +46,9 @@ class Scripted:
 
     kind: str
     content: str = ""
+    fields: dict[str, Any] | None = None
+    finish_reason: str = "stop"
+    refused: tuple[str, ...] = ()
     status_code: int = 200
     body: dict[str, Any] | None = None
     seconds: float = 0.0
@@ -63,8 +70,19 @@ def format_chat_adapter_fields(fields: dict[str, Any]) -> str:
 
 
 def reply(fields: dict[str, Any]) -> Scripted:
-    """A successful completion whose content holds `fields` in ChatAdapter format."""
-    return Scripted("reply", content=format_chat_adapter_fields(fields))
+    """A successful completion holding `fields`: JSON when a response_format was asked for, else chat layout."""
+    return Scripted("reply", content=format_chat_adapter_fields(fields), fields=dict(fields))
+
+
+def truncated(text: str) -> Scripted:
+    """A completion the server cut at the token limit (finish_reason `length`)."""
+    return Scripted("reply", content=text, finish_reason="length")
+
+
+def refuse_format(*types: str, then: Scripted | None = None) -> Scripted:
+    """HTTP 400 when the request's response_format type is one of `types` (e.g. "json_schema"); `then` (a
+    good reply by default) otherwise. Stays in the queue position it was taken from: use it as `default`."""
+    return Scripted("refuse", refused=types, then=then)
 
 
 def prose(text: str) -> Scripted:
@@ -202,6 +220,7 @@ class FakeOpenAIServer:
         self.responder = responder
         self._queue: deque[Scripted] = deque(script)
         self._requests: list[dict[str, Any]] = []
+        self._headers: list[dict[str, str]] = []
         self._paths: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -227,6 +246,12 @@ class FakeOpenAIServer:
         """A copy of the JSON bodies received so far (model calls only), oldest first."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """A copy of the headers (names lower-cased) of every model call received so far, oldest first."""
+        with self._lock:
+            return list(self._headers)
 
     @property
     def paths(self) -> list[str]:
@@ -271,11 +296,12 @@ class FakeOpenAIServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _track(self, path: str, body: dict[str, Any] | None) -> None:
+    def _track(self, path: str, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
         with self._lock:
             self._paths.append(path)
             if body is not None:
                 self._requests.append(body)
+                self._headers.append(headers or {})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -303,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {"_unparseable_body": raw.decode("utf-8", "replace")}
-        owner._track(self.path, body)
+        owner._track(self.path, body, {name.lower(): value for name, value in self.headers.items()})
         path = self.path.rstrip("/")
         if not (path.endswith("/chat/completions") or path.endswith("/responses")):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
@@ -318,10 +344,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(then, body, responses_api=responses_api)
         elif answer.kind == "status":
             self._send_json(answer.status_code, answer.body or {}, answer.headers)
+        elif answer.kind == "refuse":
+            kind = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) else None
+            if kind in answer.refused:
+                message = f"'response_format' of type '{kind}' is not supported by this server"
+                self._send_json(400, {"error": {"message": message, "type": "invalid_request_error", "code": 400}})
+            else:
+                self._answer(answer.then or reply(good_fields("Write a short guide to the topic")), body,
+                             responses_api=responses_api)
         elif responses_api:
-            self._send_json(200, _responses_payload(answer.content, body, owner.model))
+            self._send_json(200, _responses_payload(_content_for(answer, body), body, owner.model))
         else:
-            self._send_json(200, _chat_payload(answer.content, body, owner.model))
+            self._send_json(200, _chat_payload(_content_for(answer, body), body, owner.model, answer.finish_reason))
 
     def _send_json(self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode("utf-8")
@@ -342,7 +376,13 @@ def _usage(content: str, body: dict[str, Any]) -> tuple[int, int]:
     return prompt_tokens, max(1, len(content) // 4)
 
 
-def _chat_payload(content: str, body: dict[str, Any], model: str) -> dict[str, Any]:
+def _content_for(answer: Scripted, body: dict[str, Any]) -> str:
+    if answer.fields is not None and (body.get("response_format") or body.get("text", {}).get("format")):
+        return json.dumps(answer.fields, ensure_ascii=False)
+    return answer.content
+
+
+def _chat_payload(content: str, body: dict[str, Any], model: str, finish_reason: str = "stop") -> dict[str, Any]:
     prompt_tokens, completion_tokens = _usage(content, body)
     return {
         "id": f"chatcmpl-fake-{time.monotonic_ns()}",
@@ -350,7 +390,7 @@ def _chat_payload(content: str, body: dict[str, Any], model: str) -> dict[str, A
         "created": int(time.time()),
         "model": body.get("model") or model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop", "logprobs": None}
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason, "logprobs": None}
         ],
         "usage": {
             "prompt_tokens": prompt_tokens,

@@ -64,3 +64,15 @@ def create_legacy_database(path: Path, rows: tuple[dict, ...] = LEGACY_ROWS, *, 
             conn.execute(insert, tuple(rows[0][column] for column in LEGACY_COLUMNS))
         if deleted_tail:
             conn.execute("DELETE FROM prompt_history WHERE id > ?", (len(rows),))
+
+
+def database_at_version(db_path: Path, version: int) -> None:
+    """A database as an older release left it: migrations 1..`version` applied, `user_version` set."""
+    from store.schema import MIGRATIONS
+    from store.sqlite_io import split_statements
+
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        for migration in MIGRATIONS[:version]:
+            for statement in split_statements(migration):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")

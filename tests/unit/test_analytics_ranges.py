@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -37,4 +37,13 @@ def test_a_reversed_range_or_a_datetime_is_refused_naming_the_value():
     with pytest.raises(AnalyticsQueryError, match="2026-01-02"):
         DateRange(date(2026, 1, 2), date(2026, 1, 1))
     with pytest.raises(AnalyticsQueryError, match="datetime.datetime"):
-        check_dates(datetime(2026, 1, 1), None)
+        check_dates(datetime(2026, 1, 1, tzinfo=timezone.utc), None)  # an instant must be naive UTC
+
+
+def test_an_instant_bounds_the_range_exactly_and_still_counts_calendar_days():
+    rng = DateRange(datetime(2026, 1, 1, 12, 0), date(2026, 1, 3))
+    assert (rng.lo, rng.last) == (datetime(2026, 1, 1, 12, 0), datetime(2026, 1, 3, 23, 59, 59, 999_999))
+    assert rng.days == 3 and rng.previous() == DateRange(date(2025, 12, 29), date(2025, 12, 31))
+    assert rng.as_dict() == {"start": "2026-01-01T12:00:00+00:00", "end": "2026-01-03"}
+    with pytest.raises(AnalyticsQueryError):
+        DateRange(datetime(2026, 1, 1, 12, 0), datetime(2026, 1, 1, 11, 59))

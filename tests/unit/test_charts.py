@@ -177,6 +177,48 @@ def test_every_tile_gets_a_sparkline_and_latency_mixes_backends_by_their_counts(
     assert lines["p50_latency_ms"] == [3_600.0, (2_400.0 * 10 + 4_800.0 * 30) / 40]
 
 
+def test_a_change_that_rounds_to_zero_is_shown_as_no_change_without_an_arrow() -> None:
+    current = {"count": 1_000, "avg_confidence": 0.7123, "avg_quality": 0.70001, "p50_latency_ms": 2_000.2}
+    previous = {"count": 1_000, "avg_confidence": 0.71234, "avg_quality": 0.7, "p50_latency_ms": 2_000.0}
+    shown = {tile.label: tile for tile in tiles({**current, "previous": previous}, "the previous 7 days")}
+    for label in ("Improvements", "Avg confidence", "Avg quality", "p50 latency"):
+        tile = shown[label]
+        assert (tile.delta, tile.delta_color, tile.delta_arrow) == ("no change", "off", "off"), label
+    changed = tiles({**current, "avg_confidence": 0.7, "previous": previous}, "x")[1]
+    assert (changed.delta, changed.delta_color, changed.delta_arrow) == ("-0.012", "normal", "auto")
+
+
 def test_latency_tiles_treat_an_increase_as_bad() -> None:
     colours = {tile.label: tile.delta_color for tile in tiles({"count": 1, "previous": None}, "x")}
     assert colours["p95 latency"] == "inverse" and colours["Improvements"] == "normal"
+
+
+def _calibration_bins() -> pd.DataFrame:
+    return pd.DataFrame({
+        "backend": ["few-shot", "few-shot", "zero-shot"], "bin": [3, 9, 6], "bin_start": [0.3, 0.9, 0.6],
+        "bin_end": [0.4, 1.0, 0.7], "count": [1, 2, 2], "avg_confidence": [0.3, 0.95, 0.62],
+        "avg_quality": [0.5, 0.4, 0.62], "gap": [0.2, -0.55, 0.0],
+    })
+
+
+def test_calibration_chart_plots_quality_against_confidence_over_the_diagonal_with_counts() -> None:
+    spec = charts.calibration_chart(_calibration_bins(), {"zero-shot": 0.0, "few-shot": 0.4333}).to_dict()
+    layers = spec["layer"]
+    diagonal = layers[0]
+    assert diagonal["mark"]["strokeDash"] == [4, 4]
+    points = [layer for layer in layers[1]["layer"] if layer["mark"]["type"] == "circle"][0]
+    assert points["encoding"]["x"]["field"] == "avg_confidence" and points["encoding"]["y"]["field"] == "avg_quality"
+    assert points["encoding"]["size"]["field"] == "count"
+    assert points["encoding"]["x"]["scale"]["domain"] == [0, 1] and points["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    tooltips = {item["title"] for item in points["encoding"]["tooltip"]}
+    assert {"Improvements", "Confidence bin", "Avg confidence", "Avg quality"} <= tooltips
+    assert spec["title"]["subtitle"] == "ECE zero-shot 0.000 · few-shot 0.433 (0 = calibrated)"
+    assert points["encoding"]["color"]["scale"]["range"] == charts.BACKEND_COLORS
+    data = next(rows for rows in spec["datasets"].values() if rows and "bin_label" in rows[0])
+    assert sorted(row["bin_label"] for row in data) == ["0.3–0.4", "0.6–0.7", "0.9–1.0"]
+
+
+def test_calibration_chart_says_when_no_backend_has_scored_records() -> None:
+    empty = _calibration_bins().iloc[0:0]
+    spec = charts.calibration_chart(empty, {"zero-shot": None, "few-shot": None}).to_dict()
+    assert spec["title"]["subtitle"] == "no record has both a confidence and a quality"

@@ -46,9 +46,18 @@ def test_paired_chart_draws_lines_and_points_per_idea():
 def test_differences_chart_marks_the_interval_the_mean_and_zero():
     spec = differences_chart(ITEMS, "quality", mean=0.067, ci_low=-0.1, ci_high=0.3).to_dict()
     marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
-    assert marks == ["bar", "rect", "rule", "rule"]
+    assert marks == ["bar", "rect", "rule", "rule", "text"]
     without_interval = differences_chart(ITEMS.iloc[:0], "quality", mean=None, ci_low=None, ci_high=None).to_dict()
-    assert len(without_interval["layer"]) == 2  # the (empty) bars and zero
+    assert len(without_interval["layer"]) == 3  # the (empty) bars, zero and its label
+
+
+def test_the_zero_line_of_the_differences_chart_is_labelled_as_no_difference():
+    spec = differences_chart(ITEMS, "quality", mean=0.067, ci_low=-0.1, ci_high=0.3).to_dict()
+    label = spec["layer"][-1]
+    assert label["mark"]["type"] == "text" and label["encoding"]["text"] == {"value": "0 = no difference"}
+    assert label["encoding"]["x"]["field"] == "zero"
+    rule = spec["layer"][-2]
+    assert rule["encoding"]["x"]["field"] == "zero" and rule["encoding"]["tooltip"][0]["title"] == "0 = no difference"
 
 
 def test_differences_that_are_all_equal_are_one_narrow_bar_not_a_block_across_the_plot():

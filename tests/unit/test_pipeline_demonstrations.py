@@ -54,3 +54,10 @@ def test_demonstrations_load_as_examples_with_the_programs_inputs():
     assert set(first.inputs().keys()) == {"original_idea", "context"}
     assert set(first.labels().keys()) == set(OUTPUT_FIELDS)
     assert isinstance(first.guardrails, list) and isinstance(first.confidence, float)
+
+
+def test_demonstrations_carry_varied_confidences_so_a_few_shot_model_has_no_single_value_to_copy():
+    confidences = [demo.confidence for demo in load_demonstrations()]
+    assert max(confidences) - min(confidences) >= 0.3
+    first_four = confidences[:4]  # the default DSPY_FEWSHOT_K
+    assert len(set(first_four)) == 4 and max(first_four) - min(first_four) >= 0.2

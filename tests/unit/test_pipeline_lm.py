@@ -109,7 +109,7 @@ def test_no_warning_about_rollout_id_at_temperature_zero(recwarn):
     [
         ("openai/gpt-4o-mini", None, "openai/gpt-4o-mini"),
         ("openai/qwen2.5", "http://127.0.0.1:11434/v1", "openai/qwen2.5 @ http://127.0.0.1:11434/v1"),
-        ("openai/x", "https://user:secret@proxy.example/v1", "openai/x @ https://proxy.example/v1"),
+        ("openai/x", "https://user:secret@proxy.example/v1", "openai/x @ https://user:***@proxy.example/v1"),
         (None, None, "no model configured (set LLM_MODEL)"),
         ("  ", "http://x", "no model configured (set LLM_MODEL)"),
     ],

@@ -136,7 +136,7 @@ def test_prompt_must_not_be_bloated():
 
 @pytest.mark.parametrize(
     "text",
-    ["Write for [insert audience here].", "TODO: add the format", "Lorem ipsum dolor sit amet", "Dear <your name>,"],
+    ["Write for [insert audience here].", "TODO: add the format", "Lorem ipsum dolor sit amet", "Dear <your name>, thank you."],
 )
 def test_placeholder_text_loses_the_criterion_and_caps_the_score(text):
     improved = with_(improved_prompt=GOOD.improved_prompt + "\n" + text)

@@ -210,8 +210,8 @@ class InternalServerError(Exception):
         (RateLimitError("Rate limit reached for gpt-4o-mini"), "rate-limiting", "LLM_MAX_RETRIES"),
         (APIConnectionError("Connection refused"), "could not reach", "LLM_API_BASE"),
         (AuthenticationError("Incorrect API key provided"), "credentials", "LLM_API_KEY"),
-        (Timeout("Request timed out after 60s"), "did not answer in time", "LLM_TIMEOUT_S"),
-        (NotFoundError("model 'gpt-9' does not exist"), "does not know this model", "LLM_MODEL"),
+        (Timeout("Request timed out after 60s"), "did not answer within", "LLM_TIMEOUT_S"),
+        (NotFoundError("model 'gpt-9' does not exist"), "does not serve the model", "LLM_MODEL"),
         (InternalServerError("upstream exploded"), "HTTP 5xx", "try again later"),
     ],
 )
@@ -240,7 +240,7 @@ def test_a_read_timeout_reported_as_a_transport_error_names_the_timeout_setting(
             raise LMTransportError("read timed out waiting for headers: no bytes for 1s") from cause
     except LMTransportError as error:
         failed = translate_model_error(error)
-    assert "did not answer in time" in str(failed) and "LLM_TIMEOUT_S" in str(failed)
+    assert "did not answer within" in str(failed) and "LLM_TIMEOUT_S" in str(failed)
     assert "LLM_API_BASE" not in str(failed)
 
 

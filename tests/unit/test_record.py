@@ -101,3 +101,15 @@ def test_to_dict_uses_field_names_a_list_and_iso_timestamp():
     assert data["timestamp"] == "2026-01-03T10:15:42.123456+00:00"
     assert data["backend"] == "few-shot"
     assert set(data) >= {f for f in PromptHistory.__slots__ if not f.startswith("_")}
+
+
+@pytest.mark.parametrize("version", [0, -1, 1.0, "2", True])
+def test_metric_version_must_be_a_positive_integer(version):
+    with pytest.raises(InvalidRecord, match="metric_version"):
+        make_record(quality=0.5, metric_version=version)
+
+
+def test_a_metric_version_needs_the_quality_it_versions():
+    with pytest.raises(InvalidRecord, match="no quality"):
+        make_record(quality=None, metric_version=2)
+    assert make_record(quality=0.5, metric_version=2).to_dict()["metric_version"] == 2

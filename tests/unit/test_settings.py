@@ -197,8 +197,8 @@ def test_outbox_path_defaults_beside_the_database_and_can_live_elsewhere(tmp_pat
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    (".", "OUTBOX_PATH: Value error, . is a directory; name a file such as outbox.jsonl"),
-    ("data/h.db", "OUTBOX_PATH: Value error, is the database file itself; name another file"),
+    (".", "OUTBOX_PATH: . is a directory; name a file such as outbox.jsonl"),
+    ("data/h.db", "OUTBOX_PATH: is the database file itself; name another file"),
 ])
 def test_an_outbox_path_that_would_destroy_records_is_refused(monkeypatch, value, problem):
     monkeypatch.setenv("SQLITE_DB_PATH", "data/h.db")

@@ -111,7 +111,10 @@ def test_five_pairs_warn_that_no_difference_can_be_significant() -> None:
     comparison = compare_paired({"quality": _shifted([0.5] * 5, [0.1, 0.2, 0.3, 0.4, 0.5])})
     assert comparison.metric("quality").p_value == pytest.approx(2 / 2**5)
     assert "no difference can reach p < 0.05" in comparison.warning
-    assert comparison.verdict == "no detectable difference in quality (n = 5)"
+    assert comparison.verdict == (
+        "too few pairs to decide (n = 5) on quality: add at least 5 more evaluation ideas "
+        "(more repeats of the same ideas add no pairs)"
+    )
 
 
 def test_holm_turns_a_raw_p_of_0_04_into_no_detectable_difference_among_three_metrics() -> None:
@@ -184,3 +187,17 @@ def test_nothing_to_compare_and_unknown_metrics_are_refused() -> None:
     with pytest.raises(UnknownMetric, match="tokens"):
         compare_paired({"tokens": ([1.0], [2.0])})
     assert compare_paired({"tokens": ([1.0], [2.0])}, higher_is_better={"tokens": False}).metric("tokens").losses == 1
+
+
+def test_a_large_consistent_difference_in_four_pairs_is_too_few_to_decide_not_no_difference() -> None:
+    # The case a user met: +0.28 [+0.27, +0.31], four wins of four, under "no detectable difference".
+    zero = [0.50, 0.55, 0.60, 0.45]
+    few = [0.78, 0.82, 0.91, 0.73]
+    comparison = compare_paired({"quality": (zero, few), "latency_ms": ([900.0] * 4, [950.0, 1000.0, 905.0, 1100.0])})
+    quality = comparison.metric("quality")
+    assert quality.ci_low > 0.2 and quality.wins == 4
+    assert comparison.verdict == (
+        "too few pairs to decide (n = 4) on quality or latency: add at least 6 more evaluation ideas "
+        "(more repeats of the same ideas add no pairs)"
+    )
+    assert "no detectable difference" not in comparison.verdict

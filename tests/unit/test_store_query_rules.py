@@ -46,8 +46,11 @@ def test_a_range_needs_aware_ordered_bounds():
         check_range(start, datetime(2026, 1, 2))
 
 
-def test_the_cutoff_is_that_many_days_before_now():
-    assert abs(cutoff(30) - (utc_now() - timedelta(days=30))) < timedelta(seconds=5)
+def test_the_cutoff_keeps_that_many_calendar_days_today_included():
+    wednesday = datetime(2026, 12, 2, 10, 30, tzinfo=timezone.utc)
+    assert cutoff(7, wednesday) == datetime(2026, 11, 26, tzinfo=timezone.utc)  # Thursday 00:00 UTC
+    assert cutoff(1, wednesday) == datetime(2026, 12, 2, tzinfo=timezone.utc)  # today only
+    assert cutoff(30).date() == utc_now().date() - timedelta(days=29)
     with pytest.raises(ValueError, match="-3"):
         cutoff(-3)
 

@@ -1,0 +1,397 @@
+"""The PostgreSQL adapter of the PromptRepository port.
+
+Connections come from a pool (`store/postgres/connection.py`); every operation runs in one transaction
+and returns its connection, so the object is safe to share between threads. The schema must already be
+migrated (`store.postgres.migrations.migrate`, run by the composition root); another version is refused.
+Answers equal the SQLite adapter's and the in-memory fake's (the contract tests run against all three).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from store.errors import RepositoryConnectionError, RepositoryConstraintError
+from store.postgres import bulk, retention
+from store.postgres.retention import BUMP_PRUNE_GENERATION
+from store.postgres.connection import mask_url, open_pool, translate_errors
+from store.postgres.migrations import newer_schema_error, read_version
+from store.postgres.rows import INSERT_COLUMNS, INSERT_SQL, SELECT_SQL, record_to_row, row_to_record
+from store.postgres.schema import SCHEMA_VERSION
+from store.query_rules import (
+    check_metric_version,
+    check_page,
+    check_range,
+    checked_score,
+    cutoff,
+    like_pattern,
+    parse_backend,
+    text_matches,
+)
+from store.record import BackendType, PromptHistory
+from store.repository import DatabaseHealth, HistoryStatistics
+
+logger = logging.getLogger(__name__)
+
+_ORDER = " ORDER BY timestamp DESC, id DESC"
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_SCAN_BATCH = 2_000
+
+
+class PostgresPromptRepository:
+    """Prompt history in a PostgreSQL database. Constructing it connects nothing (the pool connects on demand).
+
+    Args:
+        url: `postgresql://user:password@host:port/database` (already migrated).
+        timeout_s: how long an operation waits for a connection before failing (server down: the outbox).
+    """
+
+    def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self._pool = open_pool(url, timeout_s=timeout_s)
+        self._lock = threading.Lock()  # guards replacing the pool after an outage
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"PostgresPromptRepository({mask_url(self.url)!r})"
+
+    @property
+    def db_path(self) -> str:
+        """Where the history lives, for messages (the URL with its password masked)."""
+        return mask_url(self.url)
+
+    def close(self) -> None:
+        """Close the pool's connections (operations still work afterwards, on a new pool, as SQLite's do)."""
+        self._pool.close()
+
+    def __enter__(self) -> PostgresPromptRepository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection inside one transaction, committed on success."""
+        with translate_errors(self.url), self._connection() as conn, conn.transaction():
+            if not self._checked:
+                self._check_version(conn)
+            yield conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        pool = self._pool
+        try:
+            conn = pool.getconn()
+        except PoolClosed:  # closed by `close()`, or replaced by another thread after an outage
+            pool = self._replace(pool)
+            conn = pool.getconn()
+        except PoolTimeout:
+            pool = self._fresh_pool(pool)
+            conn = pool.getconn()
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
+    def _fresh_pool(self, failed: ConnectionPool) -> ConnectionPool:
+        """After an outage the pool waits longer and longer between reconnection attempts (1 s, 2 s, 4 s…),
+        so a server that is back would still be refused for a while: when a direct connection works now,
+        replace the pool. Raises the connection error when the server is still down."""
+        psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout_s))).close()
+        return self._replace(failed)
+
+    def _replace(self, old: ConnectionPool) -> ConnectionPool:
+        """A new pool in place of `old` (once, however many threads ask), which is closed."""
+        with self._lock:
+            if self._pool is old:
+                self._pool = open_pool(self.url, timeout_s=self.timeout_s)
+                old.close(timeout=0)
+            return self._pool
+
+    def _check_version(self, conn: psycopg.Connection) -> None:
+        version = read_version(conn)
+        if version == SCHEMA_VERSION:
+            self._checked = True
+            return
+        if version is not None and version > SCHEMA_VERSION:
+            raise newer_schema_error(self.url, version)
+        raise RepositoryConnectionError(
+            f"{mask_url(self.url)} has schema version {version} but this code needs {SCHEMA_VERSION}; run the "
+            "migrations first (store.postgres.migrations.migrate; every prompt-improver command runs them at start)"
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def save(self, record: PromptHistory) -> PromptHistory:
+        """Store one record and return it with its id; a uid already stored returns the stored record.
+
+        Raises:
+            RepositoryConnectionError: the server cannot be reached (in time) or has another schema.
+            RepositoryConstraintError: a value breaks a constraint of the stored schema.
+        """
+        params = record_to_row(record)
+        with self.transaction() as conn:
+            inserted = conn.execute(INSERT_SQL + " RETURNING id", params).fetchone()
+            if inserted is None:
+                return row_to_record(conn.execute(SELECT_SQL + " WHERE uid = %s", (record.uid,)).fetchone())
+        return replace(record, id=inserted[0])
+
+    def save_many(self, records: Iterable[PromptHistory], batch_size: int = 10_000) -> int:
+        """Store records in transactions of `batch_size` through COPY (streamed); return how many were new.
+
+        Each batch is copied into a temporary table and inserted from there in the given order, skipping
+        uids already stored (so a re-run adds nothing and ids follow the input order).
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        iterator = iter(records)
+        stored = 0
+        while batch := list(islice(iterator, batch_size)):
+            with self.transaction() as conn:
+                stored += bulk.copy_batch(conn, batch)
+        return stored
+
+    def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
+        """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
+        how many records changed (unknown ids are skipped). Tells the analytics read model to rebuild."""
+        rows = [(quality, version, record_id) for record_id, quality, version in (checked_score(*s) for s in scores)]
+        with self.transaction() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE prompt_history SET quality = %s, metric_version = %s WHERE id = %s", rows, returning=False
+            )
+            changed = cursor.rowcount if rows else 0
+            if changed:
+                cursor.execute(BUMP_PRUNE_GENERATION)
+        return max(changed, 0)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def _stale(self, metric_version: int, since: datetime | None) -> tuple[str, list]:
+        check_metric_version(metric_version)
+        where, params = "(metric_version IS NULL OR metric_version <> %s)", [metric_version]
+        if since is not None:
+            where, params = where + " AND timestamp >= %s", [*params, since]
+        return where, params
+
+    def records_to_rescore(
+        self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
+    ) -> list[PromptHistory]:
+        """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
+        check_page(limit, 0)
+        where, params = self._stale(metric_version, since)
+        with self.transaction() as conn:
+            rows = conn.execute(
+                f"{SELECT_SQL} WHERE id > %s AND {where} ORDER BY id LIMIT %s", [after_id, *params, limit]
+            ).fetchall()
+        return [row_to_record(row) for row in rows]
+
+    def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
+        """How many records' quality is not from `metric_version` (from `since` on, when given)."""
+        where, params = self._stale(metric_version, since)
+        with self.transaction() as conn:
+            return conn.execute(f"SELECT count(*) FROM prompt_history WHERE {where}", params).fetchone()[0]
+
+    def get(self, record_id: int) -> PromptHistory | None:
+        """The record with this id, or None."""
+        with self.transaction() as conn:
+            row = conn.execute(SELECT_SQL + " WHERE id = %s", (record_id,)).fetchone()
+        return None if row is None else row_to_record(row)
+
+    def _select(self, where: list[str], params: list, limit: int, offset: int) -> list[PromptHistory]:
+        sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + _ORDER + " LIMIT %s OFFSET %s"
+        with self.transaction() as conn:
+            rows = conn.execute(sql, [*params, limit, offset]).fetchall()
+        return [row_to_record(row) for row in rows]
+
+    def find_recent(
+        self, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None,
+        include_experiments: bool = True,
+    ) -> list[PromptHistory]:
+        """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
+        check_page(limit, offset)
+        backend = parse_backend(backend)
+        where, params = ([], []) if backend is None else (["backend = %s"], [backend.value])
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
+        return self._select(where, params, limit, offset)
+
+    def find_by_date_range(
+        self,
+        start: datetime,
+        end: datetime,
+        backend: BackendType | str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        include_experiments: bool = True,
+    ) -> list[PromptHistory]:
+        """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
+        check_range(start, end)
+        check_page(limit, offset)
+        backend = parse_backend(backend)
+        where, params = ["timestamp >= %s", "timestamp < %s"], [start, end]
+        if backend is not None:
+            where.append("backend = %s")
+            params.append(backend.value)
+        if not include_experiments:
+            where.append("experiment_id IS NULL")
+        return self._select(where, params, limit, offset)
+
+    def search(
+        self, text: str, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
+    ) -> list[PromptHistory]:
+        """Records whose idea or improved prompt contains `text`, case-insensitively, newest first.
+
+        An ASCII text folds ASCII letters only, in SQL (as SQLite's LIKE does); other text is matched with
+        Python's Unicode case folding over the rows streamed newest first, since PostgreSQL 15 has no
+        `casefold` and `lower()` would answer differently from the other adapters.
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"search text must be a string, got {text!r}")
+        check_page(limit, offset)
+        backend = parse_backend(backend)
+        where, params = ([], []) if backend is None else (["backend = %s"], [backend.value])
+        if text.isascii():
+            pattern = like_pattern(text.translate(str.maketrans(_UPPER, _LOWER)))
+            where.append(
+                f"(translate(original_idea, '{_UPPER}', '{_LOWER}') LIKE %s ESCAPE '\\' "
+                f"OR translate(improved_prompt, '{_UPPER}', '{_LOWER}') LIKE %s ESCAPE '\\')"
+            )
+            return self._select(where, [*params, pattern, pattern], limit, offset)
+        return self._scan(where, params, text, limit, offset)
+
+    def _scan(self, where: list[str], params: list, text: str, limit: int, offset: int) -> list[PromptHistory]:
+        found: list[PromptHistory] = []
+        sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + _ORDER
+        with self.transaction() as conn, conn.cursor(name="search_scan") as cursor:
+            cursor.itersize = _SCAN_BATCH
+            skipped = 0
+            for row in cursor.execute(sql, params):
+                record = row_to_record(row)
+                if not (text_matches(text, record.original_idea) or text_matches(text, record.improved_prompt)):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                if len(found) >= limit:
+                    break
+                found.append(record)
+        return found
+
+    def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
+        """Count, average confidence and latency, and records per backend (both keys always present)."""
+        where, params = [], []
+        if start is not None:
+            check_range(start, end or start)
+            where.append("timestamp >= %s")
+            params.append(start)
+        if end is not None:
+            check_range(start or end, end)
+            where.append("timestamp < %s")
+            params.append(end)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.transaction() as conn:
+            total, confidence, latency = conn.execute(
+                f"SELECT count(*), avg(confidence), avg(latency_ms) FROM prompt_history{clause}", params
+            ).fetchone()
+            per_backend = conn.execute(
+                f"SELECT backend, count(*) FROM prompt_history{clause} GROUP BY backend", params
+            ).fetchall()
+        distribution = {member.value: 0 for member in BackendType}
+        distribution.update(dict(per_backend))
+        return HistoryStatistics(total, confidence, latency, distribution)
+
+    # -- retention ----------------------------------------------------------------------------------
+
+    def count_older_than(self, days: int) -> int:
+        """How many records `delete_older_than(days)` would delete now (a dry run)."""
+        limit = cutoff(days)
+        with self.transaction() as conn:
+            return conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp < %s", (limit,)).fetchone()[0]
+
+    def backup(self, target: Path | str) -> None:
+        """Write a dump of the database to the new file `target` with `pg_dump` (custom format).
+
+        Raises:
+            RepositoryConnectionError: `target` exists (a backup is never overwritten), pg_dump is not
+                installed, or it failed (its message, the password masked).
+        """
+        retention.dump(self.url, Path(target))
+
+    def delete_older_than(self, days: int, backup_to: Path | None = None, *, rebuild_fraction: float = 0.5) -> int:
+        """Delete records older than `days` days in batches and return how many; with `backup_to`, dump first.
+
+        Each batch is its own short transaction (no lock held over the whole prune) and bumps
+        `prune_generation` with its delete, so the analytics read model rebuilds. `rebuild_fraction` is
+        accepted for the SQLite adapter's signature. If the backup fails nothing is deleted.
+        """
+        limit = cutoff(days)
+        if backup_to is not None:
+            self.backup(backup_to)
+        deleted = 0
+        while True:
+            with self.transaction() as conn:
+                batch = retention.delete_batch(conn, limit)
+            deleted += batch
+            if batch < retention.DELETE_BATCH:
+                break
+        if deleted:
+            logger.info("deleted %d records older than %d days from %s", deleted, days, mask_url(self.url))
+        return deleted
+
+    def vacuum(self) -> None:
+        """VACUUM the history table (PostgreSQL reuses the space; a full rewrite needs VACUUM FULL by hand)."""
+        with translate_errors(self.url), self._connection() as conn:
+            conn.execute("VACUUM (ANALYZE) prompt_history")
+
+    # -- health and settings ----------------------------------------------------------------------
+
+    def health(self) -> DatabaseHealth:
+        """Table size (with indexes), row count, schema version and the server's version.
+
+        `journal_mode` names the server (PostgreSQL keeps its own write-ahead log); `quick_check` is "ok"
+        when the table could be counted (PostgreSQL has no cheap integrity check to run here).
+        """
+        with translate_errors(self.url), self._connection() as conn:
+            version = read_version(conn)
+            server = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
+            has_table = conn.execute("SELECT to_regclass('prompt_history') IS NOT NULL").fetchone()[0]
+            rows, size = conn.execute(
+                "SELECT count(*), pg_total_relation_size('prompt_history') FROM prompt_history"
+            ).fetchone() if has_table else (0, 0)
+        return DatabaseHealth(
+            path=mask_url(self.url), file_bytes=int(size), wal_bytes=0, row_count=int(rows),
+            schema_version=version if version is not None else -1, journal_mode=f"PostgreSQL {server}",
+            quick_check="ok",
+        )
+
+    def get_setting(self, key: str) -> str | None:
+        """A value from the app_settings table, or None."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM app_settings WHERE key = %s", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a text value in the app_settings table (a key or value that is not text is refused)."""
+        for name, item in (("key", key), ("value", value)):
+            if not isinstance(item, str):
+                raise RepositoryConstraintError(f"setting {name} must be text, got {type(item).__name__} {item!r}")
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO app_settings (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+__all__ = ["INSERT_COLUMNS", "PostgresPromptRepository"]
