@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.schema import BULK_WRITE_KEY
 from store.sqlite_io import connect, translate_errors
 
 logger = logging.getLogger(__name__)
@@ -127,3 +128,22 @@ def rebuild(conn: sqlite3.Connection) -> None:
         "UPDATE app_settings SET value = (SELECT value FROM app_settings WHERE key = 'search_backfill_end') "
         "WHERE key = 'search_backfill_done'"
     )
+
+
+@contextmanager
+def bulk_indexed(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside the caller's write transaction: rows inserted in the block are indexed in one INSERT ... SELECT
+    at its end instead of one trigger run each (migration 8). The flag row never outlives the transaction:
+    committed without it, or rolled back with it."""
+    if read_progress(conn) is None:  # a schema without the index: nothing to do
+        yield
+        return
+    (before,) = conn.execute("SELECT coalesce(max(id), 0) FROM prompt_history").fetchone()
+    conn.execute("INSERT INTO app_settings (key, value) VALUES (?, '1')", (BULK_WRITE_KEY,))
+    yield
+    # Ids only grow (AUTOINCREMENT) and the write lock is held: the rows above `before` are this block's.
+    conn.execute(
+        f"INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) SELECT id, {_COLUMNS} FROM prompt_history WHERE id > ?",
+        (before,),
+    )
+    conn.execute("DELETE FROM app_settings WHERE key = ?", (BULK_WRITE_KEY,))
