@@ -93,13 +93,20 @@ def top(
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
 def history_page(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None,
-    min_confidence: float | None, text: str | None, limit: int, offset: int, include_experiments: bool = False,
+    min_confidence: float | None, text: str | None, limit: int, offset: int, order: str = "time",
+    include_experiments: bool = False,
 ) -> tuple[pd.DataFrame, int]:
-    """One page of records matching the filters, newest first, and how many match in all."""
+    """One page of records matching the filters (newest or best match first), and how many match in all."""
     return _worker(db_path).history_page(
         start, end, backend=backend, model=model, min_confidence=min_confidence, text=text, limit=limit, offset=offset,
-        include_experiments=include_experiments,
+        order=order, include_experiments=include_experiments,
     )
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=16)
+def search_indexed(db_path: str, version: int) -> float | None:
+    """How much of the history the full-text index holds (0.0–1.0; None: the file has no index)."""
+    return _worker(db_path).search_status()["indexed"]
 
 
 def records_csv(

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "prompt_improver.commands.dashboard_command",
     "prompt_improver.commands.copy_command",
     "prompt_improver.commands.quality_commands",
+    "prompt_improver.commands.search_command",
 )
 
 EXPECTED_ERRORS = (PipelineError, RepositoryError, InvalidRecord, SettingsError)

@@ -14,6 +14,7 @@ from typing import Any
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
 from store.migrations import migrate
+from store.search_index import AUTO_BACKFILL_ROWS, backfill
 from store.sqlite_repository import SQLitePromptRepository
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def open_repository(settings: Settings) -> SQLitePromptRepository:
         return open_location(settings.database_url, settings)
     path = settings.sqlite_db_path
     migrate(path, wal=settings.sqlite_wal_mode, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    # A small upgraded history gets its search index at once; a large one by `prompt-improver search-index`.
+    backfill(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms, max_rows=AUTO_BACKFILL_ROWS)
     return SQLitePromptRepository(
         path, busy_timeout_ms=settings.sqlite_busy_timeout_ms, wal=settings.sqlite_wal_mode
     )

@@ -18,7 +18,9 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import analytics_calibration, analytics_histograms, analytics_page, analytics_queries, record_queries, reports
+from store import (
+    analytics_calibration, analytics_histograms, analytics_page, analytics_queries, record_export, record_queries, reports,
+)
 from store.analytics_api import AnalyticsApi
 from store.analytics_file import connection_error, is_history_file
 from store.analytics_ranges import AnalyticsQueryError
@@ -42,7 +44,8 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "calibration": (analytics_calibration.calibration, False),
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
-    "export_records": (reports.export_records, True),
+    "search_status": (record_queries.search_status, True),
+    "export_records": (record_export.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
     "summary_csv": (reports.summary_csv, False),
@@ -161,6 +164,10 @@ def _without_file(name: str, args: tuple, kwargs: dict):
     # No database yet: nothing to list or export, and SQLite must not be touched.
     if name == "history_page":
         return record_queries.empty_records(), 0
+    if name == "search_status":
+        return {"indexed": None}
+    if kwargs.get("file_format", "csv") != "csv":
+        raise AnalyticsQueryError(f"there is no history at the database path yet: no {kwargs['file_format']} to write")
     header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
     if name == "records_csv":
         return header.encode("utf-8")

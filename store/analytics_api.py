@@ -129,23 +129,31 @@ class AnalyticsApi:
 
     def history_page(
         self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None, limit: int = 50, offset: int = 0, include_experiments: bool = False,
+        text: str | None = None, limit: int = 50, offset: int = 0, order: str = "time",
+        include_experiments: bool = False,
     ) -> tuple[pd.DataFrame, int]:
-        """One page of whole records, newest first, and the total matching; `text` searches the idea and
-        the improved prompt case-insensitively."""
+        """One page of whole records and the total matching: newest first, or best match first with a
+        `text` search and `order="relevance"`. `text` is a full-text query (`store.search_query`)."""
         return self._call(
             "history_page", start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text, limit=limit, offset=offset, include_experiments=include_experiments,
+            text=text, limit=limit, offset=offset, order=order, include_experiments=include_experiments,
         )
+
+    def search_status(self) -> dict:
+        """`{"indexed": 0.0..1.0}`, how much of the history the full-text index holds (None: no index)."""
+        return self._call("search_status")
 
     def export_records(
         self, path: Path, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
-        text: str | None = None, include_experiments: bool = False,
+        text: str | None = None, file_format: str = "csv", progress=None, include_experiments: bool = False,
     ) -> int:
-        """Write the matching records (every column) as CSV to `path`; return the row count."""
+        """Write the matching records (every column) as CSV or Parquet (`file_format`) to `path`; return the
+        row count. `progress(share, rows)` is called as day chunks are written (in-process `Analytics` only:
+        a callable cannot cross to the worker's process)."""
+        extra = {} if progress is None else {"progress": progress}
         return self._call(
             "export_records", Path(path), start, end, backend=backend, model=model, min_confidence=min_confidence,
-            text=text, include_experiments=include_experiments,
+            text=text, file_format=file_format, include_experiments=include_experiments, **extra,
         )
 
     def export_summary(

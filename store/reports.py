@@ -28,7 +28,7 @@ from store.analytics_queries import LATENCY_PERCENTILES, date_range
 from store.analytics_ranges import AnalyticsQueryError, where
 from store.errors import RepositoryError
 from store.read_model import TABLE
-from store.record_queries import RECORD_COLUMNS, records_query
+from store.record_queries import RECORD_COLUMNS, records_query, search_match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
@@ -54,6 +54,11 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
 
     Every text column (by the query's result types) is neutralised; other columns keep their values.
     """
+    return copy_to(con, neutralised(con, sql, params), params, Path(path), CSV_OPTIONS)
+
+
+def neutralised(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> str:
+    """`sql` with every text column's formula prefix neutralised, in SQL (so DuckDB's writer stays fast)."""
     described = con.execute(f"DESCRIBE {sql}", params).fetchall()
     columns = []
     for name, kind, *_ in described:
@@ -65,29 +70,39 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
             )
         else:
             columns.append(quoted)
+    return f"SELECT {', '.join(columns)} FROM ({sql})"
+
+
+CSV_OPTIONS = "FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', USE_TMP_FILE false"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
+
+
+def copy_to(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path, options: str,
+            what: str = "CSV report") -> int:
+    """`COPY (sql) TO path (options)` under a temporary name renamed when complete; return the rows.
+
+    Raises:
+        ExportWriteError: the file cannot be written (no such directory, no permission, a full disk).
+    """
     # Our own temporary name (with the pid, so a killed export's leftover is known stale at the next
     # export of the same file), renamed when complete: a reader never sees half a report.
     leftovers.remove_stale(Path(path))
     temporary = leftovers.temporary_path(Path(path).absolute())
     target = str(temporary).replace("'", "''")
     try:
-        (rows,) = con.execute(
-            f"COPY (SELECT {', '.join(columns)} FROM ({sql})) TO '{target}' "
-            "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', USE_TMP_FILE false)",
-            params,
-        ).fetchone()
+        (rows,) = con.execute(f"COPY ({sql}) TO '{target}' ({options})", params).fetchone()
         os.replace(temporary, path)
     except duckdb.IOException as error:
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         if Path(path).name not in text:
             raise  # a problem reading the history, reported as such by the caller
         raise ExportWriteError(
-            f"cannot write the CSV report {path} ({_named_as_target(text, temporary, Path(path))}); write it to a "
+            f"cannot write the {what} {path} ({_named_as_target(text, temporary, Path(path))}); write it to a "
             "file in a directory you can write, with free space"
         ) from None
     except OSError as error:
         raise ExportWriteError(
-            f"cannot write the CSV report {path} ({error.strerror}); write it to a file in a directory you can "
+            f"cannot write the {what} {path} ({error.strerror}); write it to a file in a directory you can "
             "write, with free space"
         ) from None
     finally:
@@ -100,16 +115,24 @@ def _named_as_target(text: str, temporary: Path, path: Path) -> str:
     return text.removeprefix("IO Error: ").replace(temporary.name, path.name)
 
 
-def _records_sql(
-    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False, include_experiments=False
-) -> tuple[str, list]:
-    rng = date_range(con, start, end)
-    if rng is None:  # no history: the header alone
+def records_sql(
+    con, rng, *, backend=None, model=None, min_confidence=None, text=None, newest_first=False, include_experiments=False
+):
+    """The records query (SQL, parameters) of the resolved range `rng` (None: no history, the header alone)."""
+    if rng is None:
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
     return records_query(
         rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
-        include_experiments=include_experiments,
+        search=search_match(con, text), include_experiments=include_experiments,
     )
+
+
+def _records_sql(
+    con, start, end, backend, model, min_confidence=None, text=None, newest_first=False, include_experiments=False
+) -> tuple[str, list]:
+    return records_sql(con, date_range(con, start, end), backend=backend, model=model,
+                       min_confidence=min_confidence, text=text, newest_first=newest_first,
+                       include_experiments=include_experiments)
 
 
 def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
@@ -130,20 +153,6 @@ def _summary_sql(con, start, end, backend, model) -> tuple[str, list]:
         ) ORDER BY day, backend
     """
     return sql, params
-
-
-def export_records(
-    con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None,
-    min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False,
-) -> int:
-    """Write every column of the matching records (oldest first) to `path`; return the row count.
-
-    Guardrails are written as their stored JSON array text. Needs the SQLite file attached.
-    """
-    sql, params = _records_sql(
-        con, start, end, backend, model, min_confidence, text, include_experiments=include_experiments
-    )
-    return write_csv(con, sql, params, Path(path))
 
 
 def export_summary(con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None) -> int:

@@ -5,6 +5,10 @@ in `store/migrations.py`); never edit a released migration, add a new one.
 Tables are STRICT because DuckDB's sqlite scanner raises on loosely typed values.
 """
 
+from store.search_query import tokenizer
+
+BULK_WRITE_KEY = "search_bulk_write"  # app_settings key: the insert trigger stands aside (migration 8)
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the prompt history table.
     """
@@ -123,6 +127,69 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (experiment_id, item_index, repeat, judge_model, first_backend),
         CHECK ((status = 'answered') = (choice IS NOT NULL))
     ) STRICT;
+    """,
+    # 7: full-text search (History's search box) over the texts a user remembers, in an external-content
+    # FTS5 table (the text is not stored twice) kept in step by triggers. Rows already stored are indexed
+    # afterwards in batches by `store.search_index.backfill` (minutes for a million rows, so not inside
+    # this transaction): `search_backfill_end` is the last id to index, `search_backfill_done` how far it
+    # got. A delete or update touches the index only for rows already in it (deleting absent content
+    # from an external-content index corrupts it).
+    """
+    CREATE VIRTUAL TABLE IF NOT EXISTS prompt_history_fts USING fts5 (
+        original_idea, context, improved_prompt, role, directive, guardrails,
+        content = 'prompt_history', content_rowid = 'id', tokenize = "{TOKENIZER}"
+    );
+    INSERT INTO app_settings (key, value)
+        SELECT 'search_backfill_end', CAST(coalesce(max(id), 0) AS TEXT) FROM prompt_history WHERE true
+        ON CONFLICT (key) DO NOTHING;
+    INSERT INTO app_settings (key, value) VALUES ('search_backfill_done', '0') ON CONFLICT (key) DO NOTHING;
+    CREATE TRIGGER IF NOT EXISTS prompt_history_fts_insert AFTER INSERT ON prompt_history BEGIN
+        INSERT INTO prompt_history_fts (rowid, original_idea, context, improved_prompt, role, directive, guardrails)
+        VALUES (new.id, new.original_idea, new.context, new.improved_prompt, new.role, new.directive, new.guardrails);
+    END;
+    CREATE TRIGGER IF NOT EXISTS prompt_history_fts_delete AFTER DELETE ON prompt_history
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_done')
+      OR old.id > (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_end') BEGIN
+        INSERT INTO prompt_history_fts (prompt_history_fts, rowid, original_idea, context, improved_prompt, role,
+                                        directive, guardrails)
+        VALUES ('delete', old.id, old.original_idea, old.context, old.improved_prompt, old.role, old.directive,
+                old.guardrails);
+    END;
+    CREATE TRIGGER IF NOT EXISTS prompt_history_fts_update AFTER UPDATE ON prompt_history
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_done')
+      OR old.id > (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_end') BEGIN
+        INSERT INTO prompt_history_fts (prompt_history_fts, rowid, original_idea, context, improved_prompt, role,
+                                        directive, guardrails)
+        VALUES ('delete', old.id, old.original_idea, old.context, old.improved_prompt, old.role, old.directive,
+                old.guardrails);
+        INSERT INTO prompt_history_fts (rowid, original_idea, context, improved_prompt, role, directive, guardrails)
+        VALUES (new.id, new.original_idea, new.context, new.improved_prompt, new.role, new.directive, new.guardrails);
+    END;
+    """.replace("{TOKENIZER}", tokenizer()),
+    # 8: a bulk write (`save_many`) indexes its batch in one INSERT ... SELECT (a third of the time of a
+    # trigger per row, bench/bench_bulk_index.py): it sets `search_bulk_write` inside its own transaction, so
+    # the insert trigger stands aside for that transaction only (no other connection ever sees the row; a
+    # crash rolls it back). An update re-indexes a row only when an indexed text changes (a rescore of
+    # quality no longer rewrites the index).
+    f"""
+    DROP TRIGGER IF EXISTS prompt_history_fts_update;
+    CREATE TRIGGER prompt_history_fts_update
+    AFTER UPDATE OF original_idea, context, improved_prompt, role, directive, guardrails ON prompt_history
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_done')
+      OR old.id > (SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_end') BEGIN
+        INSERT INTO prompt_history_fts (prompt_history_fts, rowid, original_idea, context, improved_prompt, role,
+                                        directive, guardrails)
+        VALUES ('delete', old.id, old.original_idea, old.context, old.improved_prompt, old.role, old.directive,
+                old.guardrails);
+        INSERT INTO prompt_history_fts (rowid, original_idea, context, improved_prompt, role, directive, guardrails)
+        VALUES (new.id, new.original_idea, new.context, new.improved_prompt, new.role, new.directive, new.guardrails);
+    END;
+    DROP TRIGGER IF EXISTS prompt_history_fts_insert;
+    CREATE TRIGGER prompt_history_fts_insert AFTER INSERT ON prompt_history
+    WHEN NOT EXISTS (SELECT 1 FROM app_settings WHERE key = '{BULK_WRITE_KEY}') BEGIN
+        INSERT INTO prompt_history_fts (rowid, original_idea, context, improved_prompt, role, directive, guardrails)
+        VALUES (new.id, new.original_idea, new.context, new.improved_prompt, new.role, new.directive, new.guardrails);
+    END;
     """,
 )
 

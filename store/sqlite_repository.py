@@ -27,6 +27,7 @@ from store.query_rules import check_page, check_range, cutoff, like_pattern, par
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.schema import SCHEMA_VERSION
+from store.search_index import bulk_indexed
 from store.sqlite_io import (
     INSERT_SQL, SELECT_SQL, check_path, connect, invalid_text_ids, record_to_row, row_to_record, translate_errors,
 )
@@ -133,10 +134,8 @@ class SQLitePromptRepository:
         iterator = iter(records)
         stored = 0
         while batch := [record_to_row(record) for record in islice(iterator, batch_size)]:
-            with self._transaction(write=True) as conn:
-                before = conn.total_changes
-                conn.executemany(_INSERT_ONCE, batch)
-                stored += conn.total_changes - before
+            with self._transaction(write=True) as conn, bulk_indexed(conn):
+                stored += conn.executemany(_INSERT_ONCE, batch).rowcount
         return stored
 
     def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:

@@ -50,9 +50,9 @@ def store_scores(conn: sqlite3.Connection, scores: Iterable[tuple[int, float, in
     The caller owns the transaction, so the scores and the generation bump commit together.
     """
     rows = [(quality, version, record_id) for record_id, quality, version in (checked_score(*s) for s in scores)]
-    before = conn.total_changes
-    conn.executemany("UPDATE prompt_history SET quality = ?, metric_version = ? WHERE id = ?", rows)
-    changed = conn.total_changes - before
+    # rowcount sums sqlite3_changes(): the rows updated, not the search index's trigger writes (which
+    # total_changes counts too).
+    changed = conn.executemany("UPDATE prompt_history SET quality = ?, metric_version = ? WHERE id = ?", rows).rowcount
     if changed:
         conn.execute(BUMP_PRUNE_GENERATION)
     return changed

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from store import leftovers
+from store import leftovers, search_index
 from store.errors import RepositoryConnectionError
 from store.sqlite_io import check_path, connect, translate_errors
 
@@ -144,6 +144,8 @@ def _replace_with_survivors(conn: sqlite3.Connection, limit: str) -> None:
         conn.execute("PRAGMA legacy_alter_table = OFF")
     for (sql,) in dependents:
         conn.execute(sql)
+    # The drop fired no delete triggers: the full-text index still holds the dropped rows.
+    search_index.rebuild(conn)
     if sequence is not None:
         updated = conn.execute(
             "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'prompt_history'", sequence

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _ui, filters
+from dashboard import _search_view, _ui, filters
 from dashboard._context import AppContext, app_context
 from store.analytics_ranges import AnalyticsQueryError
 from store.errors import RepositoryError
@@ -49,8 +49,8 @@ def _filters(context: AppContext) -> tuple[filters.ViewFilter, float | None, str
                                   format_func=lambda v: "All models" if v == ALL else v, on_change=_reset_page)
         min_confidence = cols[3].slider("Min confidence", 0.0, 1.0, 0.0, 0.05, key="history_min_confidence",
                                         on_change=_reset_page)
-        text = cols[4].text_input("Search idea and prompt", key="history_text", placeholder="e.g. newsletter",
-                                  on_change=_reset_page)
+        text = cols[4].text_input("Search", key="history_text", placeholder='e.g. newsletter "tone of voice" -draft',
+                                  on_change=_reset_page, help=_search_view.SEARCH_HELP)
         experiments = st.toggle(filters.EXPERIMENTS_LABEL, key="history_experiments", help=filters.EXPERIMENTS_HELP,
                                 on_change=_reset_page)
         backend_value = None if backend == ALL else backend
@@ -112,22 +112,44 @@ def _table(frame: pd.DataFrame, key: str) -> list[int]:
     return [int(shown.iloc[row]["id"]) for row in rows if row < len(shown)]
 
 
-def _pager(total: int, size: int) -> None:
+def _pager(total: int, size: int, order: str = "newest first") -> None:
     pages = max(1, math.ceil(total / size))
     page = min(max(1, int(st.session_state.get("history_page", 1))), pages)
     st.session_state["history_page"] = page  # before the widget exists in this run: allowed
     left, middle, right = st.columns([2, 6, 2], vertical_alignment="center")
     left.number_input("Page", min_value=1, max_value=pages, step=1, key="history_page")
     first, last = (page - 1) * size + 1, min(page * size, total)
-    middle.caption(f"Page {page:,} of {pages:,} · records {first:,}–{last:,} of {total:,}, newest first")
+    middle.caption(f"Page {page:,} of {pages:,} · records {first:,}–{last:,} of {total:,}, {order}")
     right.selectbox("Rows per page", PAGE_SIZES, index=1, key="history_page_size", on_change=_reset_page)
 
 
-def _detail(context: AppContext, record_id: int) -> None:
+def _search_order(context: AppContext, text: str | None) -> str:
+    """With a search: the index's progress (and a button to finish it), and the order the user picks."""
+    if not text:
+        return "time"
+    db = str(context.db_path)
+    indexed = queries.search_indexed(db, context.version)
+    if indexed is None:  # no full-text index (PostgreSQL's search is a substring scan): newest first only
+        return "time"
+    if _search_view.index_notice(indexed, db, context.settings.sqlite_busy_timeout_ms):
+        queries.search_indexed.clear()
+        queries.history_page.clear()
+        st.rerun()  # the notice and the table from the complete index
+    return st.radio("Order", list(_search_view.ORDER_LABELS), format_func=_search_view.ORDER_LABELS.get,
+                    horizontal=True, key="history_order", on_change=_reset_page)
+
+
+def _detail(context: AppContext, record_id: int, text: str | None = None) -> None:
     record = context.repo.get(record_id) if context.repo is not None else None
     if record is None:
         st.warning(f"Record #{record_id} is no longer in the history (pruned?).")
         return
+    if text:
+        _search_view.show_matches({
+            "Original idea": record.original_idea, "Context": record.context,
+            "Improved prompt": record.improved_prompt, "Role": record.role, "Directive": record.directive,
+            "Guardrails": "\n".join(record.guardrails),
+        }, text)
     with st.container(border=True, key="history_detail"):
         st.subheader(f"Record #{record.id}")
         st.caption(
@@ -183,14 +205,15 @@ def main() -> None:
         size = int(st.session_state.get("history_page_size", 50))
         page = max(1, int(st.session_state.get("history_page", 1)))
         db, version = str(context.db_path), context.version
+        order = _search_order(context, text)
         frame, total = queries.history_page(
             db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, (page - 1) * size,
-            view.include_experiments,
+            order, view.include_experiments,
         )
         if total and frame.empty and page > 1:  # the filters shrank the result below this page
             st.session_state["history_page"] = page = 1
             frame, total = queries.history_page(
-                db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0,
+                db, version, view.start, view.end, view.backend, view.model, min_confidence, text, size, 0, order,
                 view.include_experiments,
             )
         if not total:
@@ -212,10 +235,10 @@ def main() -> None:
                 help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
                       "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
             )
-        selected = _table(frame, _table_key(view, min_confidence, text, size, page))
-        _pager(total, size)
+        selected = _table(frame, _table_key(view, min_confidence, text, size, page, order))
+        _pager(total, size, _search_view.ORDER_LABELS[order].lower())
         if selected:
-            _detail(context, selected[0])
+            _detail(context, selected[0], text)
     except (RepositoryError, AnalyticsQueryError) as error:
         st.error(f"**The history could not be read.** {error}", icon=":material/error:")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from prompt_improver.dates import parse_range
 from prompt_improver.errors import UsageError
 from prompt_improver.commands.store_commands import add_include_experiments
 from prompt_improver.output_guard import refuse_history_target
+from prompt_improver.progress import ProgressLine
 from prompt_improver.settings import not_utf8
 
 if TYPE_CHECKING:
@@ -36,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_filters(export)
     export.add_argument("--model", metavar="M", help="only records of this model_version")
     export.add_argument("--summary", action="store_true", help="per day x backend aggregates instead of records")
-    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV file to write")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="file_format",
+                        help="csv (default; spreadsheet-safe) or parquet (typed, for pandas/DuckDB/Polars)")
     export.set_defaults(handler=run_export)
 
 
@@ -150,14 +154,21 @@ def run_export(args: argparse.Namespace) -> int:
     refuse_history_target("-o", output, db_path, settings.outbox_path, "the CSV")
     from store.analytics import Analytics
 
+    if args.summary and args.file_format != "csv":
+        raise UsageError("--summary writes CSV only; drop --format parquet, or export the records as Parquet")
     from prompt_improver.wiring import history_location
 
     with Analytics(history_location(settings)) as analytics:
-        export = analytics.export_summary if args.summary else analytics.export_records
-        rows = export(
-            output, filters["start"], filters["end"], backend=filters["backend"], model=filters["model"],
-            include_experiments=filters["include_experiments"],
-        )
+        span = dict(backend=filters["backend"], model=filters["model"], include_experiments=filters["include_experiments"])
+        if args.summary:
+            rows = analytics.export_summary(output, filters["start"], filters["end"], **span)
+        else:
+            bar = ProgressLine(sys.stderr, f"export {args.file_format}")
+            rows = analytics.export_records(
+                output, filters["start"], filters["end"], file_format=args.file_format,
+                progress=lambda share, done: bar.show(share, f"{done:,} rows"), **span,
+            )
+            bar.close()
         print(f"{rows} rows written to {output}", flush=True)
         analytics.housekeeping()
     return 0

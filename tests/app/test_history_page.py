@@ -92,6 +92,52 @@ def test_a_selection_does_not_carry_over_to_another_page_or_filter(app_db: Path)
     assert "Record #" not in texts(at)
 
 
+def test_a_search_orders_by_best_match_on_request_and_marks_the_matched_words(app_db: Path) -> None:
+    _seed(app_db)
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many([make_record(
+        original_idea="Newsletter newsletter newsletter: the café edition", timestamp=utc_now() - timedelta(days=3),
+    )])
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("NEWSLETTER").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist()[0] == 51  # newest first by default
+    at.radio(key="history_order").set_value("relevance").run()
+    assert at.dataframe[0].value["id"].tolist()[0] == 61  # the record saying it three times
+    assert "records 1–7 of 7, best match first" in texts(at)
+    at.session_state[at.session_state["history_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    marked = [block.value for block in at.markdown if "<mark>" in block.value]
+    assert marked == ['<div style="white-space: pre-wrap"><mark>Newsletter</mark> <mark>newsletter</mark> '
+                      '<mark>newsletter</mark>: the café edition</div>']
+
+
+def test_the_search_box_explains_words_phrases_prefixes_and_exclusions(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(HISTORY)
+    help_text = at.text_input(key="history_text").help
+    assert '"exact phrase"' in help_text and "`news*`" in help_text and "`-word`" in help_text
+
+
+def test_an_upgraded_history_too_large_to_index_at_start_offers_to_build_the_index(app_db: Path) -> None:
+    from store.search_index import AUTO_BACKFILL_ROWS
+    from tests.support.search_history import v6_history
+
+    app_db.parent.mkdir(parents=True)
+    v6_history(app_db, AUTO_BACKFILL_ROWS + 1)  # one more than the store indexes when it opens
+    at = open_app(HISTORY)
+    at.selectbox(key="history_range").set_value("all").run()
+    at.text_input(key="history_text").input("ompt 3").run()
+    assert not at.exception
+    assert "The search index is 0% built" in texts(at)
+    assert "**7,143** matching record(s)" in texts(at)  # the substring scan: "ompt 3" in 7,143 prompts
+    at.button(key="history_build_index").click().run()
+    assert not at.exception
+    assert "The search index is" not in texts(at)
+    assert "No record matches these filters" in texts(at)  # whole words now: no word "ompt"
+    at.text_input(key="history_text").input("prompt 3").run()
+    assert "**7,143** matching record(s)" in texts(at)
+
+
 def test_experiment_runs_are_hidden_until_the_toggle_includes_them_in_the_table_and_the_csv(app_db: Path) -> None:
     _seed(app_db)
     runs = [make_record(original_idea=f"Experiment idea {index}", experiment_id="exp1",
@@ -112,3 +158,20 @@ def test_experiment_runs_are_hidden_until_the_toggle_includes_them_in_the_table_
     assert "records 1–50 of 63, newest first" in texts(at)
     everything = queries.records_csv(str(app_db), None, None, None, None, include_experiments=True)
     assert everything.count(b"Experiment idea") == 3
+
+
+def test_a_search_leaves_experiment_runs_out_until_the_toggle_includes_them(app_db: Path) -> None:
+    _seed(app_db)
+    runs = [make_record(original_idea=f"Experiment idea {index}", experiment_id="exp1",
+                        timestamp=utc_now() - timedelta(minutes=index)) for index in range(3)]
+    own = make_record(original_idea="My own experiment idea", timestamp=utc_now() - timedelta(days=2))
+    open_repository(load_settings(sqlite_db_path=app_db)).save_many([*runs, own])  # ids 61-63 runs, 64 own
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("experiment idea").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [64]
+    assert queries.records_csv(str(app_db), None, None, None, None, text="experiment idea").count(b"xperiment idea") == 1
+    at.toggle(key="history_experiments").set_value(True).run()
+    assert at.dataframe[0].value["id"].tolist() == [61, 62, 63, 64]
+    everything = queries.records_csv(str(app_db), None, None, None, None, text="experiment idea", include_experiments=True)
+    assert everything.count(b"xperiment idea") == 4
