@@ -22,6 +22,9 @@ from store.timestamps import utc_now
 VERDICT_STATUSES = ("answered", "unparsed", "failed")
 CHOICES = ("A", "B", "tie")
 MAX_TEXT_CHARS = 2_000
+# The stored columns, in the order both adapters (SQLite, PostgreSQL) select and insert them.
+VERDICT_COLUMNS = ("experiment_id", "item_index", "repeat", "judge_model", "first_backend", "zero_shot_uid",
+                   "few_shot_uid", "status", "choice", "reason", "error", "created")
 TIE = "tie"
 
 
@@ -73,6 +76,15 @@ class JudgeVerdict:
                 object.__setattr__(self, name, text[: MAX_TEXT_CHARS - 1] + "…")
         if self.created.utcoffset() is None:
             raise InvalidRecord(f"created must be timezone-aware, got {self.created!r}")
+
+    @classmethod
+    def from_row(cls, row: tuple, created: datetime | None = None) -> JudgeVerdict:
+        """A verdict from a row selected with VERDICT_COLUMNS (`created` given when the adapter converts it)."""
+        values = dict(zip(VERDICT_COLUMNS, row))
+        values["first"] = values.pop("first_backend")
+        if created is not None:
+            values["created"] = created
+        return cls(**values)
 
     @property
     def key(self) -> tuple[int, int, str, BackendType]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from store.errors import InvalidRecord
 from store.experiments import EXPERIMENT_STATUSES, Experiment, ExperimentNotFound, ExperimentRun
-from store.judge_verdicts import JudgeVerdict
+from store.judge_verdicts import VERDICT_COLUMNS, JudgeVerdict
 from store.record import PromptHistory
 from store.sqlite_io import SELECT_COLUMNS, connect, row_to_record, translate_errors
 from store.timestamps import from_iso, to_iso, utc_now
@@ -23,8 +23,6 @@ _EXPERIMENT_COLUMNS = (
     "program_version_few_shot", "repeats", "status", "planned", "succeeded", "failed", "items",
 )
 _RUN_COLUMNS = ("experiment_id", "item_index", "repeat", "backend", "status", "idea", "context", "record_uid", "error")
-_VERDICT_COLUMNS = ("experiment_id", "item_index", "repeat", "judge_model", "first_backend", "zero_shot_uid",
-                    "few_shot_uid", "status", "choice", "reason", "error", "created")
 
 
 def _row_to_experiment(row: tuple) -> Experiment:
@@ -32,13 +30,6 @@ def _row_to_experiment(row: tuple) -> Experiment:
     values["created"] = from_iso(values["created"])
     values["items"] = tuple(tuple(pair) for pair in json.loads(values["items"]))
     return Experiment(**values)
-
-
-def _row_to_verdict(row: tuple) -> JudgeVerdict:
-    values = dict(zip(_VERDICT_COLUMNS, row))
-    values["first"] = values.pop("first_backend")
-    values["created"] = from_iso(values["created"])
-    return JudgeVerdict(**values)
 
 
 class SQLiteExperimentRepository:
@@ -148,10 +139,10 @@ class SQLiteExperimentRepository:
     def record_verdict(self, verdict: JudgeVerdict) -> None:
         """Store a judge verdict, replacing an earlier one with the same key (or ExperimentNotFound)."""
         self._check_exists(verdict.experiment_id)
-        replaced = ", ".join(f"{c} = excluded.{c}" for c in _VERDICT_COLUMNS[5:])
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in VERDICT_COLUMNS[5:])
         sql = (
-            f"INSERT INTO judge_verdicts ({', '.join(_VERDICT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in _VERDICT_COLUMNS)}) "
+            f"INSERT INTO judge_verdicts ({', '.join(VERDICT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in VERDICT_COLUMNS)}) "
             f"ON CONFLICT (experiment_id, item_index, repeat, judge_model, first_backend) DO UPDATE SET {replaced}"
         )
         params = (
@@ -164,8 +155,8 @@ class SQLiteExperimentRepository:
     def verdicts(self, experiment_id: str) -> list[JudgeVerdict]:
         """Every judge verdict of the experiment, ordered by judge model, item, repeat, backend shown first."""
         rows = self._read(
-            f"SELECT {', '.join(_VERDICT_COLUMNS)} FROM judge_verdicts WHERE experiment_id = ? "
+            f"SELECT {', '.join(VERDICT_COLUMNS)} FROM judge_verdicts WHERE experiment_id = ? "
             "ORDER BY judge_model, item_index, repeat, first_backend",
             (experiment_id,),
         )
-        return [_row_to_verdict(row) for row in rows]
+        return [JudgeVerdict.from_row(row, from_iso(row[-1])) for row in rows]

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 
 from store.errors import InvalidRecord
 from store.experiments import EXPERIMENT_STATUSES, Experiment, ExperimentNotFound, ExperimentRun
-from store.judge_verdicts import JudgeVerdict
+from store.judge_verdicts import VERDICT_COLUMNS, JudgeVerdict
 from store.postgres.repository import PostgresPromptRepository
 from store.postgres.rows import SELECT_SQL, row_to_record
 from store.record import PromptHistory
@@ -22,8 +22,6 @@ _EXPERIMENT_COLUMNS = (
     "program_version_few_shot", "repeats", "status", "planned", "succeeded", "failed", "items",
 )
 _RUN_COLUMNS = ("experiment_id", "item_index", "repeat", "backend", "status", "idea", "context", "record_uid", "error")
-_VERDICT_COLUMNS = ("experiment_id", "item_index", "repeat", "judge_model", "first_backend", "zero_shot_uid",
-                    "few_shot_uid", "status", "choice", "reason", "error", "created")
 _SELECT_EXPERIMENTS = f"SELECT {', '.join(_EXPERIMENT_COLUMNS)} FROM experiments"
 
 
@@ -88,13 +86,13 @@ class PostgresExperimentRepository:
 
     def record_verdict(self, verdict: JudgeVerdict) -> None:
         """Store a judge verdict, replacing an earlier one with the same key (or ExperimentNotFound)."""
-        replaced = ", ".join(f"{c} = excluded.{c}" for c in _VERDICT_COLUMNS[5:])
+        replaced = ", ".join(f"{c} = excluded.{c}" for c in VERDICT_COLUMNS[5:])
         with self._history.transaction() as conn:
             if conn.execute("SELECT 1 FROM experiments WHERE id = %s", (verdict.experiment_id,)).fetchone() is None:
                 raise ExperimentNotFound(f"no experiment with id {verdict.experiment_id!r} in {self._history.db_path}")
             conn.execute(
-                f"INSERT INTO judge_verdicts ({', '.join(_VERDICT_COLUMNS)}) "
-                f"VALUES ({', '.join('%s' for _ in _VERDICT_COLUMNS)}) "
+                f"INSERT INTO judge_verdicts ({', '.join(VERDICT_COLUMNS)}) "
+                f"VALUES ({', '.join('%s' for _ in VERDICT_COLUMNS)}) "
                 f"ON CONFLICT (experiment_id, item_index, repeat, judge_model, first_backend) DO UPDATE SET {replaced}",
                 (
                     verdict.experiment_id, verdict.item_index, verdict.repeat, verdict.judge_model,
@@ -106,16 +104,11 @@ class PostgresExperimentRepository:
     def verdicts(self, experiment_id: str) -> list[JudgeVerdict]:
         """Every judge verdict of the experiment, ordered by judge model, item, repeat, backend shown first."""
         rows = self._read(
-            f"SELECT {', '.join(_VERDICT_COLUMNS)} FROM judge_verdicts WHERE experiment_id = %s "
+            f"SELECT {', '.join(VERDICT_COLUMNS)} FROM judge_verdicts WHERE experiment_id = %s "
             'ORDER BY judge_model COLLATE "C", item_index, repeat, first_backend COLLATE "C"',
             (experiment_id,),
         )
-        verdicts = []
-        for row in rows:
-            values = dict(zip(_VERDICT_COLUMNS, row))
-            values["first"] = values.pop("first_backend")
-            verdicts.append(JudgeVerdict(**values))
-        return verdicts
+        return [JudgeVerdict.from_row(row) for row in rows]
 
     def runs(self, experiment_id: str) -> list[ExperimentRun]:
         """Every run of the experiment, ordered by item, repeat, backend."""
