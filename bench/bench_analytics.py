@@ -166,11 +166,12 @@ def main() -> int:
 
     import duckdb
 
-    from store import analytics_histograms, analytics_queries
-    from store.analytics import Analytics
-    from store.analytics_worker import AnalyticsWorker
-    from store.duckdb_extension import connect_duckdb
-    from store.read_model import ReadModel
+    from store.analytics import histograms as analytics_histograms
+    from store.analytics import queries as analytics_queries
+    from store.analytics.engine import Analytics
+    from store.analytics.worker import AnalyticsWorker
+    from store.analytics.extension import connect_duckdb
+    from store.analytics.read_model import ReadModel
 
     functions = {name: getattr(analytics_queries, name, None) or getattr(analytics_histograms, name) for name in QUERIES}
     cli = str(Path(sys.executable).with_name("prompt-improver"))

@@ -7,7 +7,7 @@ Fresh migrated databases in a temporary directory, the same pre-built rows, 10,0
 raw connection (so only the indexing differs):
 1. no search index (its table and triggers dropped): what a write cost before issue 12;
 2. per-row triggers (the flag never set): what `save_many` cost before migration 8;
-3. `store.search_index.bulk_indexed` around the same `executemany`: what `save_many` does now.
+3. `store.sqlite.search_index.bulk_indexed` around the same `executemany`: what `save_many` does now.
 Then, for scale, `SQLitePromptRepository.save_many` end to end (it also builds the rows from the records).
 Prints seconds, the load average (the machine may be shared) and the ratios; checks the index after 3 and 4.
 """
@@ -22,11 +22,11 @@ import time
 from contextlib import closing, nullcontext
 from pathlib import Path
 
-from store.demo import generate_demo_records
-from store.migrations import migrate
-from store.search_index import bulk_indexed
-from store.sqlite_io import INSERT_SQL, record_to_row
-from store.sqlite_repository import SQLitePromptRepository
+from prompt_improver.demo import generate_demo_records
+from store.sqlite.migrations import migrate
+from store.sqlite.search_index import bulk_indexed
+from store.sqlite.connection import INSERT_SQL, record_to_row
+from store.sqlite.repository import SQLitePromptRepository
 
 BATCH = 10_000
 

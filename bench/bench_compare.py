@@ -25,10 +25,10 @@ from pipeline.evalsets import default_eval_set  # noqa: E402
 from pipeline.experiments import ServiceImprover, run_experiment  # noqa: E402
 from pipeline.lm import build_lm  # noqa: E402
 from pipeline.programs import load_program  # noqa: E402
-from store.sqlite_experiments import SQLiteExperimentRepository  # noqa: E402
-from store.migrations import migrate  # noqa: E402
+from store.sqlite.experiments import SQLiteExperimentRepository  # noqa: E402
+from store.sqlite.migrations import migrate  # noqa: E402
 from store.record import BackendType  # noqa: E402
-from store.sqlite_repository import SQLitePromptRepository  # noqa: E402
+from store.sqlite.repository import SQLitePromptRepository  # noqa: E402
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, hang, reply  # noqa: E402
 
 TARGET_RATIO = 1 / 3

@@ -31,14 +31,14 @@ GENERATE = """
 import sys
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 repo = open_repository(load_settings(sqlite_db_path=sys.argv[1]))
 repo.save_many(generate_demo_records(int(sys.argv[2]), days=int(sys.argv[3]), seed=0))
 """
 BASELINE = """
 import sys, time
 start = time.perf_counter()
-from store.duckdb_extension import connect_duckdb
+from store.analytics.extension import connect_duckdb
 con = connect_duckdb()  # DuckDB with the sqlite extension loaded from the pinned wheel
 con.execute(f"ATTACH '{sys.argv[1]}' AS h (TYPE sqlite, READ_ONLY)")
 loaded = time.perf_counter()

@@ -27,9 +27,9 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from store.demo import generate_demo_records
-from store.migrations import migrate
-from store.sqlite_io import INSERT_SQL, record_to_row
+from prompt_improver.demo import generate_demo_records
+from store.sqlite.migrations import migrate
+from store.sqlite.connection import INSERT_SQL, record_to_row
 
 BATCH = 10_000
 TARGET_S = 60.0

@@ -61,7 +61,7 @@ def median_s(fn, repeat: int) -> float:
 
 
 def first_page(db: Path) -> float:
-    from store.analytics_worker import AnalyticsWorker
+    from store.analytics.worker import AnalyticsWorker
 
     db.with_name(db.name + ".analytics.duckdb").unlink(missing_ok=True)
     started = time.perf_counter()
@@ -74,7 +74,7 @@ def first_page(db: Path) -> float:
 
 
 def search(db: Path, repeat: int) -> None:
-    from store.analytics import Analytics
+    from store.analytics.engine import Analytics
 
     done, end, max_id = subprocess.run([sys.executable, "-c", READ_MARKS, str(db)], capture_output=True, text=True,
                                        check=True).stdout.split()
@@ -106,8 +106,8 @@ def search(db: Path, repeat: int) -> None:
 
 
 def export(db: Path, out_dir: Path) -> None:
-    from store.analytics import Analytics
-    from store.reports import records_sql
+    from store.analytics.engine import Analytics
+    from store.analytics.reports import records_sql
 
     results = []
     with Analytics(db, snapshot_min_rows=None) as analytics:
@@ -123,7 +123,7 @@ def export(db: Path, out_dir: Path) -> None:
             out.unlink()
         con = analytics._connection  # the baseline: the same records as a native DuckDB table
         with analytics._model.attached():
-            from store.analytics_queries import date_range
+            from store.analytics.queries import date_range
 
             sql, params = records_sql(con, date_range(con, None, None))
             con.execute(f"CREATE OR REPLACE TABLE baseline AS {sql}", params)

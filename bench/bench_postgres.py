@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 from bench_store import history, median_p99, record, timed  # noqa: E402
 
 from prompt_improver.history_copy import copy_history  # noqa: E402
-from store.analytics import Analytics  # noqa: E402
-from store.migrations import migrate as migrate_sqlite  # noqa: E402
+from store.analytics.engine import Analytics  # noqa: E402
+from store.sqlite.migrations import migrate as migrate_sqlite  # noqa: E402
 from store.postgres.migrations import migrate  # noqa: E402
 from store.postgres.repository import PostgresPromptRepository  # noqa: E402
 from store.postgres.rows import INSERT_COLUMNS, INSERT_SQL, record_to_row  # noqa: E402
-from store.sqlite_repository import SQLitePromptRepository  # noqa: E402
+from store.sqlite.repository import SQLitePromptRepository  # noqa: E402
 from store.timestamps import utc_now  # noqa: E402
 
 SQL_STATS = """

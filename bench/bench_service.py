@@ -54,9 +54,9 @@ def run(calls: int, warmup: int) -> int:
     from pipeline.outbox import Outbox
     from pipeline.programs import load_program
     from pipeline.service import improve
-    from store.migrations import migrate
+    from store.sqlite.migrations import migrate
     from store.record import BackendType
-    from store.sqlite_repository import SQLitePromptRepository
+    from store.sqlite.repository import SQLitePromptRepository
 
     ok = True
     print(f"{calls} calls per measurement after {warmup} warm-up calls; model: DummyLM (answers instantly)")

@@ -27,10 +27,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType, PromptHistory
-from store.sqlite_io import INSERT_SQL, SELECT_SQL, record_to_row
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.connection import INSERT_SQL, SELECT_SQL, record_to_row
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 
 PROMPT = (

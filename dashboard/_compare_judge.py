@@ -44,7 +44,7 @@ def judge_with_progress(context: AppContext, experiment_id: str, concurrency: in
     `st.session_state[NOTICE_KEY]` as `(kind, message)`. Nothing without JUDGE_MODEL."""
     from pipeline.judge import ServiceJudge
     from pipeline.judging import judge_experiment
-    from store.sqlite_experiments import SQLiteExperimentRepository
+    from store.sqlite.experiments import SQLiteExperimentRepository
 
     model = context.user_settings.judge_model
     if not model:

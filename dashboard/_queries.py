@@ -61,7 +61,7 @@ def calibration(
     db_path: str, version: int, start: date | None, end: date | None, backend: str | None, model: str | None
 ) -> dict:
     """Confidence against quality per bin and backend, the ECE per backend, and scored records per metric
-    version (see store/analytics_calibration.py)."""
+    version (see store/analytics/calibration.py)."""
     return _worker(db_path).calibration(start, end, backend=backend, model=model)
 
 

@@ -10,7 +10,7 @@ import html
 
 import streamlit as st
 
-from store.search_index import backfill
+from store.sqlite.search_index import backfill
 from store.search_query import matched_spans, parse
 
 SEARCH_HELP = (

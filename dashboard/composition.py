@@ -86,7 +86,7 @@ def experiments(db_path: str, busy_timeout_ms: int) -> Any:
     config = settings()
     if history_location(db_path) != db_path:
         return open_experiments(config, repository(db_path, config.sqlite_wal_mode, busy_timeout_ms, config))
-    from store.sqlite_experiments import SQLiteExperimentRepository
+    from store.sqlite.experiments import SQLiteExperimentRepository
 
     return SQLiteExperimentRepository(db_path, busy_timeout_ms)
 
@@ -172,7 +172,7 @@ def _release_worker(worker: Any) -> None:
 @st.cache_resource(show_spinner=False, on_release=_release_worker)
 def analytics_worker(db_path: str) -> Any:
     """The analytics worker process for `db_path` (DuckDB never runs in this process: see STYLE.md)."""
-    from store.analytics_worker import AnalyticsWorker
+    from store.analytics.worker import AnalyticsWorker
 
     return AnalyticsWorker(history_location(db_path))
 
@@ -218,7 +218,7 @@ def demo_path(user_db: Path) -> Path:
 @st.cache_resource(show_spinner=f"Generating {DEMO_ROWS:,} demo records…")
 def demo_database(path: str, _settings: Settings) -> int:
     """Create the demo database once (rows over the last 90 days) and return its row count."""
-    from store.demo import generate_demo_records
+    from prompt_improver.demo import generate_demo_records
 
     repo = repository(path, _settings.sqlite_wal_mode, _settings.sqlite_busy_timeout_ms, _settings)
     existing = repo.health().row_count

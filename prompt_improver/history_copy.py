@@ -41,7 +41,7 @@ def read_batches(repo, batch_size: int) -> Iterator[list[PromptHistory]]:
             with repo.transaction() as conn:
                 rows = conn.execute(SELECT_SQL + " WHERE id > %s ORDER BY id LIMIT %s", (last, batch_size)).fetchall()
         else:
-            from store.sqlite_io import SELECT_SQL, connect, row_to_record, translate_errors
+            from store.sqlite.connection import SELECT_SQL, connect, row_to_record, translate_errors
 
             with translate_errors(repo.db_path), closing(connect(repo.db_path, repo.busy_timeout_ms)) as conn:
                 rows = conn.execute(SELECT_SQL + " WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)).fetchall()

@@ -23,7 +23,7 @@ def refuse_history_target(option: str, output: Path, db_path: Path, outbox_path:
         UsageError: naming the path, the database, and the fix.
     """
     from pipeline.outbox import Outbox
-    from store.analytics_file import is_history_file
+    from store.analytics.history_file import is_history_file
 
     if is_history_file(output, db_path, also=Outbox(outbox_path).files()):
         raise UsageError(

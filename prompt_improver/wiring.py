@@ -13,9 +13,9 @@ from typing import Any
 
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
-from store.migrations import migrate
-from store.search_index import AUTO_BACKFILL_ROWS, backfill
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.search_index import AUTO_BACKFILL_ROWS, backfill
+from store.sqlite.repository import SQLitePromptRepository
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def open_experiments(settings: Settings, history):
         from store.postgres.experiments import PostgresExperimentRepository
 
         return PostgresExperimentRepository(history)
-    from store.sqlite_experiments import SQLiteExperimentRepository
+    from store.sqlite.experiments import SQLiteExperimentRepository
 
     return SQLiteExperimentRepository(history.db_path, settings.sqlite_busy_timeout_ms)
 

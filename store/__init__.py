@@ -1,7 +1,14 @@
-"""Prompt history: the domain record, the repository port, its SQLite adapter and the read-only analytics.
+"""The store: the domain record and the ports, with their adapters in subpackages.
 
-Importing this package opens nothing and imports neither sqlite3 adapters' dependencies nor DuckDB
-eagerly: the adapter and the analytics are imported on first attribute access.
+This folder holds the domain and the ports, standard library only: the record (`record`, `judge_verdicts`),
+the repository ports (`repository`, `experiments`), the errors (`errors`), timestamps, the rules every
+adapter applies to a query (`query_rules`), the search syntax (`search_query`), the removal of dead
+writers' temporary files (`leftovers`) and the in-memory fakes (`memory`). Adapters live beside it:
+`store.sqlite` (the history file), `store.postgres` (a team's database) and `store.analytics` (the read
+side, DuckDB). The domain modules import none of them.
+
+Importing this package opens nothing and imports neither an adapter nor DuckDB: the adapter and the fake
+are imported on first attribute access.
 """
 
 from store.errors import (
@@ -33,7 +40,7 @@ __all__ = [
 def __getattr__(name: str):
     # The adapter lives in its own module; importing it lazily keeps `import store` cheap and free of I/O.
     if name == "SQLitePromptRepository":
-        from store.sqlite_repository import SQLitePromptRepository
+        from store.sqlite.repository import SQLitePromptRepository
 
         return SQLitePromptRepository
     if name == "InMemoryPromptRepository":

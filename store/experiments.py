@@ -3,7 +3,7 @@
 An experiment runs an evaluation set through both backends `repeats` times. Each attempt of one
 (item, repeat, backend) is an `ExperimentRun`; a succeeded run points at the `prompt_history` record it
 produced by `uid`. Resuming and pairing are computed from these rows. Standard library only; the SQLite
-adapter is `store.sqlite_experiments.SQLiteExperimentRepository`.
+adapter is `store.sqlite.experiments.SQLiteExperimentRepository`.
 """
 
 from __future__ import annotations

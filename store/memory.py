@@ -26,7 +26,7 @@ from store.query_rules import (
 )
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
-from store.schema import SCHEMA_VERSION
+from store.sqlite.schema import SCHEMA_VERSION
 
 
 def _newest_first(record: PromptHistory) -> tuple:

@@ -11,7 +11,7 @@ from dashboard import _queries as queries
 from dashboard import _calibration, _metric_versions, _ui, charts, filters
 from dashboard._context import DEMO_PARAM, AppContext, app_context, with_demo_param
 from dashboard._kpis import sparklines, tiles
-from store.analytics_ranges import AnalyticsQueryError
+from store.analytics.errors import AnalyticsQueryError
 from store.errors import RepositoryError
 
 ALL = "all"

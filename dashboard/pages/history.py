@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import _queries as queries
 from dashboard import _search_view, _ui, filters
 from dashboard._context import AppContext, app_context
-from store.analytics_ranges import AnalyticsQueryError
+from store.analytics.errors import AnalyticsQueryError
 from store.errors import RepositoryError
 
 ALL = "all"

@@ -1,6 +1,6 @@
 """Analytics commands: `stats` (KPIs) and `export` (CSV reports).
 
-They run DuckDB in this process through `store.analytics.Analytics`: the CLI never opens the database
+They run DuckDB in this process through `store.analytics.engine.Analytics`: the CLI never opens the database
 through `sqlite3` for these commands, so only one copy of SQLite touches the file here, and skipping the
 worker process saves its start-up. DuckDB is imported inside the handlers, so other commands do not
 pay for it. Dates are UTC days, both ends inclusive.
@@ -91,7 +91,7 @@ def _db_path(args: argparse.Namespace) -> Path | str:
 def run_stats(args: argparse.Namespace) -> int:
     """Print the KPIs of the range (as JSON with `--json`)."""
     filters = _filters(args)
-    from store.analytics import Analytics
+    from store.analytics.engine import Analytics
 
     with Analytics(_db_path(args)) as analytics:
         stats = analytics.statistics(
@@ -105,7 +105,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def rounded(value: object, key: str = "") -> object:
     """`value` (the statistics, nested) with floats at the reports' precision: no `7605.259999999995`."""
-    from store.reports import LATENCY_DECIMALS, SCORE_DECIMALS
+    from store.analytics.reports import LATENCY_DECIMALS, SCORE_DECIMALS
 
     if isinstance(value, dict):
         return {name: rounded(item, name) for name, item in value.items()}
@@ -152,7 +152,7 @@ def run_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db_path = settings.sqlite_db_path
     refuse_history_target("-o", output, db_path, settings.outbox_path, "the CSV")
-    from store.analytics import Analytics
+    from store.analytics.engine import Analytics
 
     if args.summary and args.file_format != "csv":
         raise UsageError("--summary writes CSV only; drop --format parquet, or export the records as Parquet")

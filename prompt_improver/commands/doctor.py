@@ -19,10 +19,10 @@ from pathlib import Path
 from pipeline.endpoint import mask_url
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
-from store.schema import SCHEMA_VERSION
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.repository import SQLitePromptRepository
 
-EXTENSION_CHECK_MODULE = "store.duckdb_extension"
+EXTENSION_CHECK_MODULE = "store.analytics.extension"
 EXTENSION_CHECK_TIMEOUT_S = 120
 LOW_FREE_BYTES = 16 * 1024 * 1024  # a few thousand records and their WAL; below it, say so before saves fail
 SECRET_SUFFIXES = ("_key", "_secret", "_token", "_password")
@@ -169,7 +169,7 @@ def _refuse_foreign(path: Path) -> None:
     # Read-only, as the rest of doctor: the same check every migrating command makes before writing.
     from contextlib import closing
 
-    from store.migrations import refuse_foreign
+    from store.sqlite.migrations import refuse_foreign
 
     with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as conn:
         refuse_foreign(conn, path, conn.execute("PRAGMA user_version").fetchone()[0])

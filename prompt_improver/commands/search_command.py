@@ -15,8 +15,8 @@ from pathlib import Path
 from prompt_improver.errors import UsageError
 from prompt_improver.progress import ProgressLine
 from prompt_improver.settings import load_settings
-from store.migrations import migrate
-from store.search_index import DEFAULT_BATCH_ROWS, backfill
+from store.sqlite.migrations import migrate
+from store.sqlite.search_index import DEFAULT_BATCH_ROWS, backfill
 
 
 

@@ -23,11 +23,11 @@ from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.terminal import json_text, printable
 from prompt_improver.wiring import open_repository, retention_days
-from store.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
+from prompt_improver.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
 from store.query_rules import cutoff as cutoff_for
 from store.record import BackendType, PromptHistory
-from store.sqlite_io import connect, translate_errors
+from store.sqlite.connection import connect, translate_errors
 
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 # About 40 minutes of writing at the measured rate, and a few GB of file: a bigger number is a typo.

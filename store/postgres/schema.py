@@ -1,6 +1,6 @@
 """PostgreSQL's schema as a numbered sequence of DDL scripts; `SCHEMA_VERSION` is how many there are.
 
-Table and column names are SQLite's (`store/schema.py`), so SQL written against one reads the other; the
+Table and column names are SQLite's (`store/sqlite/schema.py`), so SQL written against one reads the other; the
 types are PostgreSQL's own (`timestamptz`, `jsonb`, `double precision`, identity ids). The CHECK
 constraints mirror the invariants of `store/record.py` and `store/experiments.py`. Each script runs in one
 transaction under an advisory lock (`store/postgres/migrations.py`); never edit a released one, add a new

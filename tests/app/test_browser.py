@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from store.demo import generate_demo_records
-from store.migrations import migrate
-from store.sqlite_repository import SQLitePromptRepository
+from prompt_improver.demo import generate_demo_records
+from store.sqlite.migrations import migrate
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.fake_openai import FakeOpenAIServer, Scripted, good_fields, reply, status
 from tests.support.streamlit_server import ROOT, StreamlitServer
 

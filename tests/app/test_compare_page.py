@@ -15,10 +15,10 @@ from dspy.utils.dummies import DummyLM
 from pipeline.evalsets import EvalItem
 from pipeline.experiments import ServiceImprover, run_experiment
 from pipeline.programs import load_program
-from store.sqlite_experiments import SQLiteExperimentRepository
-from store.migrations import migrate
+from store.sqlite.experiments import SQLiteExperimentRepository
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.app._support import open_app, texts
 from tests.support.builders import make_record

@@ -18,7 +18,7 @@ import pytest
 
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 from tests.app.test_browser import CHROMIUM, assert_no_error_box, open_page, page, wait_for_run  # noqa: F401 - page: the Chromium page fixture
 from tests.support.streamlit_server import StreamlitServer
 

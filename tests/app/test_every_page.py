@@ -9,7 +9,7 @@ import pytest
 
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 from tests.app._support import APP, open_app, texts
 from tests.support.fake_openai import FakeOpenAIServer, status
 

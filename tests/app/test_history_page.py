@@ -119,7 +119,7 @@ def test_the_search_box_explains_words_phrases_prefixes_and_exclusions(app_db: P
 
 
 def test_an_upgraded_history_too_large_to_index_at_start_offers_to_build_the_index(app_db: Path) -> None:
-    from store.search_index import AUTO_BACKFILL_ROWS
+    from store.sqlite.search_index import AUTO_BACKFILL_ROWS
     from tests.support.search_history import v6_history
 
     app_db.parent.mkdir(parents=True)

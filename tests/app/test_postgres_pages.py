@@ -10,7 +10,7 @@ import pytest
 
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 from tests.app._support import open_app, texts
 from tests.app.test_every_page import _visit_every_page
 from tests.support.postgres import PASSWORD

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
-from store.sqlite_repository import SQLitePromptRepository
+from store.analytics.worker import AnalyticsWorker
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.analytics_db import create_history, record_at
 
 

@@ -153,7 +153,7 @@ def test_a_newer_schema_is_refused_by_stats_and_export_and_left_untouched(histor
     import sqlite3
     from contextlib import closing
 
-    from store.schema import SCHEMA_VERSION
+    from store.sqlite.schema import SCHEMA_VERSION
 
     with closing(sqlite3.connect(history)) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -206,7 +206,7 @@ def test_a_database_locked_by_another_writer_is_named_with_what_to_do(tmp_path):
     # Only a rollback-journal database can be locked against readers (WAL readers never wait).
     import sqlite3
 
-    from store.migrations import migrate
+    from store.sqlite.migrations import migrate
 
     path = tmp_path / "locked.db"
     migrate(path, wal=False)

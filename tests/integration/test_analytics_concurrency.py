@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
+from store.analytics.worker import AnalyticsWorker
 from tests.support.analytics_db import create_history, raw_count, record_at
 
 # Commits 40 records a second for `seconds`, each ~8 KB of text, through plain sqlite3 with a small

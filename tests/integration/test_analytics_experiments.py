@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
+from store.analytics.worker import AnalyticsWorker
 from tests.support.analytics_db import add, create_history, record_at
 
 

@@ -1,4 +1,4 @@
-"""`python -m store.duckdb_extension` (what `doctor` runs): the extension loads from the wheel, or the
+"""`python -m store.analytics.extension` (what `doctor` runs): the extension loads from the wheel, or the
 failure says how to fix it. Each case runs in its own process, as `doctor` does."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import duckdb
 # Import the check with the wheel's package made unimportable, as if it had never been installed.
 WITHOUT_WHEEL = (
     "import runpy, sys; sys.modules['duckdb_extension_sqlite_scanner'] = None; "
-    "runpy.run_module('store.duckdb_extension', run_name='__main__')"
+    "runpy.run_module('store.analytics.extension', run_name='__main__')"
 )
 
 
@@ -24,7 +24,7 @@ def test_the_extension_loads_from_the_pinned_wheel_without_a_download(tmp_path):
     # An empty HOME: nothing installed in ~/.duckdb, so success can only come from the wheel.
     env = {**os.environ, "HOME": str(tmp_path)}
     env["PROMPT_IMPROVER_DUCKDB_EXTENSION_REPOSITORY"] = str(tmp_path / "no-repository")
-    result = run(["-m", "store.duckdb_extension"], env)
+    result = run(["-m", "store.analytics.extension"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"ok: DuckDB {duckdb.__version__}")
     assert not (tmp_path / ".duckdb").exists()

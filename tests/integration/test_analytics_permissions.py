@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from store.analytics import Analytics
-from store.duckdb_extension import EXTENSION_PATH_VARIABLE, wheel_extension_path
+from store.analytics.engine import Analytics
+from store.analytics.extension import EXTENSION_PATH_VARIABLE, wheel_extension_path
 from tests.integration.test_store_errors import run_unprivileged
 from tests.support.analytics_db import create_history, record_at
 

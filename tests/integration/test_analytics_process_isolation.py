@@ -32,7 +32,7 @@ import json, sys
 from datetime import date
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "sqlite3.connect" else None)
-from store.analytics import QUERIES, Analytics
+from store.analytics.engine import QUERIES, Analytics
 with Analytics(sys.argv[1], snapshot_min_rows=1) as analytics:
     for name in QUERIES:
         if name.startswith("export"):

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from store.analytics_ranges import AnalyticsQueryError
-from store.analytics_worker import AnalyticsWorker
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.worker import AnalyticsWorker
 from tests.support.analytics_db import create_history, record_at
 
 D10, D12 = date(2026, 1, 10), date(2026, 1, 12)

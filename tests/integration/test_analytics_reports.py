@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
-from store.reports import ExportTooLarge
+from store.analytics.worker import AnalyticsWorker
+from store.analytics.errors import ExportTooLarge
 from tests.support.analytics_db import create_history, record_at
 
 PAYLOADS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x", 'say "hi", ok', "line one\nline two", "a,b", "Ünïcödé ✓"]

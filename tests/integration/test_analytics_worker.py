@@ -10,11 +10,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from store.analytics_ranges import AnalyticsQueryError
-from store.analytics_worker import AnalyticsWorker, AnalyticsWorkerError
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.worker import AnalyticsWorker
+from store.analytics.errors import AnalyticsWorkerError
 from store.errors import AnalyticsUnavailable, RepositoryConnectionError
-from store.reports import ExportWriteError
-from store.sqlite_repository import SQLitePromptRepository
+from store.analytics.errors import ExportWriteError
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.support.analytics_db import add, create_history, raw_count, record_at
 from tests.support.builders import make_record

@@ -125,7 +125,7 @@ def test_records_waiting_in_the_outbox_are_stored_at_start(server, db, model_env
 def test_a_database_with_a_newer_schema_is_left_alone_and_the_improvement_kept_then_stored_once(
     server, db, model_env, capsys
 ):
-    from store.migrations import migrate
+    from store.sqlite.migrations import migrate
 
     migrate(db)
     with closing(sqlite3.connect(db)) as conn, conn:
@@ -144,7 +144,7 @@ def test_a_database_with_a_newer_schema_is_left_alone_and_the_improvement_kept_t
         assert conn.execute("PRAGMA user_version").fetchone() == (999,)  # refused, not "repaired"
 
     with closing(sqlite3.connect(db)) as conn, conn:  # the user upgrades prompt-improver; here: the version it knows
-        from store.schema import SCHEMA_VERSION
+        from store.sqlite.schema import SCHEMA_VERSION
 
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     assert main(["improve", IDEA, "--backend", "zero-shot", "--json"]) == 0

@@ -17,11 +17,11 @@ from store.experiments import (
 )
 from store.judge_verdicts import JudgeVerdict
 from store.memory import InMemoryPromptRepository
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.schema import MIGRATIONS
-from store.sqlite_experiments import SQLiteExperimentRepository
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.schema import MIGRATIONS
+from store.sqlite.experiments import SQLiteExperimentRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 
 ITEMS = (("Plan a team offsite for twelve engineers", ""), ("Summarise a lease agreement", "tenant in Berlin"))

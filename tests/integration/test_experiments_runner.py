@@ -19,10 +19,10 @@ from pipeline.evalsets import EvalItem
 from pipeline.experiment_results import paired_results, summarize
 from pipeline.experiments import ExperimentMismatch, ServiceImprover, plan_calls, run_experiment
 import pipeline.programs as _programs
-from store.sqlite_experiments import SQLiteExperimentRepository
-from store.migrations import migrate
+from store.sqlite.experiments import SQLiteExperimentRepository
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.fake_openai import good_fields
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from store.analytics_worker import AnalyticsWorker
+from store.analytics.worker import AnalyticsWorker
 from tests.support.analytics_db import at, create_history, record_at
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from prompt_improver.cli import main
-from store.analytics_worker import AnalyticsWorker
+from store.analytics.worker import AnalyticsWorker
 from tests.support.analytics_db import create_history, record_at
 
 # "write\xff a\xc3": a byte that starts no sequence, and a sequence cut short at the end.

@@ -22,10 +22,10 @@ from pipeline.programs import load_program
 from pipeline.service import improve, replay_outbox_at_start
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.memory import InMemoryPromptRepository
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.schema import SCHEMA_VERSION
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.fake_openai import good_fields
 from tests.support.unprivileged import run_as_nobody

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pandas.testing
 import pytest
 
-from store.analytics import Analytics
-from store.migrations import migrate
+from store.analytics.engine import Analytics
+from store.sqlite.migrations import migrate
 from store.postgres.migrations import migrate as migrate_postgres
 from store.postgres.repository import PostgresPromptRepository
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.postgres import PASSWORD
 

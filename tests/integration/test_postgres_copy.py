@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from prompt_improver.cli import main
-from store.migrations import migrate
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.support.builders import make_record
 from tests.support.postgres import PASSWORD

@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from store.migrations import migrate
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, reply
 from tests.support.postgres import PASSWORD

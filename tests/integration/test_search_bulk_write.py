@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from store.migrations import migrate
-from store.schema import BULK_WRITE_KEY
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.schema import BULK_WRITE_KEY
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 
 
@@ -48,8 +48,8 @@ def test_save_many_indexes_every_new_row_exactly_once_beside_single_saves_and_sk
 def test_a_bulk_write_that_fails_leaves_neither_rows_nor_index_entries_nor_the_flag(db_path):
     import pytest
 
-    from store.search_index import bulk_indexed
-    from store.sqlite_io import connect
+    from store.sqlite.search_index import bulk_indexed
+    from store.sqlite.connection import connect
 
     migrate(db_path)
     with SQLitePromptRepository(db_path) as repo:

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.search_query import SearchQuery, Term, parse
 from tests.support.search_history import FIELDS, insert_texts, v6_history
 
@@ -100,7 +100,7 @@ def test_query_semantics_words_phrases_prefixes_exclusions_and_or():
 
 
 def test_an_upgraded_history_is_indexed_by_the_backfill_and_then_searchable(tmp_path):
-    from store.search_index import backfill
+    from store.sqlite.search_index import backfill
 
     path = tmp_path / "old.db"
     v6_history(path, 250)
@@ -119,7 +119,7 @@ def test_an_upgraded_history_is_indexed_by_the_backfill_and_then_searchable(tmp_
 
 
 def test_deleting_rows_the_backfill_has_not_reached_keeps_the_index_consistent(tmp_path):
-    from store.search_index import backfill
+    from store.sqlite.search_index import backfill
 
     path = tmp_path / "old.db"
     v6_history(path, 300)
@@ -135,7 +135,7 @@ def test_deleting_rows_the_backfill_has_not_reached_keeps_the_index_consistent(t
 _KILLABLE = """
 import sys, time
 from pathlib import Path
-from store.search_index import backfill
+from store.sqlite.search_index import backfill
 def slow(state):
     print(state.done, flush=True)
     time.sleep(0.05)
@@ -149,7 +149,7 @@ def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_pa
     import subprocess
     import sys
 
-    from store.search_index import backfill
+    from store.sqlite.search_index import backfill
 
     path = tmp_path / "old.db"
     v6_history(path, 2000)
@@ -176,7 +176,7 @@ def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_pa
 
 
 def test_a_prune_that_replaces_the_table_leaves_a_consistent_index_of_the_survivors(tmp_path):
-    from store.sqlite_repository import SQLitePromptRepository
+    from store.sqlite.repository import SQLitePromptRepository
 
     path = tmp_path / "h.db"
     migrate(path)

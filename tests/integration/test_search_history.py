@@ -10,10 +10,10 @@ from contextlib import closing
 
 import pytest
 
-from store.analytics_ranges import AnalyticsQueryError
-from store.analytics_worker import AnalyticsWorker
-from store.migrations import migrate
-from store.search_index import backfill
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.worker import AnalyticsWorker
+from store.sqlite.migrations import migrate
+from store.sqlite.search_index import backfill
 from tests.support.analytics_db import create_history, record_at
 
 

@@ -120,8 +120,8 @@ def test_a_model_answer_with_a_lone_surrogate_is_saved_not_lost(program, db_path
     from contextlib import closing
 
     from pipeline.outbox import Outbox
-    from store.migrations import migrate
-    from store.sqlite_repository import SQLitePromptRepository
+    from store.sqlite.migrations import migrate
+    from store.sqlite.repository import SQLitePromptRepository
 
     migrate(db_path)
     repo = SQLitePromptRepository(db_path)

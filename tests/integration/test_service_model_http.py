@@ -18,9 +18,9 @@ from pipeline.errors import ImprovementFailed
 from pipeline.lm import build_lm
 from pipeline.programs import load_program
 from pipeline.service import improve
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, hang, prose, reply, status
 
 IDEA = "Write a blog post explaining SQLite's WAL mode to backend developers"

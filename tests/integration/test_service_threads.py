@@ -11,9 +11,9 @@ from dspy.utils.dummies import DummyLM
 
 from pipeline.programs import load_program
 from pipeline.service import improve
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.fake_openai import good_fields
 
 THREADS = 8

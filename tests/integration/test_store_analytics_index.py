@@ -6,13 +6,13 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from store.migrations import migrate
-from store.schema import SCHEMA_VERSION
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.legacy_schema import database_at_version
 
-# The columns `store/read_model.py` loads (`id` is the rowid, which every index carries).
+# The columns `store/analytics/read_model.py` loads (`id` is the rowid, which every index carries).
 ANALYTIC_SCAN = (
     "SELECT id, timestamp, backend, model_version, framework, role, confidence, quality, latency_ms, metric_version "
     "FROM prompt_history"

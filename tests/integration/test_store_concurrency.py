@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import PromptHistory
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 
 
@@ -108,7 +108,7 @@ def test_three_processes_saving_at_once_lose_nothing_while_a_reader_reads(db_pat
 CHILD = """
 import sys
 from store.record import PromptHistory
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 
 repo = SQLitePromptRepository(sys.argv[1])
 n = 0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from store.migrations import migrate
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from store import InMemoryPromptRepository, RepositoryConnectionError, RepositoryConstraintError
 from store.errors import InvalidRecord
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import BackendType
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.support.builders import make_record
 

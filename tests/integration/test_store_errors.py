@@ -18,7 +18,7 @@ from store import (
     RepositoryError,
     SQLitePromptRepository,
 )
-from store.migrations import migrate, schema_version
+from store.sqlite.migrations import migrate, schema_version
 from tests.support.builders import make_record
 from tests.support.unprivileged import run_as_nobody
 

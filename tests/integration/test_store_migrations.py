@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from store import RepositoryConnectionError
-from store.migrations import migrate, schema_version
+from store.sqlite.migrations import migrate, schema_version
 from store.record import BackendType
-from store.schema import MIGRATIONS, SCHEMA_VERSION
-from store.sqlite_io import split_statements
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from store.sqlite.connection import split_statements
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 from tests.support.legacy_schema import LEGACY_COLUMNS, LEGACY_ROWS, create_legacy_database, database_at_version
 
@@ -157,7 +157,7 @@ def test_two_processes_migrating_the_same_new_file_at_once_both_succeed(tmp_path
 
 def test_a_legacy_database_is_upgraded_in_place_keeping_every_row_and_id(db_path, caplog):
     create_legacy_database(db_path)
-    with caplog.at_level(logging.WARNING, logger="store.legacy_upgrade"):
+    with caplog.at_level(logging.WARNING, logger="store.sqlite.legacy_upgrade"):
         assert migrate(db_path) == SCHEMA_VERSION
     repo = SQLitePromptRepository(db_path)
     records = {record.id: record for record in repo.find_recent(limit=100)}

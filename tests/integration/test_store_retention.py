@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from store import RepositoryConnectionError
-from store.migrations import migrate
-from store.schema import SCHEMA_VERSION
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.migrations import migrate
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.repository import SQLitePromptRepository
 from store.timestamps import utc_now
 from tests.support.builders import make_record
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.query_rules import like_pattern, text_matches
 from store.record import BackendType, PromptHistory
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 
 AWKWARD = [
     "'; DROP TABLE prompt_history; --",

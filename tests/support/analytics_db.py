@@ -12,9 +12,9 @@ from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.migrations import migrate
+from store.sqlite.migrations import migrate
 from store.record import PromptHistory
-from store.sqlite_repository import SQLitePromptRepository
+from store.sqlite.repository import SQLitePromptRepository
 from tests.support.builders import make_record
 
 

@@ -68,8 +68,8 @@ def create_legacy_database(path: Path, rows: tuple[dict, ...] = LEGACY_ROWS, *, 
 
 def database_at_version(db_path: Path, version: int) -> None:
     """A database as an older release left it: migrations 1..`version` applied, `user_version` set."""
-    from store.schema import MIGRATIONS
-    from store.sqlite_io import split_statements
+    from store.sqlite.schema import MIGRATIONS
+    from store.sqlite.connection import split_statements
 
     with closing(sqlite3.connect(db_path)) as conn, conn:
         for migration in MIGRATIONS[:version]:

@@ -6,8 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from store.schema import MIGRATIONS
-from store.sqlite_io import split_statements
+from store.sqlite.schema import MIGRATIONS
+from store.sqlite.connection import split_statements
 
 FIELDS = ("original_idea", "context", "improved_prompt", "role", "directive", "guardrails")
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from store.analytics_ranges import AnalyticsQueryError, DateRange, check_dates, where
+from store.analytics.ranges import DateRange, check_dates, where
+from store.analytics.errors import AnalyticsQueryError
 
 
 def test_a_range_covers_its_first_and_last_instant():

@@ -12,7 +12,7 @@ import pytest
 
 from dashboard import filters
 from dashboard._retention import preview
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 from store.memory import InMemoryPromptRepository
 from store.query_rules import cutoff
 from store.timestamps import utc_now

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from store.demo import generate_demo_records
+from prompt_improver.demo import generate_demo_records
 from store.record import BackendType, PromptHistory
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ import csv
 
 import duckdb
 
-from store.reports import write_csv
+from store.analytics.reports import write_csv
 
 PAYLOADS = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x"]
 

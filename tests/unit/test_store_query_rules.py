@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from store.query_rules import check_page, check_range, cutoff, like_pattern, text_matches
-from store.sqlite_io import split_statements
+from store.sqlite.connection import split_statements
 from store.timestamps import utc_now
 
 

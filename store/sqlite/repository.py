@@ -2,11 +2,11 @@
 
 Every operation opens its own connection, runs in one transaction (`BEGIN IMMEDIATE` for writes) and
 closes it, so the object is safe to share between threads and processes never share a connection.
-The schema must already be migrated (`store.migrations.migrate`); an operation on a file with another
+The schema must already be migrated (`store.sqlite.migrations.migrate`); an operation on a file with another
 schema version raises RepositoryConnectionError instead of guessing.
 
 While the repository lives, a `WalKeeper` holds one idle connection per process so that the WAL is not
-checkpointed and deleted after every operation (see store/wal_keeper.py); `close()` releases it.
+checkpointed and deleted after every operation (see store/sqlite/wal_keeper.py); `close()` releases it.
 """
 
 from __future__ import annotations
@@ -20,20 +20,21 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
-from store import sqlite_rescore, sqlite_retention
+from store.sqlite import rescore as sqlite_rescore
+from store.sqlite import retention as sqlite_retention
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
-from store.migrations import newer_schema_error
+from store.sqlite.migrations import newer_schema_error
 from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
-from store.schema import SCHEMA_VERSION
-from store.search_index import bulk_indexed
-from store.sqlite_io import (
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.search_index import bulk_indexed
+from store.sqlite.connection import (
     INSERT_SQL, SELECT_SQL, check_path, connect, invalid_text_ids, record_to_row, row_to_record, translate_errors,
 )
-from store.sqlite_retention import PRUNE_PRAGMAS, REBUILD_FRACTION
+from store.sqlite.retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
-from store.wal_keeper import WalKeeper
+from store.sqlite.wal_keeper import WalKeeper
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class SQLitePromptRepository:
     """Prompt history in one SQLite file. Constructing it does no I/O.
 
     Args:
-        db_path: the database file (already migrated with `store.migrations.migrate`).
+        db_path: the database file (already migrated with `store.sqlite.migrations.migrate`).
         busy_timeout_ms: how long an operation waits for another writer before failing.
         wal: whether the file is in WAL mode (then the WAL keeper is held; see the module docstring).
     """
@@ -81,7 +82,7 @@ class SQLitePromptRepository:
             raise newer_schema_error(self.db_path, version)
         raise RepositoryConnectionError(
             f"{self.db_path} has schema version {version} but this code needs {SCHEMA_VERSION}; run the "
-            "migrations first (store.migrations.migrate; the dashboard and every prompt-improver command "
+            "migrations first (store.sqlite.migrations.migrate; the dashboard and every prompt-improver command "
             "run them at start)"
         )
 
@@ -275,7 +276,7 @@ class SQLitePromptRepository:
         If the backup fails nothing is deleted. The delete and the `prune_generation` bump (which tells
         the analytics read model that rows disappeared) commit together. When at least
         `rebuild_fraction` of the rows go, the survivors are copied aside and back instead of deleting
-        row by row (see store/sqlite_retention.py); either way ids are never reused. The WAL is
+        row by row (see store/sqlite/retention.py); either way ids are never reused. The WAL is
         checkpointed and truncated afterwards.
         """
         limit = to_iso(cutoff(days))

@@ -159,7 +159,7 @@ def describe(error: sqlite3.Error, db_path: Path) -> RepositoryError:
         if not path.exists():
             return RepositoryConnectionError(
                 f"cannot open {path}: the file does not exist; run the migrations to create it "
-                "(store.migrations.migrate; the dashboard and every prompt-improver command run them at start)"
+                "(store.sqlite.migrations.migrate; the dashboard and every prompt-improver command run them at start)"
             )
         return RepositoryConnectionError(f"cannot open {path} ({text}); {_GENERIC_HINT}")
     if code in (_SQLITE_READONLY, _SQLITE_PERM) or "readonly" in text:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from store.analytics_queries import date_range
-from store.analytics_ranges import AnalyticsQueryError, DateRange, literal, normalise_backend, where
-from store.read_model import ALIAS, TABLE
-from store.search_index import FTS_TABLE, IndexProgress
+from store.analytics.queries import date_range
+from store.analytics.ranges import DateRange, literal, normalise_backend, where
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.read_model import ALIAS, TABLE
+from store.sqlite.search_index import FTS_TABLE, IndexProgress
 from store.search_query import parse
 from store.timestamps import to_iso
-from store.utf8_text import safe
+from store.analytics.utf8_text import safe
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,8 +16,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.schema import BULK_WRITE_KEY
-from store.sqlite_io import connect, translate_errors
+from store.sqlite.schema import BULK_WRITE_KEY
+from store.sqlite.connection import connect, translate_errors
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from store.query_rules import check_metric_version, checked_score
 from store.record import PromptHistory
-from store.sqlite_io import SELECT_SQL, row_to_record
-from store.sqlite_retention import BUMP_PRUNE_GENERATION
+from store.sqlite.connection import SELECT_SQL, row_to_record
+from store.sqlite.retention import BUMP_PRUNE_GENERATION
 from store.timestamps import to_iso
 
 _STALE = "(metric_version IS NULL OR metric_version <> ?)"

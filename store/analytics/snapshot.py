@@ -23,12 +23,13 @@ from pathlib import Path
 import duckdb
 
 from store import leftovers
-from store.analytics_ranges import literal
+from store.analytics.history_file import SNAPSHOT_SUFFIX
+from store.analytics.ranges import literal
 
 logger = logging.getLogger(__name__)
 
 FORMAT = 2  # 2: rows carry metric_version (schema migration 5) and experiment_id
-SUFFIX = ".analytics.duckdb"
+SUFFIX = SNAPSHOT_SUFFIX
 ALIAS = "snapshot"  # the snapshot being read
 TABLE = "records"  # the table a snapshot holds
 _OUT = "snapshot_out"  # the snapshot being written

@@ -1,4 +1,4 @@
-"""The migration runner: brings a database file to `store.schema.SCHEMA_VERSION`, in place.
+"""The migration runner: brings a database file to `store.sqlite.schema.SCHEMA_VERSION`, in place.
 
 Run by the composition roots (the dashboard's `app.py`, the CLI), never at import. Each migration runs
 in its own `BEGIN IMMEDIATE` transaction together with `PRAGMA user_version = N`, and re-reads the
@@ -15,9 +15,9 @@ from contextlib import closing
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError
-from store.legacy_upgrade import is_legacy_layout, upgrade_legacy_table
-from store.schema import MIGRATIONS, SCHEMA_VERSION
-from store.sqlite_io import check_path, connect, split_statements, translate_errors
+from store.sqlite.legacy_upgrade import is_legacy_layout, upgrade_legacy_table
+from store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from store.sqlite.connection import check_path, connect, split_statements, translate_errors
 
 logger = logging.getLogger(__name__)
 

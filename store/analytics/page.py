@@ -9,8 +9,8 @@ them), so the page and the API cannot drift apart.
 
 from __future__ import annotations
 
-from store.analytics_histograms import histograms_in
-from store.analytics_queries import check_limit, count_in, date_range, distribution_in, kpis_in, timeseries_in
+from store.analytics.histograms import histograms_in
+from store.analytics.queries import check_limit, count_in, date_range, distribution_in, kpis_in, timeseries_in
 
 
 def analytics_page(

@@ -18,15 +18,19 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import (
-    analytics_calibration, analytics_histograms, analytics_page, analytics_queries, record_export, record_queries, reports,
-)
-from store.analytics_api import AnalyticsApi
-from store.analytics_file import connection_error, is_history_file
-from store.analytics_ranges import AnalyticsQueryError
-from store.duckdb_extension import connect_duckdb
+from store.analytics import calibration as analytics_calibration
+from store.analytics import histograms as analytics_histograms
+from store.analytics import page as analytics_page
+from store.analytics import queries as analytics_queries
+from store.analytics import export as record_export
+from store.analytics import records as record_queries
+from store.analytics import reports
+from store.analytics.api import AnalyticsApi
+from store.analytics.history_file import connection_error, is_history_file
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.extension import connect_duckdb
 from store.postgres.urls import is_postgres_url
-from store.read_model import ReadModel, SyncResult
+from store.analytics.read_model import ReadModel, SyncResult
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ class Analytics(AnalyticsApi):
 
     def __init__(self, db_path: Path | str, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
         if is_postgres_url(db_path):  # a team's history on PostgreSQL (DATABASE_URL)
-            from store.postgres.analytics_source import PostgresSource, connect_postgres_duckdb
+            from store.analytics.postgres_source import PostgresSource, connect_postgres_duckdb
 
             self._connection = connect_postgres_duckdb(db_path)
             self._model = PostgresSource(self._connection, db_path, verify_interval_s=verify_interval_s)

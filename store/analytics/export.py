@@ -1,4 +1,4 @@
-"""`prompt-improver export` of the records: CSV (neutralised, see `store.reports`) or Parquet, with progress.
+"""`prompt-improver export` of the records: CSV (neutralised, see `store.analytics.reports`) or Parquet, with progress.
 
 The CSV is one DuckDB `COPY`; with a progress callback a thread reports the file's growth against an
 estimate (writing it in day chunks and appending them cost twice the time at 1M records). Parquet is one `COPY`
@@ -14,11 +14,12 @@ from datetime import date
 from pathlib import Path
 
 from store import leftovers
-from store.analytics_queries import date_range
-from store.analytics_ranges import AnalyticsQueryError, DateRange, where
-from store.read_model import TABLE
-from store.record_queries import RECORD_COLUMNS
-from store.reports import CSV_OPTIONS, PARQUET_OPTIONS, copy_to, neutralised, records_sql, write_csv
+from store.analytics.queries import date_range
+from store.analytics.ranges import DateRange, where
+from store.analytics.errors import AnalyticsQueryError
+from store.analytics.read_model import TABLE
+from store.analytics.records import RECORD_COLUMNS
+from store.analytics.reports import CSV_OPTIONS, PARQUET_OPTIONS, copy_to, neutralised, records_sql, write_csv
 
 FORMATS = ("csv", "parquet")
 _SAMPLE_ROWS = 1_000

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from store.analytics_queries import date_range
-from store.analytics_ranges import DateRange, backends_for, where
-from store.read_model import TABLE
+from store.analytics.queries import date_range
+from store.analytics.ranges import DateRange, backends_for, where
+from store.analytics.read_model import TABLE
 
 if TYPE_CHECKING:
     import numpy as np

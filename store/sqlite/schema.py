@@ -1,7 +1,7 @@
 """The numbered schema migrations, keyed by `PRAGMA user_version`.
 
 Migration N brings a database from version N-1 to N. Each runs in its own transaction (the runner
-in `store/migrations.py`); never edit a released migration, add a new one.
+in `store/sqlite/migrations.py`); never edit a released migration, add a new one.
 Tables are STRICT because DuckDB's sqlite scanner raises on loosely typed values.
 """
 
@@ -130,7 +130,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: full-text search (History's search box) over the texts a user remembers, in an external-content
     # FTS5 table (the text is not stored twice) kept in step by triggers. Rows already stored are indexed
-    # afterwards in batches by `store.search_index.backfill` (minutes for a million rows, so not inside
+    # afterwards in batches by `store.sqlite.search_index.backfill` (minutes for a million rows, so not inside
     # this transaction): `search_backfill_end` is the last id to index, `search_backfill_done` how far it
     # got. A delete or update touches the index only for rows already in it (deleting absent content
     # from an external-content index corrupts it).

@@ -13,16 +13,13 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from store.analytics.errors import AnalyticsQueryError
 from store.record import BackendType
 
 BACKENDS = tuple(member.value for member in BackendType)
 BUCKETS = ("hour", "day", "week")
 HOUR_BUCKETS_UP_TO_DAYS = 2
 DAY_BUCKETS_UP_TO_DAYS = 120
-
-
-class AnalyticsQueryError(ValueError):
-    """An analytics query was given an invalid argument (a reversed range, an unknown metric or bucket)."""
 
 
 def _first_instant(day: date) -> datetime:

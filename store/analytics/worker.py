@@ -19,7 +19,8 @@ import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from store.analytics_api import AnalyticsApi
+from store.analytics.api import AnalyticsApi
+from store.analytics.errors import AnalyticsWorkerError
 from store.errors import RepositoryError
 from store.postgres.urls import is_postgres_url
 
@@ -28,10 +29,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 120.0
 EXPORT_TIMEOUT_S = 1_800.0
 _EXPORTS = ("export_records", "export_summary", "records_csv")
-
-
-class AnalyticsWorkerError(RepositoryError):
-    """The analytics worker process failed, died twice in a row, or did not answer in time."""
 
 
 class AnalyticsWorker(AnalyticsApi):
@@ -145,7 +142,7 @@ class AnalyticsWorker(AnalyticsApi):
 
 def serve(conn: Connection, db_path: str, options: dict) -> None:
     """The worker's loop: answer `(name, args, kwargs)` requests until `None` or the pipe closes."""
-    from store.analytics import QUERIES, Analytics  # imported here: only the worker loads DuckDB
+    from store.analytics.engine import QUERIES, Analytics  # imported here: only the worker loads DuckDB
 
     analytics = None
     startup_error: BaseException | None = None

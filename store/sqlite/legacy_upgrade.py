@@ -26,7 +26,7 @@ from pathlib import Path
 
 from store.errors import InvalidRecord, RepositoryConnectionError
 from store.record import PromptHistory
-from store.sqlite_io import INSERT_COLUMNS, record_to_row, split_statements
+from store.sqlite.connection import INSERT_COLUMNS, record_to_row, split_statements
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The analytics' view of a PostgreSQL history: DuckDB attaches the database read-only through its
 postgres extension (loaded from the pinned wheel, never downloaded) and the same queries run unchanged.
 
-It stands in for `store.read_model.ReadModel` (same methods, used by `store.analytics.Analytics`):
+It stands in for `store.analytics.read_model.ReadModel` (same methods, used by `store.analytics.engine.Analytics`):
 - `records`, which the aggregate queries read, is a native DuckDB table kept in step with the server, as
   for SQLite. Measured at 1M rows (bench/bench_postgres.py): stats over 30 days took 5.0 s through the
   attached table (DuckDB did not push the range down usefully) and 0.95 s as SQL in PostgreSQL itself,
@@ -30,7 +30,7 @@ import duckdb
 from store.errors import AnalyticsUnavailable, RepositoryConnectionError
 from store.postgres.schema import SCHEMA_VERSION
 from store.postgres.urls import mask_url
-from store.read_model import ALIAS, TABLE, SyncResult
+from store.analytics.read_model import ALIAS, TABLE, SyncResult
 
 LOCAL = f"{TABLE}_local"
 
@@ -57,7 +57,7 @@ _MACROS = (
     # SQLite's quote() of a REAL keeps every digit; DuckDB's shortest round-trip text does too.
     "CREATE OR REPLACE MACRO quote(x) AS CAST(x AS VARCHAR)",
     "CREATE OR REPLACE MACRO sqlite_query(alias, sql) AS TABLE SELECT * FROM query(sql)",
-    # PostgreSQL's text is valid UTF-8 already (the server checks it); SQLite's may not be (store/utf8_text.py).
+    # PostgreSQL's text is valid UTF-8 already (the server checks it); SQLite's may not be (store/analytics/utf8_text.py).
     "CREATE OR REPLACE MACRO utf8_safe(x) AS x",
 )
 

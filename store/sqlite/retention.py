@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from store import leftovers, search_index
+from store import leftovers
+from store.sqlite import search_index
 from store.errors import RepositoryConnectionError
-from store.sqlite_io import check_path, connect, translate_errors
+from store.sqlite.connection import check_path, connect, translate_errors
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The SQLite adapter of the experiment repository (tables from migrations 3 and 6 in `store/schema.py`).
+"""The SQLite adapter of the experiment repository (tables from migrations 3 and 6 in `store/sqlite/schema.py`).
 
 One short-lived connection per operation, `BEGIN IMMEDIATE` for writes, the store's error translation.
 Standard library only.
@@ -15,7 +15,7 @@ from store.errors import InvalidRecord
 from store.experiments import EXPERIMENT_STATUSES, Experiment, ExperimentNotFound, ExperimentRun
 from store.judge_verdicts import VERDICT_COLUMNS, JudgeVerdict
 from store.record import PromptHistory
-from store.sqlite_io import SELECT_COLUMNS, connect, row_to_record, translate_errors
+from store.sqlite.connection import SELECT_COLUMNS, connect, row_to_record, translate_errors
 from store.timestamps import from_iso, to_iso, utc_now
 
 _EXPERIMENT_COLUMNS = (
@@ -35,7 +35,7 @@ def _row_to_experiment(row: tuple) -> Experiment:
 class SQLiteExperimentRepository:
     """The SQLite adapter: one short-lived connection per operation, `BEGIN IMMEDIATE` for writes.
 
-    The database must already be migrated (`store.migrations.migrate`, run by the composition root).
+    The database must already be migrated (`store.sqlite.migrations.migrate`, run by the composition root).
     """
 
     def __init__(self, db_path: Path | str, busy_timeout_ms: int = 5_000) -> None:

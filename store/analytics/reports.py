@@ -24,11 +24,11 @@ from pathlib import Path
 import duckdb
 
 from store import leftovers
-from store.analytics_queries import LATENCY_PERCENTILES, date_range
-from store.analytics_ranges import AnalyticsQueryError, where
-from store.errors import RepositoryError
-from store.read_model import TABLE
-from store.record_queries import RECORD_COLUMNS, records_query, search_match
+from store.analytics.queries import LATENCY_PERCENTILES, date_range
+from store.analytics.ranges import where
+from store.analytics.errors import ExportTooLarge, ExportWriteError
+from store.analytics.read_model import TABLE
+from store.analytics.records import RECORD_COLUMNS, records_query, search_match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
@@ -39,14 +39,6 @@ SUMMARY_COLUMNS = ("day", "backend", "count", "avg_confidence", "avg_quality", "
 _TEXT_TYPES = ("VARCHAR", "JSON")
 # ascii() is the code point of the first character: 3x cheaper than comparing strings.
 _PREFIX_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
-
-
-class ExportWriteError(RepositoryError):
-    """The CSV report file cannot be written (no such directory, no permission, a full disk)."""
-
-
-class ExportTooLarge(AnalyticsQueryError):
-    """A download would hold more rows than its limit; use `prompt-improver export` for large ranges."""
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path) -> int:

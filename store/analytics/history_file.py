@@ -1,7 +1,7 @@
 """What the analytics say when the history file cannot be read: the cause and the fix, in the store's words.
 
-The analytics never open the file through `sqlite3` (see `store/analytics.py`), so they cannot reuse
-`store.sqlite_io.describe`; this module gives the same kind of message from what DuckDB's scanner
+The analytics never open the file through `sqlite3` (see `store/analytics/engine.py`), so they cannot reuse
+`store.sqlite.connection.describe`; this module gives the same kind of message from what DuckDB's scanner
 reports, and checks what can be checked without opening the file at all (a directory, an unreadable
 file, a header that is not SQLite's), and which paths an export must never write. No sqlite3.
 """
@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from store.errors import RepositoryConnectionError
-from store.read_model_snapshot import SUFFIX as SNAPSHOT_SUFFIX
-from store.schema import SCHEMA_VERSION
+from store.sqlite.schema import SCHEMA_VERSION
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+SNAPSHOT_SUFFIX = ".analytics.duckdb"  # the read model's snapshot beside the history file
 _DOCTOR = "`prompt-improver doctor` checks the file"
 
 

@@ -1,4 +1,4 @@
-"""Aggregates over the read model (`records`, see `store/read_model.py`). Results are plain data.
+"""Aggregates over the read model (`records`, see `store/analytics/read_model.py`). Results are plain data.
 
 Percentiles are exact: DuckDB's `quantile_cont`, which interpolates linearly between the two nearest
 ranks exactly as numpy's default (`method="linear"`) does. Averages and percentiles skip NULLs; a
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from store.analytics_ranges import (
+from store.analytics.ranges import (
     BUCKETS,
     AnalyticsQueryError,
     DateRange,
@@ -24,7 +24,7 @@ from store.analytics_ranges import (
     resolve_range,
     where,
 )
-from store.read_model import TABLE
+from store.analytics.read_model import TABLE
 
 if TYPE_CHECKING:
     import pandas as pd

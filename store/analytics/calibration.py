@@ -12,9 +12,9 @@ page says so when there is more than one.
 
 from __future__ import annotations
 
-from store.analytics_queries import date_range
-from store.analytics_ranges import DateRange, backends_for, where
-from store.read_model import TABLE
+from store.analytics.queries import date_range
+from store.analytics.ranges import DateRange, backends_for, where
+from store.analytics.read_model import TABLE
 
 CALIBRATION_BINS = 10
 CALIBRATION_COLUMNS = ("backend", "bin", "bin_start", "bin_end", "count", "avg_confidence", "avg_quality", "gap")

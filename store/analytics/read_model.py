@@ -11,7 +11,7 @@ generation, a maximum id below the watermark, another uid at the watermark (the 
 restored from a backup) or (checked every `verify_interval_s`) a row count that no longer matches all
 trigger a rebuild.
 
-A large model is also kept on disk between processes (`store/read_model_snapshot.py`), validated the
+A large model is also kept on disk between processes (`store/analytics/snapshot.py`), validated the
 same way before use. The SQLite file is attached READ_ONLY for the length of one sync or query and detached afterwards, and
 every result is consumed fully, so no read transaction stays open to block the writer's checkpoints.
 """
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import duckdb
 
-from store import read_model_snapshot as snapshot
-from store.analytics_file import check_history_file, check_schema_version, connection_error
-from store.analytics_ranges import literal
-from store.read_model_snapshot import SnapshotState
-from store.utf8_text import safe
+from store.analytics import snapshot
+from store.analytics.history_file import check_history_file, check_schema_version, connection_error
+from store.analytics.ranges import literal
+from store.analytics.snapshot import SnapshotState
+from store.analytics.utf8_text import safe
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class ReadModel:
 
     Not thread-safe: one owner (the analytics worker's loop, or a CLI command) calls it. With
     `snapshot_min_rows` set, histories of at least that many rows are also kept on disk (see
-    `store/read_model_snapshot.py`) so the next process starts from there.
+    `store/analytics/snapshot.py`) so the next process starts from there.
     """
 
     def __init__(

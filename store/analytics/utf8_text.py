@@ -9,7 +9,7 @@ here, where a regular expression took 1.3 s) and passes valid text through uncha
 cheaper in a 1M-row export). Only text that fails takes
 the slow road: `hex()` reads its bytes without validating, and `utf8_text` decodes the hex, replacing each
 byte that starts no valid sequence, as Python's `bytes.decode(errors="replace")` does for the `sqlite3`
-side (`store.sqlite_io.connect`).
+side (`store.sqlite.connection.connect`).
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class AnalyticsApi:
     def calibration(self, start=None, end=None, *, backend=None, model=None) -> dict:
         """Confidence against quality: `bins` (backend, bin, bin_start, bin_end, count, avg_confidence,
         avg_quality, gap), `ece` and `counts` per backend, and `metric_versions` (scored records per
-        metric version in the range). See store/analytics_calibration.py."""
+        metric version in the range). See store/analytics/calibration.py."""
         return self._call("calibration", start, end, backend=backend, model=model)
 
     def analytics_page(

@@ -1,6 +1,6 @@
 """An in-memory DuckDB with the sqlite extension loaded from the pinned wheel (never downloaded).
 
-`python -m store.duckdb_extension` prints whether the extension loads and exits 0 or 1 (`doctor` runs
+`python -m store.analytics.extension` prints whether the extension loads and exits 0 or 1 (`doctor` runs
 it in a subprocess, because a process that opens the history through `sqlite3` must not load DuckDB's
 SQLite copy on the same file).
 
@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import duckdb
 
-from store import utf8_text
+from store.analytics import utf8_text
 from store.errors import AnalyticsUnavailable
 
 logger = logging.getLogger(__name__)
