@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import composition
+from store.analytics.csv_cells import neutralised_frame
 
 TTL_S = 30
 STAT_COLUMNS = {
@@ -83,7 +84,7 @@ def summary_csv(summary: dict[str, Any]) -> bytes:
     if judge is not None:
         for key in JUDGE_CSV_KEYS:
             table[f"judge_{key}"] = judge[key]
-    return table.to_csv(index=False).encode("utf-8")
+    return neutralised_frame(table).to_csv(index=False).encode("utf-8")
 
 
 JUDGE_CSV_KEYS = (
@@ -116,7 +117,7 @@ def rubric_and_judge(summary: dict[str, Any]) -> pd.DataFrame:
 def rows_csv(rows: list[dict[str, Any]]) -> bytes:
     """Per item and repeat: the idea, each metric for both backends and the difference, any errors."""
     flat = [{k: v for k, v in row.items() if not k.endswith("_record")} for row in rows]
-    return pd.DataFrame.from_records(flat).to_csv(index=False).encode("utf-8")
+    return neutralised_frame(pd.DataFrame.from_records(flat)).to_csv(index=False).encode("utf-8")
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Comparing the history…", max_entries=64)

@@ -26,11 +26,11 @@ import duckdb
 from store import leftovers
 from store.analytics.queries import LATENCY_PERCENTILES, date_range
 from store.analytics.ranges import where
+from store.analytics.csv_cells import FORMULA_PREFIXES
 from store.analytics.errors import ExportTooLarge, ExportWriteError
 from store.analytics.read_model import TABLE
 from store.analytics.records import RECORD_COLUMNS, records_query, search_match
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
 # The precision every report gives: scores to 6 places, latencies (ms) to the microsecond.
 SCORE_DECIMALS = 6
