@@ -109,7 +109,7 @@ def main() -> int:
     os.environ["SQLITE_DB_PATH"] = str(db)
     os.chdir(work)
     at = AppTest.from_file(str(APP), default_timeout=600).run()
-    at.switch_page("pages/analytics.py")
+    at.switch_page("views/analytics.py")
     first = _timed(at.run)  # a restarted dashboard: worker process start and read-model build included
     assert not at.exception, at.exception
 

@@ -13,26 +13,6 @@ from dashboard.composition import DEMO_DAYS, DEMO_ROWS
 from prompt_improver.settings import Settings
 
 
-def ensure_router() -> None:
-    """Run a page that Streamlit started on its own through the router in app.py instead.
-
-    A `pages/` folder beside app.py makes Streamlit run a request in its legacy multipage mode until
-    `st.navigation` has been called once in the process (and AppTest resets that state before every run),
-    so a bookmarked deep link such as `/analytics?range=90d` on a fresh server would run the page script
-    alone: no page config, no sidebar, the legacy menu. Here the page clears the flag `st.navigation`
-    itself clears and runs the router in the same script run (so a submitted form is not lost), which
-    renders the same page through app.py; the stand-alone run then stops.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        from dashboard.app import main as run_router
-
-        run_router()
-        st.stop()
-
-
 def model_label(config: Settings) -> str:
     """The model in use as one line, e.g. "openai/gpt-4o-mini" or "openai/qwen2.5 @ http://…" (no credentials)."""
     from pipeline.lm import describe_model  # cheap: pipeline.lm imports DSPy only when a model is built

@@ -1,8 +1,8 @@
 """Prompt Improver's dashboard: `prompt-improver dashboard`, or `streamlit run dashboard/app.py`.
 
-The router (`st.navigation` over `pages/`) and the composition root: settings, the repository (migrated
-once per process), the outbox replay and the opt-in auto-prune run through the cached factories in
-`dashboard/composition.py`; each page asks `dashboard._context.app_context()` for this session's view.
+The router (`st.navigation` over the page scripts in `views/`) and the composition root: settings, the
+repository (migrated once per process), the outbox replay and the opt-in auto-prune run through the cached
+factories in `dashboard/composition.py`; each page asks `dashboard._context.app_context()` for this session's view.
 """
 
 from __future__ import annotations
@@ -23,9 +23,20 @@ from dashboard import _context, _ui, composition  # noqa: E402
 from dashboard.exposure import exposure_warning  # noqa: E402
 from prompt_improver.settings import SettingsError  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not `pages/`: Streamlit treats a folder of that name beside the entrypoint as legacy auto-discovered pages,
+# and a bookmarked address opened on a fresh server would then run the page script alone, without the router.
+VIEWS = Path(__file__).resolve().parent / "views"
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
-PAGE_PATHS = ["history", "analytics", "compare", "settings"]  # the pages' addresses besides the default one
+# (script in views/, title, icon, address): the addresses are spelled out, not inferred from the file names,
+# because bookmarks rely on them. The first page is the default one, served at "/".
+PAGES = (
+    ("improve.py", "Improve", ":material/auto_fix_high:", "improve"),
+    ("history.py", "History", ":material/history:", "history"),
+    ("analytics.py", "Analytics", ":material/monitoring:", "analytics"),
+    ("compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    ("settings.py", "Settings", ":material/settings:", "settings"),
+)
+PAGE_PATHS = [path for *_, path in PAGES[1:]]  # the pages' addresses besides the default one
 
 def _settings_error_page() -> None:
     st.title("Prompt Improver cannot start")
@@ -66,16 +77,10 @@ def main() -> None:
         st.navigation(error_pages, position="hidden").run()
         return
 
-    pages = [
-        st.Page(PAGES / "improve.py", title="Improve", icon=":material/auto_fix_high:", default=True),
-        st.Page(PAGES / "history.py", title="History", icon=":material/history:"),
-        st.Page(PAGES / "analytics.py", title="Analytics", icon=":material/monitoring:"),
-    ]
-    compare = PAGES / "compare.py"
-    if compare.exists():  # the Compare page is added by its own issue, without editing this file
-        pages.append(st.Page(compare, title="Compare", icon=":material/compare_arrows:"))
-    pages.append(st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"))
-    page = st.navigation(pages)
+    page = st.navigation([
+        st.Page(VIEWS / script, title=title, icon=icon, url_path=path, default=index == 0)
+        for index, (script, title, icon, path) in enumerate(PAGES)
+    ])
 
     _ui.sidebar(context)
     _ui.demo_banner(context)

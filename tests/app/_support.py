@@ -7,11 +7,13 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+# Every page's script, as AppTest's switch_page names it (relative to app.py), in the sidebar's order.
+PAGES = ["views/improve.py", "views/history.py", "views/analytics.py", "views/compare.py", "views/settings.py"]
 TIMEOUT = 60  # the first run imports pandas/altair; the analytics worker process needs a few seconds
 
 
 def open_app(page: str | None = None) -> AppTest:
-    """Run the app once, then (if given) switch to `page` (e.g. "pages/history.py") and run it."""
+    """Run the app once, then (if given) switch to `page` (e.g. "views/history.py") and run it."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     if page is not None:
         at.switch_page(page).run()

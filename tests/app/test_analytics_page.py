@@ -15,7 +15,7 @@ from store.timestamps import utc_now
 from tests.app._support import open_app, texts
 from tests.support.builders import make_record
 
-ANALYTICS = "pages/analytics.py"
+ANALYTICS = "views/analytics.py"
 
 
 def _noon(days_ago: int) -> datetime:
@@ -172,6 +172,6 @@ def test_the_date_controls_say_what_n_days_means(app_db: Path) -> None:
     _seed(app_db)
     at = open_app(ANALYTICS)
     assert "N calendar days in UTC, today included" in at.segmented_control(key="analytics_range").help
-    settings = open_app("pages/settings.py")
+    settings = open_app("views/settings.py")
     assert not settings.exception
     assert "N calendar days in UTC, today included" in settings.number_input(key="settings_retention_days").help

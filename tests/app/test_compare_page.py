@@ -25,7 +25,7 @@ from tests.support.builders import make_record
 from tests.support.fake_openai import FakeOpenAIServer, good_fields, status
 from tests.support.judge_scenario import weak_fields
 
-PAGE = "pages/compare.py"
+PAGE = "views/compare.py"
 IDEAS = [EvalItem(f"Write a short onboarding guide for new {team} staff") for team in (
     "warehouse", "kitchen", "front desk", "IT support", "sales", "finance", "design", "legal", "nursing", "library",
     "security", "marketing")]

@@ -29,7 +29,7 @@ def test_demo_data_lives_in_its_own_database_and_the_user_can_go_back(
 
 
 def _explore_and_return(app_db: Path) -> None:
-    at = open_app("pages/history.py")
+    at = open_app("views/history.py")
     assert "Nothing here yet" in texts(at)
     at.button(key="history_demo").click().run()
     assert not at.exception
@@ -39,11 +39,11 @@ def _explore_and_return(app_db: Path) -> None:
     assert _count(demo_path(app_db)) == DEMO_ROWS
     assert _count(app_db) == 0  # never a demo row in the user's history
 
-    at.switch_page("pages/analytics.py").run()  # the whole session follows the demo database
+    at.switch_page("views/analytics.py").run()  # the whole session follows the demo database
     assert not at.exception and "Demo mode" in texts(at)
     assert at.metric[0].label == "Improvements" and at.metric[0].value != "0"
 
-    at.switch_page("pages/improve.py").run()  # a real improvement made in demo mode is the user's
+    at.switch_page("views/improve.py").run()  # a real improvement made in demo mode is the user's
     at.text_area(key="improve_idea").input("Write a haiku about databases")
     next(button for button in at.button if button.label == "Improve").click()
     at.run()
@@ -53,7 +53,7 @@ def _explore_and_return(app_db: Path) -> None:
     at.button(key="leave_demo").click().run()
     assert not at.exception
     assert "Demo mode" not in texts(at)
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert "records 1–1 of 1, newest first" in texts(at)  # the user's own history again
 
 
@@ -62,11 +62,11 @@ def _first(value):
 
 
 def test_demo_mode_is_kept_in_the_url_so_a_reload_or_a_bookmark_opens_it_again(app_db: Path) -> None:
-    at = open_app("pages/history.py")
+    at = open_app("views/history.py")
     at.button(key="history_demo").click().run()
     assert not at.exception and "Demo mode" in texts(at)
     assert _first(at.query_params["demo"]) == "1"
-    at.switch_page("pages/analytics.py").run()
+    at.switch_page("views/analytics.py").run()
     at.segmented_control(key="analytics_range").set_value("7d").run()
     assert not at.exception
     # The Analytics page writes its filters into the URL without dropping demo mode.
@@ -75,7 +75,7 @@ def test_demo_mode_is_kept_in_the_url_so_a_reload_or_a_bookmark_opens_it_again(a
     reloaded = AppTest.from_file(str(APP), default_timeout=TIMEOUT)  # a new session: a reload or a bookmark
     reloaded.query_params.update({"demo": "1", "range": "7d"})
     reloaded.run()
-    reloaded.switch_page("pages/analytics.py").run()
+    reloaded.switch_page("views/analytics.py").run()
     assert not reloaded.exception
     assert "Demo mode" in texts(reloaded)  # the banner, and the demo database's records, not an empty history
     assert reloaded.metric[0].label == "Improvements" and reloaded.metric[0].value != "0"
@@ -90,5 +90,5 @@ def test_demo_mode_is_kept_in_the_url_so_a_reload_or_a_bookmark_opens_it_again(a
 
 
 def test_a_plain_link_without_the_parameter_opens_the_users_own_history(app_db: Path) -> None:
-    at = open_app("pages/history.py")
+    at = open_app("views/history.py")
     assert not at.exception and "Demo mode" not in texts(at) and "demo" not in at.query_params

@@ -11,11 +11,8 @@ import pytest
 from streamlit import config as streamlit_config
 
 from dashboard.exposure import CHOSEN_HOST_ENV, exposure_warning, is_loopback
-from tests.app._support import APP, open_app
+from tests.app._support import PAGES, open_app
 
-PAGES = ["pages/improve.py", "pages/history.py", "pages/analytics.py", "pages/settings.py"]
-if (APP.parent / "pages" / "compare.py").exists():
-    PAGES.insert(3, "pages/compare.py")
 WARNING = "anyone who can reach this machine can read and change your prompt history"
 
 
@@ -46,8 +43,8 @@ def test_every_page_warns_when_served_beyond_this_machine_unasked(app_db, served
     seen = _warnings_per_page(app_db)
     assert all(len(found) == 1 for found in seen.values()), seen
     where = "address 192.0.2.7" if address == "192.0.2.7" else "every network interface"
-    assert seen["pages/history.py"][0].startswith(f"This dashboard listens on {where}: ")
-    assert "`prompt-improver dashboard` (127.0.0.1 only)" in seen["pages/history.py"][0]
+    assert seen["views/history.py"][0].startswith(f"This dashboard listens on {where}: ")
+    assert "`prompt-improver dashboard` (127.0.0.1 only)" in seen["views/history.py"][0]
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "localhost", "::1"])

@@ -15,7 +15,7 @@ from store.timestamps import utc_now
 from tests.app._support import open_app, texts
 from tests.support.builders import make_record
 
-HISTORY = "pages/history.py"
+HISTORY = "views/history.py"
 
 
 def _seed(db_path: Path) -> None:

@@ -47,8 +47,8 @@ def test_without_a_model_the_page_explains_how_to_configure_one(app_db: Path) ->
 def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) -> None:
     with FakeOpenAIServer(default=reply(good_fields(IDEA))) as server:
         model_env(server)
-        at = open_app("pages/analytics.py")  # caches the empty analytics first
-        at.switch_page("pages/improve.py").run()
+        at = open_app("views/analytics.py")  # caches the empty analytics first
+        at.switch_page("views/improve.py").run()
         assert at.radio(key="improve_backend").value == "few-shot"  # DSPY_FEWSHOT_ENABLED defaults to true
         at = _submit(at, IDEA)
     assert not at.exception
@@ -61,7 +61,7 @@ def test_an_improvement_is_shown_and_saved_with_its_id(app_db: Path, model_env) 
     assert any("Your task: write a launch announcement" in code.value for code in at.code)
     assert [m.label for m in at.metric][:4] == ["Confidence", "Quality", "Latency", "Backend"]
     assert at.metric[0].value == "0.86"
-    at.switch_page("pages/analytics.py").run()  # this app's write shows at once, not after the cache's TTL
+    at.switch_page("views/analytics.py").run()  # this app's write shows at once, not after the cache's TTL
     assert at.metric[0].label == "Improvements" and at.metric[0].value == "1"
 
 
@@ -98,7 +98,7 @@ def test_with_an_unopenable_database_the_improvement_is_kept_in_the_outbox(
     assert any("Your task" in code.value for code in at.code)  # the user still gets the prompt
     outbox = tmp_path / "history.db.outbox.jsonl"
     assert IDEA in outbox.read_text()
-    at.switch_page("pages/settings.py").run()  # the health view counts what waits for replay
+    at.switch_page("views/settings.py").run()  # the health view counts what waits for replay
     assert not at.exception
     assert {metric.label: metric.value for metric in at.metric}["Outbox"] == "1 waiting"
 
@@ -181,7 +181,7 @@ def test_a_model_chosen_from_a_local_server_is_used_for_the_session_and_its_sett
         assert "No language model is configured" in texts(at)
         # what the "Use qwen2.5 from Ollama" button stores
         at.session_state["improve_chosen_model"] = {"LLM_MODEL": "openai/qwen2.5", "LLM_API_BASE": server.base_url}
-        at.switch_page("pages/improve.py").run()
+        at.switch_page("views/improve.py").run()
         assert any(f"LLM_MODEL=openai/qwen2.5\nLLM_API_BASE={server.base_url}" == code.value for code in at.code)
         at = _submit(at, IDEA)
         assert server.requests and server.requests[0]["model"] == "qwen2.5"

@@ -28,13 +28,13 @@ def test_every_page_shows_the_servers_history(team_db: str, app_db: Path) -> Non
     with open_repository(load_settings()) as repo:
         repo.save_many(generate_demo_records(2_000, days=20, seed=3))  # inside the default window
     at = open_app()
-    at.switch_page("pages/analytics.py").run()
+    at.switch_page("views/analytics.py").run()
     assert not at.exception
     assert [metric.value for metric in at.metric if metric.label == "Improvements"] == ["2,000"]
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert "of 2,000, newest first" in texts(at)
     seen = _visit_every_page(at)
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     assert [metric.value for metric in at.metric if metric.label == "Records"] == ["2,000"]
     assert team_db.replace(PASSWORD, "***") in [block.value for block in at.code]  # where the history is
     assert all(PASSWORD not in text for text in seen.values())
@@ -47,14 +47,14 @@ def test_a_server_that_cannot_be_reached_is_explained_on_every_page(
     monkeypatch.setenv("DATABASE_URL", f"postgresql://prompt:{PASSWORD}@127.0.0.1:1/none")
     monkeypatch.setenv("DATABASE_TIMEOUT_S", "1")
     seen = _visit_every_page(open_app())
-    for page in ("pages/history.py", "pages/analytics.py", "pages/settings.py"):
+    for page in ("views/history.py", "views/analytics.py", "views/settings.py"):
         assert "cannot reach the PostgreSQL server" in seen[page], page
         assert PASSWORD not in seen[page]
 
 
 def test_demo_mode_writes_a_local_file_and_leaves_the_server_alone(team_db: str, app_db: Path) -> None:
     at = open_app()
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     demo_buttons = [button for button in at.button if "demo" in button.label.lower()]
     assert demo_buttons, texts(at)
     demo_buttons[0].click().run()
@@ -74,8 +74,8 @@ def test_an_improvement_made_on_the_page_is_stored_on_the_server_and_shown_by_an
         for name, value in {"LLM_MODEL": "openai/fake-model", "LLM_API_BASE": server.base_url,
                             "LLM_API_KEY": "test-key", "LLM_MAX_RETRIES": "0", "LLM_TIMEOUT_S": "20"}.items():
             monkeypatch.setenv(name, value)
-        at = open_app("pages/analytics.py")  # the analytics cached while the history is empty
-        at.switch_page("pages/improve.py").run()
+        at = open_app("views/analytics.py")  # the analytics cached while the history is empty
+        at.switch_page("views/improve.py").run()
         at.text_area(key="improve_idea").input(idea)
         at.button[0].click()
         at.run()
@@ -84,6 +84,6 @@ def test_an_improvement_made_on_the_page_is_stored_on_the_server_and_shown_by_an
         rows = conn.execute("SELECT id, original_idea, model_version FROM prompt_history").fetchall()
     assert [(idea_, model) for _, idea_, model in rows] == [(idea, "openai/fake-model")]
     assert f"Saved as #{rows[0][0]}" in texts(at)
-    at.switch_page("pages/analytics.py").run()
+    at.switch_page("views/analytics.py").run()
     assert [metric.value for metric in at.metric if metric.label == "Improvements"] == ["1"]
     assert not app_db.exists()

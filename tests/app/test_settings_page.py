@@ -16,7 +16,7 @@ from tests.app._support import open_app, texts
 from tests.support.builders import make_record
 from tests.support.fake_openai import FakeOpenAIServer, prose, status
 
-SETTINGS = "pages/settings.py"
+SETTINGS = "views/settings.py"
 
 
 def _seed(db_path: Path, ages_in_days: list[int]) -> None:
@@ -112,7 +112,7 @@ def test_an_unopenable_database_is_a_clear_error_and_the_other_pages_still_work(
     at = open_app(SETTINGS)
     assert not at.exception
     assert any("cannot be opened" in error.value and "is a directory" in error.value for error in at.error)
-    at.switch_page("pages/improve.py").run()
+    at.switch_page("views/improve.py").run()
     assert not at.exception
     assert "Improve a prompt" in texts(at)
 

@@ -22,7 +22,7 @@ WRITES = 300
 
 
 def test_the_app_keeps_writing_while_its_analytics_worker_answers(app_db: Path) -> None:
-    at = open_app("pages/analytics.py")  # builds the app's repository and starts its worker
+    at = open_app("views/analytics.py")  # builds the app's repository and starts its worker
     assert not at.exception
     config = composition.settings()
     repo = composition.repository(str(app_db), config.sqlite_wal_mode, config.sqlite_busy_timeout_ms, config)

@@ -193,7 +193,6 @@ def _detail(context: AppContext, record_id: int, text: str | None = None) -> Non
 
 
 def main() -> None:
-    _ui.ensure_router()
     context = app_context()
     st.title("History")
     st.caption("Every improvement, newest first: filter, search, select a row for every field, export as CSV.")

@@ -88,7 +88,6 @@ def _improve(context, config, idea: str, extra: str, backend: str) -> None:
 
 
 def main() -> None:
-    _ui.ensure_router()
     context = app_context()
     config = _with_chosen_model(context.user_settings)
     st.title("Improve a prompt")

@@ -84,7 +84,6 @@ def _history(context: AppContext) -> None:
 
 
 def main() -> None:
-    _ui.ensure_router()
     context = app_context()
     st.title("Compare zero-shot and few-shot")
     st.caption("Paired experiments with confidence intervals and tests, and an unpaired look at your history.")

@@ -215,7 +215,6 @@ def _charts(context: AppContext, view: filters.ViewFilter, kpis: dict, series: p
 
 
 def main() -> None:
-    _ui.ensure_router()
     context = app_context()
     st.title("Analytics")
     st.caption("Volume, scores and latency of your improvements over time, against the previous period.")

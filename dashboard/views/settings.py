@@ -220,7 +220,6 @@ def _model_section(context: AppContext) -> None:
 
 
 def main() -> None:
-    _ui.ensure_router()
     context = app_context()
     st.title("Settings")
     st.caption("How long records are kept, the database's health, and the model in use.")
