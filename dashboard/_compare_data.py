@@ -33,7 +33,7 @@ SHARE_THRESHOLDS = {"quality": 0.8, "confidence": 0.8, "latency_ms": 5_000.0}
 def _experiments(db_path: str, busy_timeout_ms: int) -> Any:
     from dashboard import composition
 
-    return composition.experiments(db_path, busy_timeout_ms)
+    return composition.experiments(db_path)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
