@@ -31,10 +31,11 @@ METRIC_NAMES = {"quality": "Quality", "confidence": "Confidence", "latency_ms": 
 SHARE_THRESHOLDS = {"quality": 0.8, "confidence": 0.8, "latency_ms": 5_000.0}
 
 
-def _experiments(db_path: str, busy_timeout_ms: int) -> Any:
+def _experiments(db_path: str) -> Any:
+    # The busy timeout the cached functions below take is the settings' (part of their cache key only).
     from dashboard import composition
 
-    return composition.experiments(db_path, busy_timeout_ms)
+    return composition.experiments(db_path)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
@@ -44,7 +45,7 @@ def experiment_list(db_path: str, busy_timeout_ms: int, version: int) -> list[di
         {"id": e.id, "name": e.name, "created": e.created, "status": e.status, "planned": e.planned,
          "succeeded": e.succeeded, "failed": e.failed, "items": len(e.items), "repeats": e.repeats,
          "model_version": e.model_version}
-        for e in _experiments(db_path, busy_timeout_ms).list_experiments(limit=500)
+        for e in _experiments(db_path).list_experiments(limit=500)
     ]
 
 
@@ -55,7 +56,7 @@ def experiment_view(db_path: str, busy_timeout_ms: int, experiment_id: str, vers
     with both records and the judge's columns) and `items` (per idea)."""
     from pipeline.experiment_results import item_summaries, summarize
 
-    summary = summarize(_experiments(db_path, busy_timeout_ms), experiment_id, judge_model=judge_model)
+    summary = summarize(_experiments(db_path), experiment_id, judge_model=judge_model)
     rows = []
     for row, flat in zip(summary.rows, summary.flat_rows()):
         flat["zero_shot_record"] = row.zero_shot.to_dict() if row.zero_shot else None

@@ -32,11 +32,11 @@ def judge_lm(context: AppContext) -> Any | None:
     Raises:
         ModelNotConfigured: JUDGE_MODEL cannot be used (the message names it).
     """
-    from prompt_improver.wiring import build_judge_lm
+    from dashboard import composition
 
-    # Not composition.language_model: that caches the improving model's client (structured output, our own
-    # attempts), while the judge is a plain `dspy.LM` used inside `dspy.context`.
-    return build_judge_lm(context.user_settings)
+    # Not the improving model's client (structured output, our own attempts): the judge is a plain `dspy.LM`
+    # used inside `dspy.context`.
+    return composition.models(context.user_settings).judge()
 
 
 def judge_with_progress(context: AppContext, experiment_id: str, concurrency: int) -> None:
@@ -44,7 +44,6 @@ def judge_with_progress(context: AppContext, experiment_id: str, concurrency: in
     `st.session_state[NOTICE_KEY]` as `(kind, message)`. Nothing without JUDGE_MODEL."""
     from pipeline.judge import ServiceJudge
     from pipeline.judging import judge_experiment
-    from store.sqlite.experiments import SQLiteExperimentRepository
 
     model = context.user_settings.judge_model
     if not model:
@@ -56,7 +55,7 @@ def judge_with_progress(context: AppContext, experiment_id: str, concurrency: in
 
     try:
         result = judge_experiment(
-            SQLiteExperimentRepository(context.db_path, context.settings.sqlite_busy_timeout_ms), experiment_id,
+            context.services.experiments, experiment_id,
             judge_one=ServiceJudge(lm=judge_lm(context)), judge_model=model, concurrency=concurrency,
             progress=progress)
     except (PipelineError, RepositoryError) as error:

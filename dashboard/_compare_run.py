@@ -29,11 +29,11 @@ def _improver(context: AppContext) -> Any:
     programs = {b: composition.program(b.value, str(config.dspy_program_dir), config.dspy_fewshot_k) for b in BackendType}
     return ServiceImprover(
         programs=programs,
-        lm=composition.lm_for(config.model_copy(update={"llm_cache": False})),  # never cached answers here
+        lm=composition.models(config).client(cache=False),  # never cached answers here
         repo=context.repo,
         model_version=config.llm_model or "",
-        outbox=composition.outbox(str(context.settings.outbox_path)),
-        breaker=composition.breaker(str(context.db_path)),
+        outbox=context.services.outbox,
+        breaker=context.services.breaker,
     )
 
 
@@ -126,7 +126,7 @@ def run_with_progress(context: AppContext, *, concurrency: int, items: list | No
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} runs done")
 
-    experiments = composition.experiments(str(context.db_path), context.settings.sqlite_busy_timeout_ms)
+    experiments = context.services.experiments
     try:
         _compare_judge.judge_lm(context)  # a judge that cannot be used stops the experiment before any call
         improver = _improver(context)

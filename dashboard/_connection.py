@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prompt_improver.settings import Settings
+from prompt_improver.models import ModelFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +20,9 @@ class ConnectionResult:
     latency_ms: float | None = None
 
 
-def check_connection(config: Settings) -> ConnectionResult:
-    """Probe the configured model (see `pipeline.probe.probe_model`)."""
-    from pipeline.probe import probe_model
-
-    result = probe_model(config.llm_model, config.llm_api_base, config.llm_api_key)
+def check_connection(models: ModelFactory) -> ConnectionResult:
+    """Probe the configured model (see `ModelFactory.probe`)."""
+    result = models.probe()
     if result.usable:
         return ConnectionResult(True, (result.answer or "").strip()[:200] or "(an empty answer)", result.latency_ms)
     listed = f" The server lists: {', '.join(result.models[:10])}." if result.models else ""

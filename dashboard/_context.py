@@ -2,8 +2,9 @@
 
 Demo mode is per session (`st.session_state`): one user exploring the demo database never moves another
 session off their own history. It is also kept in the URL (`?demo=1`), so a reload or a bookmark of a demo
-view opens the demo again instead of an empty history without the banner. A database that cannot be opened is not an exception here but a message
-every page can show, so the rest of the app (the Improve page, the model settings) stays usable.
+view opens the demo again instead of an empty history without the banner. A database that cannot be
+opened, or history turned off (SQLITE_ENABLED=false), is not an exception here but a message every page
+can show, so the rest of the app (the Improve page, the model settings) stays usable.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import composition
+from prompt_improver.services import Services
 from prompt_improver.settings import Settings
 from store.errors import RepositoryError
 
@@ -30,9 +32,24 @@ class AppContext:
     user_settings: Settings  # the user's own configuration
     db_path: Path
     demo: bool
-    repo: Any | None
-    repo_error: str | None
+    services: Services  # the active database's collaborators
+    problem: str | None  # a start-up step (the demo data) that failed
     startup: composition.StartupReport | None
+
+    @property
+    def repo(self) -> Any | None:
+        """The active database's repository, or None (see `repo_error`)."""
+        return None if self.problem else self.services.repository
+
+    @property
+    def repo_error(self) -> str | None:
+        """Why there is no repository: history is off, or the database cannot be opened."""
+        return self.problem or self.services.unavailable
+
+    @property
+    def history_off(self) -> bool:
+        """Whether history is turned off (SQLITE_ENABLED=false): improvements are shown, never stored."""
+        return self.services.history_off
 
     @property
     def version(self) -> int:
@@ -71,19 +88,14 @@ def leave_demo_mode() -> None:
     st.query_params.pop(DEMO_PARAM, None)
 
 
-def own_store(user: Settings) -> tuple[Any | None, str | None]:
-    """The user's own repository (or why it cannot be opened), whatever database the session shows.
+def own_services(user: Settings) -> Services:
+    """The user's own collaborators (started up), whatever database the session shows.
 
     Improvements are real work: made in demo mode they still go to the user's history, never the demo file.
     """
-    try:
-        repo = composition.repository(
-            str(user.sqlite_db_path), user.sqlite_wal_mode, user.sqlite_busy_timeout_ms, user
-        )
-        composition.startup(str(user.sqlite_db_path), repo, user)
-        return repo, None
-    except RepositoryError as problem:
-        return None, str(problem)
+    built = composition.services(user)
+    composition.startup(built)
+    return built
 
 
 def app_context() -> AppContext:
@@ -96,14 +108,12 @@ def app_context() -> AppContext:
     demo = in_demo_mode()
     path = composition.demo_path(user.sqlite_db_path) if demo else Path(user.sqlite_db_path)
     active = composition.settings_for(user, path)
-    repo = report = None
-    error = None
+    built = composition.services(active)
+    report = problem = None
     try:
-        repo = composition.repository(str(path), active.sqlite_wal_mode, active.sqlite_busy_timeout_ms, active)
-        if demo:
-            composition.demo_database(str(path), active)
-        report = composition.startup(str(path), repo, active)
-    except RepositoryError as problem:
-        error = str(problem)
-        repo = None
-    return AppContext(active, user, path, demo, repo, error, report)
+        if demo and built.repository is not None:
+            composition.demo_database(str(path), built.repository)
+        report = composition.startup(built)
+    except RepositoryError as error:
+        problem = str(error)
+    return AppContext(active, user, path, demo, built, problem, report)

@@ -12,9 +12,14 @@ RESULTS_KEY = "improve_results"
 KEEP = 5
 
 
-def remember(outcome) -> None:
-    """Put an improvement outcome first in this session's list (plain data: session state outlives objects)."""
+def remember(outcome, *, not_stored: str | None = None) -> None:
+    """Put an improvement outcome first in this session's list (plain data: session state outlives objects).
+
+    Args:
+        not_stored: why the record was deliberately not stored (history is off), or None.
+    """
     item = outcome.record.to_dict()
+    item["not_stored"] = not_stored
     item["saved"] = outcome.saved
     item["persistence_error"] = outcome.persistence_error
     item["kept_in_outbox"] = outcome.kept_in_outbox
@@ -24,8 +29,10 @@ def remember(outcome) -> None:
 
 
 def render_persistence(item: dict) -> None:
-    """Where the record went: "Saved as #id", or kept in the outbox and why."""
-    if item.get("saved") and item.get("id") is not None:
+    """Where the record went: "Saved as #id", kept in the outbox and why, or not stored on purpose."""
+    if item.get("not_stored"):
+        st.info(f"Not stored: {item['not_stored']}. Copy the prompt above to keep it.", icon=":material/info:")
+    elif item.get("saved") and item.get("id") is not None:
         replayed = item.get("replayed") or 0
         extra = f" — and {replayed:,} earlier record(s) from the outbox were stored too" if replayed else ""
         st.success(f"Saved as #{item['id']}{extra}", icon=":material/check_circle:")
@@ -39,7 +46,7 @@ def render_persistence(item: dict) -> None:
         reason = (item.get("persistence_error") or "the database and the outbox both failed").rstrip(". ")
         st.error(f"Not saved anywhere: {reason}. Copy the prompt above or download it now; it is lost when "
                  "this session ends.", icon=":material/error:")
-        record = {key: value for key, value in item.items() if key not in ("saved", "replayed", "kept_in_outbox")}
+        record = {key: value for key, value in item.items() if key not in ("saved", "replayed", "kept_in_outbox", "not_stored")}
         st.download_button(
             "Download this improvement (JSON)", json.dumps(record, ensure_ascii=False, indent=2),
             file_name=f"prompt-improver-unsaved-{item['uid']}.json", mime="application/json",

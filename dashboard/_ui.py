@@ -32,7 +32,9 @@ def sidebar(context: AppContext) -> None:
         label = "Demo database" if context.demo else "Your history"
         st.markdown(f":material/database: {label}")
         st.markdown(path_html(str(context.db_path)), unsafe_allow_html=True)
-        if context.repo_error:
+        if context.history_off:
+            st.markdown(":orange[:material/history_toggle_off: history is off (SQLITE_ENABLED=false)]")
+        elif context.repo_error:
             st.markdown(":red[:material/error: cannot be opened]")
         report = context.startup
         if report is not None and (report.replayed or report.pruned):
@@ -88,7 +90,14 @@ def demo_offer(context: AppContext, *, key: str) -> None:
 
 
 def database_problem(context: AppContext) -> None:
-    """The clear error for a database that cannot be opened, and what still works."""
+    """Why there is no history to show (turned off, or a database that cannot be opened), and what still works."""
+    if context.history_off:
+        st.info(
+            "**History is turned off** (SQLITE_ENABLED=false): improvements are shown on the Improve page but not "
+            "stored, so there is nothing to list or analyse. Set SQLITE_ENABLED=true and restart to keep them.",
+            icon=":material/history_toggle_off:",
+        )
+        return
     st.error(f"**The history database cannot be opened.** {context.repo_error}", icon=":material/error:")
     st.caption(
         "Set SQLITE_DB_PATH to a writable database file and reload. Improvements still work: records that cannot "

@@ -1,8 +1,9 @@
 """Prompt Improver's dashboard: `prompt-improver dashboard`, or `streamlit run dashboard/app.py`.
 
-The router (`st.navigation` over the page scripts in `views/`) and the composition root: settings, the
-repository (migrated once per process), the outbox replay and the opt-in auto-prune run through the cached
-factories in `dashboard/composition.py`; each page asks `dashboard._context.app_context()` for this session's view.
+The router (`st.navigation` over the page scripts in `views/`) and the composition root: `dashboard/composition.py` caches
+`prompt_improver.services.build_services` once per configuration (the repository migrated once per process,
+or none with SQLITE_ENABLED=false) and runs the outbox replay and the opt-in auto-prune once; each page asks
+`dashboard._context.app_context()` for this session's view.
 """
 
 from __future__ import annotations

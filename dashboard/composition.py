@@ -1,9 +1,10 @@
-"""The dashboard's composition root: every collaborator built once per process, by plain constructors.
+"""The dashboard's composition root: `build_services` once per configuration, cached for the process.
 
-Each factory is an `st.cache_resource` holding paths, configuration or a thread-safe object — never a
-shared sqlite3 or DuckDB connection (the repository opens a connection per operation; DuckDB lives in
-the analytics worker's own process). Arguments are plain values so the cache key is the configuration:
-a session in demo mode gets the demo database's objects, everyone else the user's.
+`services(config)` is an `st.cache_resource` keyed by the settings: a session in demo mode gets the demo
+database's collaborators, everyone else the user's. What is cached holds paths, configuration or
+thread-safe objects — never a shared sqlite3 or DuckDB connection (the repository opens a connection per
+operation; DuckDB lives in the analytics worker's own process). A history that could not be opened is
+not cached: the next run tries again.
 
 Pipeline modules are imported inside the factories: DSPy and litellm cost seconds of CPU to import,
 and the History, Analytics and Settings pages never need them.
@@ -19,6 +20,8 @@ from typing import Any
 
 import streamlit as st
 
+from prompt_improver.models import ModelFactory
+from prompt_improver.services import Services, build_services
 from prompt_improver.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -70,53 +73,57 @@ def settings_for(base: Settings, db_path: Path) -> Settings:
     return base.model_copy(update={"sqlite_db_path": Path(db_path), "database_url": None})
 
 
-def history_location(db_path: str) -> str:
-    """What the analytics read for `db_path`: DATABASE_URL when that is set and `db_path` is the user's
-    own database (the key every cache uses for it), else the file itself (the demo database)."""
-    config = settings()
-    if config.database_url and Path(db_path) == Path(config.sqlite_db_path):
-        return config.database_url
-    return db_path
+def _close(built: Services) -> None:
+    try:
+        built.close()
+    except Exception:  # noqa: BLE001 — releasing must never break a cache clear
+        log.exception("closing the services of %s failed", built.settings.sqlite_db_path)
 
 
-def experiments(db_path: str, busy_timeout_ms: int) -> Any:
-    """The experiment repository of `db_path` (PostgreSQL's when it stands for DATABASE_URL)."""
-    from prompt_improver.wiring import open_experiments
-
-    config = settings()
-    if history_location(db_path) != db_path:
-        return open_experiments(config, repository(db_path, config.sqlite_wal_mode, busy_timeout_ms, config))
-    from store.sqlite.experiments import SQLiteExperimentRepository
-
-    return SQLiteExperimentRepository(db_path, busy_timeout_ms)
+@st.cache_resource(show_spinner="Opening the database…", on_release=_close)
+def _services(key: str, _config: Settings) -> Services:
+    return build_services(_config)
 
 
-@st.cache_resource(show_spinner="Opening the database…")
-def repository(db_path: str, wal: bool, busy_timeout_ms: int, _settings: Settings) -> Any:
-    """The SQLite repository for `db_path`, migrated to the current schema once per process.
+def services(config: Settings) -> Services:
+    """The collaborators `config` describes (`prompt_improver.services.build_services`), built once per process."""
+    key = config.model_dump_json()
+    built = _services(key, config)
+    if built.repository is None and not built.history_off:
+        _services.clear(key, config)  # a database that could not be opened: the next run retries
+    return built
+
+
+def for_database(db_path: str) -> Services:
+    """The collaborators of `db_path`: the user's database or the demo database beside it."""
+    return services(settings_for(settings(), Path(db_path)))
+
+
+def experiments(db_path: str) -> Any:
+    """The experiment repository of `db_path` (PostgreSQL's when it stands for DATABASE_URL), or None."""
+    return for_database(db_path).experiments
+
+
+def analytics_worker(db_path: str) -> Any:
+    """The analytics worker of `db_path` (DuckDB never runs in this process: see STYLE.md).
 
     Raises:
-        RepositoryConnectionError: the file cannot be created or opened (not cached: the next run retries).
+        RepositoryError: history is off (SQLITE_ENABLED=false).
     """
-    from prompt_improver.wiring import open_repository
-
-    return open_repository(_settings)
+    return for_database(db_path).analytics()
 
 
 @st.cache_resource(show_spinner=False)
-def outbox(path: str) -> Any:
-    """The append-only outbox beside a database (records that could not be stored yet)."""
-    from pipeline.outbox import Outbox
-
-    return Outbox(Path(path))
+def _chosen_models(key: str, _config: Settings) -> ModelFactory:
+    return ModelFactory(_config)
 
 
-@st.cache_resource(show_spinner=False)
-def breaker(db_path: str) -> Any:
-    """The store's circuit breaker for one database, shared by every session of the process."""
-    from pipeline.breaker import CircuitBreaker
-
-    return CircuitBreaker()
+def models(config: Settings) -> ModelFactory:
+    """The language models of `config`: the services' own, or for a model chosen on the Improve page (a
+    configuration that differs only in its model) a factory cached for that configuration."""
+    if config == settings():
+        return services(config).models
+    return _chosen_models(config.model_dump_json(), config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,77 +135,33 @@ class StartupReport:
     problem: str | None = None
 
 
+def startup(built: Services) -> StartupReport:
+    """Once per process and database: replay the outbox, then the opt-in auto-prune (nothing with history off
+    or a database that cannot be opened)."""
+    if built.repository is None:
+        return StartupReport()
+    return _startup(built.settings.model_dump_json(), built)
+
+
 @st.cache_resource(show_spinner="Starting up…")
-def startup(db_path: str, _repo: Any, _settings: Settings) -> StartupReport:
-    """Once per process and database: replay the outbox, then the opt-in auto-prune."""
+def _startup(key: str, _services: Services) -> StartupReport:
     from pipeline.errors import PipelineError
     from pipeline.service import replay_outbox_at_start
-    from prompt_improver.wiring import auto_prune_at_start
+    from prompt_improver.stored_settings import auto_prune_at_start
     from store.errors import RepositoryError
 
     replayed = pruned = 0
     problem = None
+    db_path = str(_services.settings.sqlite_db_path)
     try:
-        replayed = _count(replay_outbox_at_start(_repo, outbox(str(_settings.outbox_path))))
-        pruned = _count(auto_prune_at_start(_repo, _settings))
+        replayed = replay_outbox_at_start(_services.repository, _services.outbox)
+        pruned = auto_prune_at_start(_services.repository, _services.settings) or 0
     except (RepositoryError, PipelineError, OSError) as error:
         log.warning("start-up task failed for %s: %s", db_path, error)
         problem = str(error)
     if replayed or pruned:
         data_version(db_path).bump()
     return StartupReport(replayed, pruned, problem)
-
-
-def _count(value: object) -> int:
-    # The start-up helpers return a count, a report with a count, or None when they did nothing.
-    if isinstance(value, bool) or value is None:
-        return 0
-    if isinstance(value, int):
-        return value
-    for name in ("replayed", "deleted", "pruned", "count"):
-        inner = getattr(value, name, None)
-        if isinstance(inner, int) and not isinstance(inner, bool):
-            return inner
-    return 0
-
-
-def _release_worker(worker: Any) -> None:
-    try:
-        worker.close()
-    except Exception:  # noqa: BLE001 — releasing must never break a cache clear
-        log.exception("closing the analytics worker failed")
-
-
-@st.cache_resource(show_spinner=False, on_release=_release_worker)
-def analytics_worker(db_path: str) -> Any:
-    """The analytics worker process for `db_path` (DuckDB never runs in this process: see STYLE.md)."""
-    from store.analytics.worker import AnalyticsWorker
-
-    return AnalyticsWorker(history_location(db_path))
-
-
-@st.cache_resource(show_spinner="Loading the language model client…")
-def language_model(
-    model: str, api_base: str | None, api_key: str | None, timeout_s: float, total_timeout_s: float,
-    max_retries: int, temperature: float, max_tokens: int, cache: bool,
-) -> Any:
-    """The `ModelClient` for a configuration, shared by every session: it remembers for the process which
-    output mode the server accepts (raises ModelNotConfigured, not cached)."""
-    from pipeline.model_client import build_model_client
-
-    return build_model_client(
-        model, api_base=api_base, api_key=api_key, timeout_s=timeout_s, total_timeout_s=total_timeout_s,
-        max_retries=max_retries, temperature=temperature, max_tokens=max_tokens, cache=cache,
-    )
-
-
-def lm_for(config: Settings) -> Any:
-    """The model client the settings ask for."""
-    return language_model(
-        config.llm_model or "", config.llm_api_base, config.llm_api_key, config.llm_timeout_s,
-        config.llm_total_timeout_s, config.llm_max_retries, config.llm_temperature, config.llm_max_tokens,
-        config.llm_cache,
-    )
 
 
 @st.cache_resource(show_spinner="Loading the prompt program…")
@@ -216,15 +179,14 @@ def demo_path(user_db: Path) -> Path:
 
 
 @st.cache_resource(show_spinner=f"Generating {DEMO_ROWS:,} demo records…")
-def demo_database(path: str, _settings: Settings) -> int:
+def demo_database(path: str, _repo: Any) -> int:
     """Create the demo database once (rows over the last 90 days) and return its row count."""
     from prompt_improver.demo import generate_demo_records
 
-    repo = repository(path, _settings.sqlite_wal_mode, _settings.sqlite_busy_timeout_ms, _settings)
-    existing = repo.health().row_count
+    existing = _repo.health().row_count
     if existing:
         return existing
-    stored = repo.save_many(generate_demo_records(DEMO_ROWS, days=DEMO_DAYS, seed=7))
+    stored = _repo.save_many(generate_demo_records(DEMO_ROWS, days=DEMO_DAYS, seed=7))
     data_version(path).bump()
     log.info("generated %d demo records in %s", stored, path)
     return stored

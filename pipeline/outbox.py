@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -256,7 +255,7 @@ class Outbox:
                 except RepositoryConstraintError as error:
                     rejected.append(_Line(line.text, None, str(error)))
                     continue
-                except (RepositoryError, sqlite3.Error, OSError) as error:  # the store failed: try later
+                except RepositoryError as error:  # the store failed (adapters translate their errors): try later
                     logger.warning(
                         "outbox replay stopped after %d record(s): %s; %d kept in %s",
                         replayed, error, len(lines) - index, self.path,

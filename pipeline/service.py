@@ -15,7 +15,6 @@ the outcome says `saved=False` with the reason. After the next successful save, 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -191,7 +190,7 @@ def persist(
         )
     try:
         stored = repo.save(record)
-    except (RepositoryError, sqlite3.Error, OSError) as error:
+    except RepositoryError as error:  # every adapter translates its driver's errors at the port
         if breaker is not None:
             breaker.record_failure()
         return _keep(record, outbox, f"could not save to the database: {error}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import _ui, composition
-from dashboard._context import app_context, own_store
+from dashboard._context import app_context, own_services
 from dashboard._results import RESULTS_KEY, remember, render_result
 from pipeline.errors import PipelineError
 from store.record import BackendType
 
 BACKEND_OPTIONS = [BackendType.FEW_SHOT.value, BackendType.ZERO_SHOT.value]
 CHOSEN_KEY = "improve_chosen_model"
+HISTORY_OFF_NOTE = "history is turned off (SQLITE_ENABLED=false). Set SQLITE_ENABLED=true and restart to keep them."
 BACKEND_HELP = (
     "Few-shot shows the model curated example improvements first (usually better structure, a little slower); "
     "zero-shot sends the instruction alone."
@@ -68,23 +69,21 @@ def _improve(context, config, idea: str, extra: str, backend: str) -> None:
     from dashboard._improve_run import run_with_progress
     from pipeline.service import improve  # DSPy is imported on the first improvement, not at page load
 
-    repo, repo_error = (context.repo, context.repo_error) if not context.demo else own_store(config)
+    own = context.services if not context.demo else own_services(context.user_settings)
     program, version = composition.program(backend, str(config.dspy_program_dir), config.dspy_fewshot_k)
-    lm = composition.lm_for(config)
-    outbox = composition.outbox(str(config.outbox_path))
-    breaker = composition.breaker(str(config.sqlite_db_path))
+    lm = composition.models(config).client()
 
     def call(on_attempt, cancel):
         return improve(
-            idea, extra, backend, program=program, program_version=version, lm=lm, repo=repo,
-            repo_error=repo_error, model_version=config.llm_model or "", outbox=outbox, breaker=breaker,
-            on_attempt=on_attempt, cancel=cancel,
+            idea, extra, backend, program=program, program_version=version, lm=lm, repo=own.repository,
+            repo_error=own.unavailable, model_version=config.llm_model or "", outbox=own.outbox,
+            breaker=own.breaker, on_attempt=on_attempt, cancel=cancel,
         )
 
     outcome = run_with_progress(call, label=f"{config.llm_model} ({backend})", total_timeout_s=config.llm_total_timeout_s)
     if outcome.saved or outcome.replayed:
         composition.data_version(str(config.sqlite_db_path)).bump()
-    remember(outcome)
+    remember(outcome, not_stored=own.unavailable if own.history_off else None)
 
 
 def main() -> None:
@@ -92,7 +91,9 @@ def main() -> None:
     config = _with_chosen_model(context.user_settings)
     st.title("Improve a prompt")
     st.caption("Turn a rough idea into a structured prompt: role, directive, framework and guardrails.")
-    if context.demo:
+    if context.history_off:
+        st.info(f"**Improvements are shown, not stored:** {HISTORY_OFF_NOTE}", icon=":material/history_toggle_off:")
+    elif context.demo:
         st.caption(":material/info: Improvements are saved to your own history, not to the demo database.")
     if not config.llm_model:
         _offer_local_servers()

@@ -8,13 +8,7 @@ from dashboard.filters import DAYS_MEANING
 from dashboard import _queries as queries
 from dashboard import _retention, _ui, composition
 from dashboard._context import AppContext, app_context
-from prompt_improver.wiring import (
-    AUTO_CLEANUP_KEY,
-    MAX_RETENTION_DAYS,
-    RETENTION_DAYS_KEY,
-    auto_cleanup_enabled,
-    retention_days,
-)
+from prompt_improver.stored_settings import MAX_RETENTION_DAYS, StoredSettings, store_setting
 from pipeline.endpoint import mask_url
 from pipeline.errors import PipelineError
 from store.errors import RepositoryError
@@ -41,7 +35,7 @@ def mask_key(key: str | None) -> str:
 def _save_retention(context: AppContext) -> None:
     days = int(st.session_state["settings_retention_days"])
     try:
-        context.repo.set_setting(RETENTION_DAYS_KEY, str(days))
+        store_setting(context.repo, "retention_days", days)
     except RepositoryError as error:
         st.session_state[PRUNE_MESSAGE_KEY] = ("error", f"The retention could not be saved: {error}")
         return
@@ -51,7 +45,7 @@ def _save_retention(context: AppContext) -> None:
 def _save_auto_cleanup(context: AppContext) -> None:
     enabled = bool(st.session_state["settings_auto_cleanup"])
     try:
-        context.repo.set_setting(AUTO_CLEANUP_KEY, "true" if enabled else "false")
+        store_setting(context.repo, "auto_cleanup", enabled)
     except RepositoryError as error:
         st.session_state[PRUNE_MESSAGE_KEY] = ("error", f"The auto-prune choice could not be saved: {error}")
 
@@ -84,8 +78,8 @@ def _retention_section(context: AppContext) -> None:
     st.subheader("Retention")
     repo, config = context.repo, context.settings
     try:
-        stored_days = retention_days(repo, config)
-        auto = auto_cleanup_enabled(repo, config)
+        shared = StoredSettings.load(repo, config)
+        stored_days, auto = shared.retention_days, shared.auto_cleanup
     except RepositoryError as error:
         st.error(str(error), icon=":material/error:")
         stored_days, auto = config.sqlite_retention_days, False
@@ -152,15 +146,17 @@ def _retention_section(context: AppContext) -> None:
 def _health_section(context: AppContext) -> None:
     st.subheader("Database health")
     config = context.settings
+    outbox = context.services.outbox
     try:
-        waiting = f"{composition.outbox(str(config.outbox_path)).count():,} waiting"
+        waiting = "off (history is off)" if outbox is None else f"{outbox.count():,} waiting"
     except (PipelineError, OSError) as error:
         waiting = "unreadable"
         st.warning(f"The outbox {config.outbox_path} cannot be read: {error}")
-    state = composition.breaker(str(context.db_path)).snapshot()
+    state = context.services.breaker.snapshot()
     with st.container(border=True):
         if context.repo is None:  # the error box is already shown under Retention: once is enough
-            st.caption(":material/error: No health figures: the database cannot be opened (see above).")
+            why = "history is off" if context.history_off else "the database cannot be opened"
+            st.caption(f":material/error: No health figures: {why} (see above).")
             health = None
         else:
             health = queries.health(str(context.db_path), context.version, context.repo)
@@ -210,7 +206,7 @@ def _model_section(context: AppContext) -> None:
             from dashboard._connection import check_connection
 
             with st.spinner("Probing the model (a few seconds at most)…"):
-                result = check_connection(config)
+                result = check_connection(composition.models(config))
             if result.ok:
                 st.success(f"Connected — the model answered {result.message!r} in {_ui.fmt_latency(result.latency_ms)}.")
             else:

@@ -60,12 +60,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(**overrides)
 
 
-def _build_lm(settings: Settings) -> Any:
-    from prompt_improver.wiring import build_model_client_from_settings
-
-    return build_model_client_from_settings(settings, cache=False)  # an experiment measures the model, not DSPy's cache
-
-
 def _check_numbers(args: argparse.Namespace, settings: Settings) -> int:
     if args.repeats is not None and not 1 <= args.repeats <= 100:
         raise _usage_error(f"--repeats must be between 1 and 100, got {args.repeats}")
@@ -82,16 +76,17 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.resume and (args.eval_set or args.repeats):
         raise _usage_error("--resume uses the experiment's own evaluation set and repeats; drop --eval-set/--repeats")
 
-    from prompt_improver.wiring import open_experiments, open_repository
+    from prompt_improver.services import build_services
 
-    history = open_repository(settings)
-    experiments = open_experiments(settings, history)
+    services = build_services(settings)
     try:
+        services.require_history()  # experiments are stored beside the history
+        experiments = services.experiments
         if args.list:
             return _print_list(experiments, args.json)
-        experiment_id = args.show or _run(args, settings, concurrency, history, experiments)
+        experiment_id = args.show or _run(args, concurrency, services)
     finally:
-        history.close()
+        services.close()
 
     from pipeline.experiment_results import summarize
 
@@ -103,15 +98,14 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history: Any, experiments: Any) -> str:
-    from pipeline.breaker import CircuitBreaker
+def _run(args: argparse.Namespace, concurrency: int, services: Any) -> str:
     from pipeline.evalsets import default_eval_set, load_eval_file
     from pipeline.experiments import ServiceImprover, check_eval_set, pending_runs, run_experiment
-    from pipeline.outbox import Outbox
     from pipeline.programs import load_program
     from store.experiments import ExperimentNotFound
     from store.record import BackendType
 
+    settings, history, experiments = services.settings, services.repository, services.experiments
     items = None
     if args.resume:
         experiment = experiments.get(args.resume)
@@ -128,7 +122,8 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
                 f"{calls} model calls")
     from prompt_improver.commands.judge_step import build_judge, run_judge
 
-    lm, judge = _build_lm(settings), build_judge(settings)
+    # The response cache is off (an experiment measures the model, not DSPy's cache).
+    lm, judge = services.models.client(cache=False), build_judge(services.models)
     programs = {b: load_program(b, settings.dspy_program_dir, k=settings.dspy_fewshot_k) for b in BackendType}
     if items is not None:
         check_eval_set(items, programs[BackendType.FEW_SHOT][0])
@@ -136,7 +131,7 @@ def _run(args: argparse.Namespace, settings: Settings, concurrency: int, history
           file=sys.stderr)
 
     improver = ServiceImprover(programs=programs, lm=lm, repo=history, model_version=settings.llm_model or "",
-                               outbox=Outbox(settings.outbox_path), breaker=CircuitBreaker())
+                               outbox=services.outbox, breaker=services.breaker)
     progress = _TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         result = run_experiment(

@@ -77,10 +77,11 @@ def _show_setting(name: str, value: object) -> str:
 def _print_model(settings: Settings, problems: list[tuple[str, str]]) -> None:
     """Probe the configured model (a few seconds at most); without one, offer the local servers found."""
     from pipeline.lm import describe_model
-    from pipeline.probe import discover_local_servers, probe_model
+    from pipeline.probe import discover_local_servers
+    from prompt_improver.models import ModelFactory
 
     if settings.llm_model:
-        result = probe_model(settings.llm_model, settings.llm_api_base, settings.llm_api_key)
+        result = ModelFactory(settings).probe()
         print(f"model: {describe_model(settings.llm_model, settings.llm_api_base)} — {result.state}: {result.message}")
         if not result.usable:
             listed = f" (the server lists: {', '.join(result.models[:10])})" if result.models else ""

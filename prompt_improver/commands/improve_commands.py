@@ -13,12 +13,13 @@ import logging
 import sys
 from pathlib import Path
 
+from prompt_improver.models import ModelFactory
+from prompt_improver.services import build_services
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.terminal import json_text, printable
 
 logger = logging.getLogger(__name__)
 
-HISTORY_OFF = "history is turned off (SQLITE_ENABLED=false)"
 UNSAVED_EXIT = 3  # the improvement was made but exists only in this command's output
 
 
@@ -57,18 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compile_.set_defaults(handler=run_compile_fewshot)
 
 
-def _build_lm(settings: Settings):
-    from prompt_improver.wiring import build_lm_from_settings
-
-    return build_lm_from_settings(settings)
-
-
-def _build_client(settings: Settings):
-    from prompt_improver.wiring import build_model_client_from_settings
-
-    return build_model_client_from_settings(settings)
-
-
 def _attempt_reporter(verbose: bool):
     """With -v, a line on stderr before each model attempt (the wait can be long on a small local model)."""
     def report(attempt: int, attempts: int) -> None:
@@ -76,18 +65,6 @@ def _attempt_reporter(verbose: bool):
             print(f"model call: attempt {attempt} of {attempts}…", file=sys.stderr, flush=True)
 
     return report
-
-
-def _open_repository(settings: Settings):
-    """The repository, or None and the reason: a store that cannot be opened must not cost the improvement."""
-    from prompt_improver.wiring import open_repository
-    from store.errors import RepositoryError
-
-    try:
-        return open_repository(settings), None
-    except RepositoryError as error:
-        logger.debug("the database cannot be opened: %s", error)  # the service reports it with the outcome
-        return None, str(error)
 
 
 def run_improve(args: argparse.Namespace) -> int:
@@ -98,30 +75,25 @@ def run_improve(args: argparse.Namespace) -> int:
     idea, context = validate_idea(args.idea, args.context)  # before any model, program or database work
     settings = load_settings(sqlite_db_path=args.db, database_url=None) if args.db is not None else load_settings()
     backend = args.backend or ("few-shot" if settings.dspy_fewshot_enabled else "zero-shot")
-    lm = _build_client(settings)
+    models = ModelFactory(settings)
+    lm = models.client()  # a model that cannot be used stops here, before the database is touched
 
-    from pipeline.breaker import CircuitBreaker
-    from pipeline.outbox import Outbox
     from pipeline.programs import load_program
     from pipeline.service import improve, replay_outbox_at_start
 
     program, program_version = load_program(backend, settings.dspy_program_dir, k=settings.dspy_fewshot_k)
-    if not settings.sqlite_enabled:
-        # The user turned history off: nothing is opened, written or queued.
-        outbox, repo, repo_error = None, None, HISTORY_OFF
-    else:
-        outbox = Outbox(settings.outbox_path)
-        repo, repo_error = _open_repository(settings)
+    # With SQLITE_ENABLED=false nothing is opened, written or queued (no repository, no outbox).
+    services = build_services(settings, models=models)
     try:
-        replayed_at_start = replay_outbox_at_start(repo, outbox)
+        replayed_at_start = replay_outbox_at_start(services.repository, services.outbox)
         outcome = improve(
-            idea, context, backend, program=program, program_version=program_version, lm=lm, repo=repo,
-            model_version=settings.llm_model or "", outbox=outbox, breaker=CircuitBreaker(), repo_error=repo_error,
+            idea, context, backend, program=program, program_version=program_version, lm=lm,
+            repo=services.repository, model_version=settings.llm_model or "", outbox=services.outbox,
+            breaker=services.breaker, repo_error=services.unavailable,
             on_attempt=_attempt_reporter(getattr(args, "verbose", False)),
         )
     finally:
-        if repo is not None:
-            repo.close()
+        services.close()
 
     replayed = replayed_at_start + outcome.replayed
     if args.json:
@@ -206,7 +178,7 @@ def run_compile_fewshot(args: argparse.Namespace) -> int:
 
     output = args.output or settings.dspy_program_dir / FEW_SHOT_FILE
     _check_program_output(output, settings, force=args.force)  # before the model is called, not after
-    lm = _build_lm(settings)
+    lm = ModelFactory(settings).lm()
 
     from pipeline.normalize import translate_model_error
     from pipeline.service import is_model_error

@@ -10,19 +10,17 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from prompt_improver.settings import Settings
+from prompt_improver.models import ModelFactory
 
 
-def build_judge(settings: Settings) -> Any | None:
+def build_judge(models: ModelFactory) -> Any | None:
     """The judge (`ServiceJudge`) JUDGE_MODEL describes, or None when it is unset. Built before the runs, so a
     judge that cannot be used stops the command before any model call.
 
     Raises:
         ModelNotConfigured: JUDGE_MODEL cannot be used (the message names it).
     """
-    from prompt_improver.wiring import build_judge_lm
-
-    lm = build_judge_lm(settings)
+    lm = models.judge()
     if lm is None:
         return None
     from pipeline.judge import ServiceJudge

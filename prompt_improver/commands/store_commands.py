@@ -22,7 +22,8 @@ from prompt_improver.errors import UsageError
 from prompt_improver.commands.doctor import format_size, run_doctor
 from prompt_improver.settings import Settings, load_settings
 from prompt_improver.terminal import json_text, printable
-from prompt_improver.wiring import open_repository, retention_days
+from prompt_improver.stored_settings import StoredSettings
+from prompt_improver.wiring import open_repository
 from prompt_improver.demo import DEMO_MODEL_VERSION, MAX_DAYS, generate_demo_records
 from store.query_rules import MAX_INTEGER
 from store.query_rules import cutoff as cutoff_for
@@ -192,7 +193,7 @@ def run_prune(args: argparse.Namespace) -> int:
     settings = _settings(args)
     repo = open_repository(settings)
     if days is None:  # the value every dashboard session sees (stored in the database), so both agree
-        days = retention_days(repo, settings)
+        days = StoredSettings.load(repo, settings).retention_days
     cutoff = cutoff_for(days).isoformat(timespec="seconds")
     if args.dry_run:
         count = repo.count_older_than(days)

@@ -175,11 +175,14 @@ def describe(error: sqlite3.Error, db_path: Path) -> RepositoryError:
 
 @contextmanager
 def translate_errors(db_path: Path) -> Iterator[None]:
-    """Re-raise sqlite3 errors as the store's errors, keeping the original as `__cause__`."""
+    """Re-raise sqlite3 errors (and the OS's, from the file beside it) as the store's errors, keeping the
+    original as `__cause__`: callers past the port catch only `RepositoryError`."""
     try:
         yield
     except sqlite3.Error as error:
         raise describe(error, db_path) from error
+    except OSError as error:
+        raise RepositoryConnectionError(f"cannot use {db_path} ({error.strerror or error}); {_GENERIC_HINT}") from error
     except UnicodeEncodeError as error:
         # A lone surrogate (e.g. from a badly decoded file) cannot be encoded as UTF-8 for SQLite.
         raise RepositoryConstraintError(

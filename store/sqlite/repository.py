@@ -313,11 +313,12 @@ class SQLitePromptRepository:
             rows = conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0] if has_table else 0
             quick_check = "; ".join(row[0] for row in conn.execute("PRAGMA quick_check"))
             invalid_ids = invalid_text_ids(conn) if has_table else []
-        wal = self.db_path.with_name(self.db_path.name + "-wal")
+            wal = self.db_path.with_name(self.db_path.name + "-wal")
+            file_bytes, wal_bytes = self.db_path.stat().st_size, wal.stat().st_size if wal.exists() else 0
         return DatabaseHealth(
             path=str(self.db_path),
-            file_bytes=self.db_path.stat().st_size,
-            wal_bytes=wal.stat().st_size if wal.exists() else 0,
+            file_bytes=file_bytes,
+            wal_bytes=wal_bytes,
             row_count=rows,
             schema_version=version,
             journal_mode=journal_mode,

@@ -96,7 +96,7 @@ def test_the_csv_exports_carry_the_judges_columns(app_db: Path, servers) -> None
     from pipeline.judge import ServiceJudge
     from pipeline.judging import judge_experiment
     from prompt_improver.settings import load_settings
-    from prompt_improver.wiring import build_judge_lm
+    from prompt_improver.models import build_judge_lm
     from store.sqlite.experiments import SQLiteExperimentRepository
 
     experiment_id = seed_experiment(app_db)

@@ -24,8 +24,7 @@ WRITES = 300
 def test_the_app_keeps_writing_while_its_analytics_worker_answers(app_db: Path) -> None:
     at = open_app("views/analytics.py")  # builds the app's repository and starts its worker
     assert not at.exception
-    config = composition.settings()
-    repo = composition.repository(str(app_db), config.sqlite_wal_mode, config.sqlite_busy_timeout_ms, config)
+    repo = composition.services(composition.settings()).repository
     worker = composition.analytics_worker(str(app_db))
     assert worker.pid is not None and worker.pid != os.getpid()
 

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.errors import ModelNotConfigured
 from prompt_improver.settings import load_settings
-from prompt_improver.wiring import build_judge_lm, judge_lm_arguments
+from prompt_improver.models import build_judge_lm, judge_lm_arguments
 
 
 def test_without_judge_model_there_is_no_judge(monkeypatch):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from prompt_improver.settings import Settings, SettingsError, load_settings
-from prompt_improver.wiring import auto_prune_at_start, open_repository, retention_days
+from prompt_improver.stored_settings import StoredSettings, auto_prune_at_start
+from prompt_improver.wiring import open_repository
 from store.errors import RepositoryError
 from store.timestamps import utc_now
 from tests.support.builders import make_record
@@ -140,9 +141,9 @@ def test_retention_days_stored_in_the_database_win_over_the_setting(db_path, mon
     monkeypatch.setenv("SQLITE_RETENTION_DAYS", "30")
     settings = load_settings(sqlite_db_path=db_path)
     repo = open_repository(settings)
-    assert retention_days(repo, settings) == 30
+    assert StoredSettings.load(repo, settings).retention_days == 30
     repo.set_setting("retention_days", "90")
-    assert retention_days(repo, settings) == 90
+    assert StoredSettings.load(repo, settings).retention_days == 90
 
 
 def test_a_corrupt_stored_retention_is_an_error_not_a_silent_fallback(db_path):
@@ -150,7 +151,7 @@ def test_a_corrupt_stored_retention_is_an_error_not_a_silent_fallback(db_path):
     repo = open_repository(settings)
     repo.set_setting("retention_days", "ninety")
     with pytest.raises(RepositoryError, match="retention_days.*'ninety'"):
-        retention_days(repo, settings)
+        StoredSettings.load(repo, settings).retention_days
 
 
 def _repo_with_old_and_new_records(settings):
