@@ -1,7 +1,9 @@
 """The SQLite adapter of the PromptRepository port.
 
-Every operation opens its own connection, runs in one transaction (`BEGIN IMMEDIATE` for writes) and
-closes it, so the object is safe to share between threads and processes never share a connection.
+Every operation runs in one transaction (`BEGIN IMMEDIATE` for writes) on its thread's own connection
+(store/sqlite/thread_connections.py: kept open between operations, never shared between threads,
+closed when the thread ends or by `close()`), so the object is safe to share between threads and
+processes never share a connection. An operation with its own pragmas (the prune) opens a fresh one.
 The schema must already be migrated (`store.sqlite.migrations.migrate`); an operation on a file with another
 schema version raises RepositoryConnectionError instead of guessing.
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from store.sqlite.connection import (
 )
 from store.sqlite.retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
+from store.sqlite.thread_connections import ThreadConnections
 from store.sqlite.wal_keeper import WalKeeper
 
 logger = logging.getLogger(__name__)
@@ -57,6 +61,10 @@ class SQLitePromptRepository:
         self.busy_timeout_ms = busy_timeout_ms
         self.wal = wal
         self._keeper = WalKeeper(self.db_path) if wal else None
+        # No reference back to self: a repository dropped without close() closes its connections at once.
+        self._connections = ThreadConnections(
+            self.db_path, partial(connect, self.db_path, busy_timeout_ms, any_thread=True)
+        )
 
     def __repr__(self) -> str:
         return f"SQLitePromptRepository({str(self.db_path)!r})"
@@ -64,7 +72,9 @@ class SQLitePromptRepository:
     # -- connections ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the WAL keeper (operations still work afterwards and hold it again)."""
+        """Close every thread's connection and release the WAL keeper (operations still work afterwards
+        and open them again)."""
+        self._connections.close()
         if self._keeper is not None:
             self._keeper.close()
 
@@ -88,24 +98,49 @@ class SQLitePromptRepository:
 
     @contextmanager
     def _transaction(self, *, write: bool, pragmas: tuple[str, ...] = ()) -> Iterator[sqlite3.Connection]:
-        """A fresh connection inside one transaction, committed on success and always closed."""
+        """This thread's connection inside one transaction, committed on success.
+
+        With `pragmas`, a fresh connection instead (closed afterwards), so they never outlive the operation.
+        """
         with translate_errors(self.db_path):
-            if not self.db_path.exists():
-                check_path(self.db_path)
-            with closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-                for pragma in pragmas:
-                    conn.execute(f"PRAGMA {pragma}")
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    self._check_version(conn)
-                    if self._keeper is not None:
-                        self._keeper.hold()
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            if pragmas:
+                with self._fresh_connection() as conn:
+                    for pragma in pragmas:
+                        conn.execute(f"PRAGMA {pragma}")
+                    yield from self._in_transaction(conn, write)
+                return
+            try:
+                ticket = self._connections.acquire()
+            except OSError:  # no file there (any more): a fresh connection reports what is wrong
+                with self._fresh_connection() as conn:
+                    yield from self._in_transaction(conn, write)
+                return
+            failed = True
+            try:
+                yield from self._in_transaction(ticket.held.conn, write)
+                failed = False
+            finally:
+                self._connections.release(ticket, failed=failed)
+
+    @contextmanager
+    def _fresh_connection(self) -> Iterator[sqlite3.Connection]:
+        if not self.db_path.exists():
+            check_path(self.db_path)
+        with closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
+            yield conn
+
+    def _in_transaction(self, conn: sqlite3.Connection, write: bool) -> Iterator[sqlite3.Connection]:
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            self._check_version(conn)
+            if self._keeper is not None:
+                self._keeper.hold()
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     # -- writes ----------------------------------------------------------------------------------
 
