@@ -86,8 +86,11 @@ class ThreadConnections:
         self._next_key = 0
         self._generation = 0
 
-    def acquire(self) -> _Ticket:
+    def acquire(self) -> _Ticket | None:
         """This thread's connection (`.held.conn`), locked for one transaction; give it back with `release`.
+
+        None when it is busy: this thread is already inside a transaction on it (a nested operation), or
+        `close()` is closing it. The caller then uses a connection of its own, as before the per-thread ones.
 
         Raises:
             OSError: the file does not exist (the caller opens a connection of its own, which reports it).
@@ -102,7 +105,8 @@ class ThreadConnections:
             ticket = None
         if ticket is None:
             ticket = self._open_ticket(current)
-        ticket.held.lock.acquire()
+        if not ticket.held.lock.acquire(blocking=False):
+            return None
         if ticket.held.generation != self._generation:  # close() ran between the check and the lock
             ticket.held.lock.release()
             self._forget(ticket)

@@ -78,6 +78,8 @@ class Transactions:
             try:
                 ticket = self._connections.acquire()
             except OSError:  # no file there (any more): a fresh connection reports what is wrong
+                ticket = None
+            if ticket is None:  # or this thread's connection is busy (a nested operation)
                 with self.fresh() as conn:
                     yield from self._in_transaction(conn, write)
                 return

@@ -16,6 +16,7 @@ import pytest
 from store.errors import RepositoryConstraintError, RepositoryError
 from store.sqlite.migrations import migrate
 from store.sqlite.repository import SQLitePromptRepository
+from store.sqlite.transactions import Transactions
 from tests.support.builders import make_record
 
 
@@ -125,6 +126,18 @@ def test_a_history_replaced_at_its_path_gets_the_next_save_not_the_old_file(db_p
     repo.close()
     with closing(sqlite3.connect(moved)) as conn:
         assert conn.execute("SELECT count(*) FROM prompt_history").fetchone() == (2,)
+
+
+def test_an_operation_inside_another_on_the_same_thread_gets_its_own_connection_instead_of_waiting(db_path):
+    migrate(db_path)
+    transactions = Transactions(db_path, 200, wal=True)
+    with transactions.run(write=False) as outer, transactions.run(write=False) as inner:
+        assert inner is not outer
+        assert inner.execute("SELECT count(*) FROM prompt_history").fetchone() == (0,)
+    with transactions.run(write=True) as again:
+        assert again is outer  # the thread's connection, free again
+    transactions.close()
+    assert open_files(db_path) == []
 
 
 def test_a_failed_operation_leaves_the_next_one_working(db_path):
