@@ -14,6 +14,8 @@ The rules that keep it as safe as a connection per operation:
 - a forked child never uses nor closes its parent's connection (closing could checkpoint and delete the
   parent's WAL); it opens its own;
 - `close()` closes every thread's connection, waiting for a transaction in flight to finish.
+- an operation started inside another on the same thread finds the connection busy and is given a
+  fresh one (by the caller) instead of waiting for itself.
 """
 
 from __future__ import annotations
