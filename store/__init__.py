@@ -2,7 +2,7 @@
 
 This folder holds the domain and the ports, standard library only: the record (`record`, `judge_verdicts`),
 the repository ports (`repository`, `experiments`), the errors (`errors`), timestamps, the rules every
-adapter applies to a query (`query_rules`), the search syntax (`search_query`), the removal of dead
+adapter applies to a query (`query_rules`, with `RecordFilter`: a listing's filter as SQL or as a predicate), the search syntax (`search_query`), the removal of dead
 writers' temporary files (`leftovers`) and the in-memory fakes (`memory`). Adapters live beside it:
 `store.sqlite` (the history file), `store.postgres` (a team's database) and `store.analytics` (the read
 side, DuckDB). The domain modules import none of them.

@@ -16,13 +16,11 @@ from pathlib import Path
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.query_rules import (
+    RecordFilter,
     check_metric_version,
     check_page,
-    check_range,
     checked_score,
     cutoff,
-    parse_backend,
-    text_matches,
 )
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
@@ -107,9 +105,10 @@ class InMemoryPromptRepository:
         with self._lock:
             return self._records.get(record_id)
 
-    def _page(self, keep, limit: int, offset: int) -> list[PromptHistory]:
+    def _page(self, keep: RecordFilter, limit: int, offset: int) -> list[PromptHistory]:
+        check_page(limit, offset)
         with self._lock:
-            matching = [record for record in self._records.values() if keep(record)]
+            matching = [record for record in self._records.values() if keep.keeps(record)]
         matching.sort(key=_newest_first, reverse=True)
         return matching[offset : offset + limit]
 
@@ -118,12 +117,7 @@ class InMemoryPromptRepository:
         include_experiments: bool = True,
     ) -> list[PromptHistory]:
         """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        return self._page(
-            lambda r: (backend is None or r.backend == backend) and (include_experiments or r.experiment_id is None),
-            limit, offset,
-        )
+        return self._page(RecordFilter.of(backend=backend, include_experiments=include_experiments), limit, offset)
 
     def find_by_date_range(
         self,
@@ -135,42 +129,20 @@ class InMemoryPromptRepository:
         include_experiments: bool = True,
     ) -> list[PromptHistory]:
         """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
-        check_range(start, end)
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        return self._page(
-            lambda r: start <= r.timestamp < end and (backend is None or r.backend == backend)
-            and (include_experiments or r.experiment_id is None),
-            limit, offset,
-        )
+        keep = RecordFilter.of(start=start, end=end, backend=backend, include_experiments=include_experiments)
+        return self._page(keep, limit, offset)
 
     def search(
         self, text: str, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
     ) -> list[PromptHistory]:
         """Records whose idea or improved prompt contains `text`, case-insensitively, newest first."""
-        if not isinstance(text, str):
-            raise ValueError(f"search text must be a string, got {text!r}")
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        return self._page(
-            lambda r: (text_matches(text, r.original_idea) or text_matches(text, r.improved_prompt))
-            and (backend is None or r.backend == backend),
-            limit,
-            offset,
-        )
+        return self._page(RecordFilter.matching(text, backend), limit, offset)
 
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
-        if start is not None:
-            check_range(start, end or start)
-        if end is not None:
-            check_range(start or end, end)
+        keep = RecordFilter.of(start=start, end=end)
         with self._lock:
-            window = [
-                r
-                for r in self._records.values()
-                if (start is None or r.timestamp >= start) and (end is None or r.timestamp < end)
-            ]
+            window = [record for record in self._records.values() if keep.keeps(record)]
         confidences = [r.confidence for r in window if r.confidence is not None]
         latencies = [r.latency_ms for r in window if r.latency_ms is not None]
         distribution = {member.value: 0 for member in BackendType}

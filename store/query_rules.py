@@ -1,4 +1,4 @@
-"""Query semantics both repository implementations share: argument checks, text matching, cut-offs.
+"""Query semantics both repository implementations share: argument checks, filters, text matching, cut-offs.
 
 Keeping them in one place is what lets the contract tests hold the SQLite adapter and the in-memory
 fake to exactly the same answers. Standard library only.
@@ -6,11 +6,13 @@ fake to exactly the same answers. Standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from types import MappingProxyType
 
 from store.errors import RepositoryConstraintError
-from store.record import BackendType
+from store.record import BackendType, PromptHistory
 from store.timestamps import utc_now
 
 
@@ -40,6 +42,73 @@ def check_range(start: datetime, end: datetime) -> None:
 def parse_backend(backend: BackendType | str | None) -> BackendType | None:
     """None, or the BackendType for an enum member or its text (InvalidRecord for anything else)."""
     return None if backend is None else BackendType.parse(backend)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Which records a listing keeps (`find_recent`, `find_by_date_range`, `search`), checked once and read
+    by each adapter: as SQL conditions (`where`) or as a predicate over records (`keeps`).
+
+    Build it with `RecordFilter.of(...)`, which validates the arguments and parses the backend.
+    """
+
+    backend: BackendType | None = None
+    start: datetime | None = None  # start <= timestamp (from the beginning when None)
+    end: datetime | None = None  # timestamp < end (to the last record when None)
+    include_experiments: bool = True
+    text: str | None = None  # the idea or the improved prompt contains it (see `text_matches`)
+
+    @classmethod
+    def of(
+        cls, *, backend: BackendType | str | None = None, start: datetime | None = None,
+        end: datetime | None = None, include_experiments: bool = True, text: str | None = None,
+    ) -> RecordFilter:
+        """The filter for these arguments.
+
+        Raises:
+            ValueError: a bound is not an aware datetime, start > end, or the text is not a string.
+            InvalidRecord: the backend is not one of BackendType.
+        """
+        if start is not None:
+            check_range(start, end or start)
+        if end is not None:
+            check_range(start or end, end)
+        if text is not None and not isinstance(text, str):
+            raise ValueError(f"search text must be a string, got {text!r}")
+        return cls(parse_backend(backend), start, end, bool(include_experiments), text)
+
+    @classmethod
+    def matching(cls, text: str, backend: BackendType | str | None = None) -> RecordFilter:
+        """The filter of `search(text, backend=...)`; ValueError unless `text` is a string (None included)."""
+        if not isinstance(text, str):
+            raise ValueError(f"search text must be a string, got {text!r}")
+        return cls.of(backend=backend, text=text)
+
+    def where(self, placeholder: str, timestamp: Callable[[datetime], object]) -> tuple[list[str], list]:
+        """SQL conditions (to join with AND) and their parameters for everything but the text, which each
+        adapter matches its own way. `timestamp` turns a bound into the stored form."""
+        where, params = [], []
+        for bound, condition in ((self.start, "timestamp >= "), (self.end, "timestamp < ")):
+            if bound is not None:
+                where.append(condition + placeholder)
+                params.append(timestamp(bound))
+        if self.backend is not None:
+            where.append(f"backend = {placeholder}")
+            params.append(self.backend.value)
+        if not self.include_experiments:
+            where.append("experiment_id IS NULL")
+        return where, params
+
+    def keeps(self, record: PromptHistory) -> bool:
+        """Whether `record` passes the filter (what the SQL conditions and the adapter's text match select)."""
+        return (
+            (self.start is None or self.start <= record.timestamp)
+            and (self.end is None or record.timestamp < self.end)
+            and (self.backend is None or record.backend == self.backend)
+            and (self.include_experiments or record.experiment_id is None)
+            and (self.text is None or text_matches(self.text, record.original_idea)
+                 or text_matches(self.text, record.improved_prompt))
+        )
 
 
 def cutoff(days: int, now: datetime | None = None) -> datetime:

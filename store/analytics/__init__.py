@@ -6,9 +6,9 @@ Two halves, split by whether they import DuckDB:
   process boundary), `ranges` (date ranges and filters), `history_file` (checks made without opening
   the file).
 - DuckDB: `engine` (`Analytics`, one DuckDB instance), `extension` (loading the pinned extension wheels),
-  `read_model` and `snapshot` (the columnar copy and its file), `postgres_source` (the same over
-  `TYPE postgres`), `queries`, `histograms`, `calibration`, `page`, `records` (History's pages and
-  search), `reports` and `export` (CSV and Parquet), `utf8_text`.
+  `read_model`, `model_load` and `snapshot` (the columnar copy, how it is loaded, and its file),
+  `postgres_source` (the same over `TYPE postgres`), `queries`, `histograms`, `calibration`, `page`,
+  `records` (History's pages and search), `reports` and `export` (CSV and Parquet), `utf8_text`.
 
 It may import `store`'s domain modules, the SQLite schema's names (`store.sqlite.schema`,
 `store.sqlite.search_index`) and `store.postgres.urls`; it never opens a `sqlite3` connection, and only the

@@ -29,53 +29,13 @@ import duckdb
 
 from store.analytics import snapshot
 from store.analytics.history_file import check_history_file, check_schema_version, connection_error
+from store.analytics.model_load import ALIAS as ALIAS  # re-exported: the queries name the model's tables
+from store.analytics.model_load import ALL, EMPTY_LOCAL, LOCAL, SCOPES, append_above, full_load
+from store.analytics.model_load import TABLE as TABLE
 from store.analytics.ranges import literal
 from store.analytics.snapshot import SnapshotState
-from store.analytics.utf8_text import safe
 
 logger = logging.getLogger(__name__)
-
-ALIAS = "history"  # the name the SQLite file is attached under
-TABLE = "records"  # what queries read: the rows in scope (see `set_scope`) of `ALL`
-ALL = "records_all"  # every row: a view over the rows restored from a snapshot and the local rows
-LOCAL = "records_local"  # the rows this process loaded or appended (in memory)
-_EMPTY_LOCAL = (
-    f"CREATE OR REPLACE TABLE {LOCAL} (id BIGINT, ts TIMESTAMP, backend VARCHAR, model VARCHAR, "
-    "framework VARCHAR, role VARCHAR, confidence DOUBLE, quality DOUBLE, latency_ms DOUBLE, metric_version INTEGER, "
-    "experiment_id VARCHAR)"
-)
-# Experiment runs (records with an experiment id) are compared on the Compare page; the History and
-# Analytics views leave them out unless asked, so a batch of test runs does not skew a user's own numbers.
-_SCOPES = {
-    False: f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {ALL} WHERE experiment_id IS NULL",
-    True: f"CREATE OR REPLACE VIEW {TABLE} AS SELECT * FROM {ALL}",
-}
-# The stored text always reads `2026-01-03T10:15:42.123456+00:00`; the first 26 characters are the UTC
-# wall time, kept as a naive TIMESTAMP (UTC by convention) so bucketing needs no time-zone support.
-_FULL_LOAD = f"""
-    CREATE OR REPLACE TABLE {TABLE}_loading AS
-    SELECT id, CAST(substr(timestamp, 1, 26) AS TIMESTAMP) AS ts, {safe("backend")} AS backend,
-           {safe("model_version")} AS model, {safe("framework")} AS framework, {safe("role")} AS role,
-           confidence, quality, latency_ms, CAST(metric_version AS INTEGER) AS metric_version,
-           {safe("experiment_id")} AS experiment_id
-    FROM {ALIAS}.prompt_history
-"""
-# sqlite_query() returns text; quote() renders a REAL with all 17+ significant digits, so the cast back
-# to DOUBLE is exact and an appended row equals the same row read by a full load.
-_APPEND_SQLITE = (
-    "SELECT id, timestamp, backend, model_version, framework, role, "
-    "CASE WHEN confidence IS NULL THEN NULL ELSE quote(confidence) END, "
-    "CASE WHEN quality IS NULL THEN NULL ELSE quote(quality) END, "
-    "CASE WHEN latency_ms IS NULL THEN NULL ELSE quote(latency_ms) END, metric_version, experiment_id "
-    "FROM prompt_history WHERE id > {watermark:d} ORDER BY id"
-)
-_APPEND = f"""
-    INSERT INTO {LOCAL}
-    SELECT CAST(c0 AS BIGINT), CAST(substr(c1, 1, 26) AS TIMESTAMP), {safe("c2")}, {safe("c3")}, {safe("c4")}, {safe("c5")},
-           CAST(c6 AS DOUBLE), CAST(c7 AS DOUBLE), CAST(c8 AS DOUBLE), CAST(c9 AS INTEGER),
-           {safe("c10")}
-    FROM sqlite_query('{ALIAS}', {{sql}}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +71,13 @@ class ReadModel:
         self._snapshot_attached = False
         self._reset_local()
         self._include_experiments = False
-        self._connection.execute(_SCOPES[False])
+        self._connection.execute(SCOPES[False])
 
     def set_scope(self, *, include_experiments: bool) -> None:
         """Which rows the queries' `records` view holds: all, or only those outside experiments (the default)."""
         include_experiments = bool(include_experiments)
         if include_experiments != self._include_experiments:
-            self._connection.execute(_SCOPES[include_experiments])
+            self._connection.execute(SCOPES[include_experiments])
             self._include_experiments = include_experiments
 
     @property
@@ -247,7 +207,7 @@ class ReadModel:
         # SQLite statement, so it saw either all or none of that prune).
         for _ in range(3):
             generation = self._probe()[0]
-            self._connection.execute(_FULL_LOAD)
+            full_load(self._connection)
             if self._probe()[0] == generation:
                 break
         self._connection.execute(f"DROP TABLE {LOCAL}")
@@ -260,7 +220,7 @@ class ReadModel:
 
     def _append(self) -> SyncResult:
         before = self._state.rows
-        self._connection.execute(_APPEND.format(sql=literal(_APPEND_SQLITE.format(watermark=self._state.watermark))))
+        append_above(self._connection, self._state.watermark)
         self._state = self._measure(self._state.generation)
         return SyncResult("append", self._state.rows, self._state.rows - before)
 
@@ -277,7 +237,7 @@ class ReadModel:
         return SyncResult("missing", 0)
 
     def _reset_local(self) -> None:
-        self._connection.execute(_EMPTY_LOCAL)
+        self._connection.execute(EMPTY_LOCAL)
         self._use_local_only()
 
     def _use_local_only(self) -> None:
@@ -296,7 +256,7 @@ class ReadModel:
             return False
         # Read in place (compressed, on disk) rather than copied: restoring 1M rows costs milliseconds.
         self._snapshot_attached = True
-        self._connection.execute(_EMPTY_LOCAL)
+        self._connection.execute(EMPTY_LOCAL)
         self._connection.execute(
             f"CREATE OR REPLACE VIEW {ALL} AS SELECT * FROM {snapshot.ALIAS}.{snapshot.TABLE} UNION ALL SELECT * FROM {LOCAL}"
         )

@@ -1,6 +1,6 @@
 """What the SQLite adapter and the migration runner share: connections, error translation, row mapping.
 
-Every operation opens its own connection with `connect` and closes it; sqlite3's errors are turned into
+Connections are opened with `connect` (the repository keeps one per thread); sqlite3's errors are turned into
 the store's own errors by `translate_errors`, whose messages name the file and the fix.
 """
 
@@ -35,10 +35,13 @@ _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 14, 26
 _GENERIC_HINT = "check that the file and its directory are writable by this user (a read-only mount?)"
 
 
-def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sqlite3.Connection:
+def connect(
+    db_path: Path, busy_timeout_ms: int, *, create: bool = False, any_thread: bool = False
+) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit `BEGIN IMMEDIATE`).
 
-    With `create=False` a missing file is an error instead of a new empty database.
+    With `create=False` a missing file is an error instead of a new empty database. With `any_thread`,
+    another thread than the opener may close it (see store/sqlite/thread_connections.py).
     """
     mode = "rwc" if create else "rw"
     conn = sqlite3.connect(
@@ -46,6 +49,7 @@ def connect(db_path: Path, busy_timeout_ms: int, *, create: bool = False) -> sql
         uri=True,
         timeout=busy_timeout_ms / 1000,
         isolation_level=None,
+        check_same_thread=not any_thread,
     )
     # Text another tool wrote as invalid UTF-8 reads with U+FFFD in place of the bad bytes instead of failing
     # the whole listing; `doctor` names such records. Decoding in Python costs no more than sqlite3's own.

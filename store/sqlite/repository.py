@@ -1,7 +1,10 @@
 """The SQLite adapter of the PromptRepository port.
 
-Every operation opens its own connection, runs in one transaction (`BEGIN IMMEDIATE` for writes) and
-closes it, so the object is safe to share between threads and processes never share a connection.
+Every operation runs in one transaction (store/sqlite/transactions.py; `BEGIN IMMEDIATE` for writes) on
+its thread's own connection
+(store/sqlite/thread_connections.py: kept open between operations, never shared between threads,
+closed when the thread ends or by `close()`), so the object is safe to share between threads and
+processes never share a connection. An operation with its own pragmas (the prune) opens a fresh one.
 The schema must already be migrated (`store.sqlite.migrations.migrate`); an operation on a file with another
 schema version raises RepositoryConnectionError instead of guessing.
 
@@ -12,9 +15,8 @@ checkpointed and deleted after every operation (see store/sqlite/wal_keeper.py);
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
@@ -22,19 +24,17 @@ from pathlib import Path
 
 from store.sqlite import rescore as sqlite_rescore
 from store.sqlite import retention as sqlite_retention
-from store.errors import RepositoryConnectionError, RepositoryConstraintError
-from store.sqlite.migrations import newer_schema_error
-from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
+from store.errors import RepositoryConstraintError
+from store.query_rules import RecordFilter, check_page, cutoff, like_pattern, text_matches
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
-from store.sqlite.schema import SCHEMA_VERSION
 from store.sqlite.search_index import bulk_indexed
 from store.sqlite.connection import (
     INSERT_SQL, SELECT_SQL, check_path, connect, invalid_text_ids, record_to_row, row_to_record, translate_errors,
 )
 from store.sqlite.retention import PRUNE_PRAGMAS, REBUILD_FRACTION
 from store.timestamps import to_iso
-from store.sqlite.wal_keeper import WalKeeper
+from store.sqlite.transactions import Transactions
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class SQLitePromptRepository:
         self.db_path = Path(db_path)
         self.busy_timeout_ms = busy_timeout_ms
         self.wal = wal
-        self._keeper = WalKeeper(self.db_path) if wal else None
+        self._tx = Transactions(self.db_path, busy_timeout_ms, wal=wal)
 
     def __repr__(self) -> str:
         return f"SQLitePromptRepository({str(self.db_path)!r})"
@@ -64,48 +64,15 @@ class SQLitePromptRepository:
     # -- connections ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the WAL keeper (operations still work afterwards and hold it again)."""
-        if self._keeper is not None:
-            self._keeper.close()
+        """Close every thread's connection and release the WAL keeper (operations still work afterwards
+        and open them again)."""
+        self._tx.close()
 
     def __enter__(self) -> SQLitePromptRepository:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _check_version(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise newer_schema_error(self.db_path, version)
-        raise RepositoryConnectionError(
-            f"{self.db_path} has schema version {version} but this code needs {SCHEMA_VERSION}; run the "
-            "migrations first (store.sqlite.migrations.migrate; the dashboard and every prompt-improver command "
-            "run them at start)"
-        )
-
-    @contextmanager
-    def _transaction(self, *, write: bool, pragmas: tuple[str, ...] = ()) -> Iterator[sqlite3.Connection]:
-        """A fresh connection inside one transaction, committed on success and always closed."""
-        with translate_errors(self.db_path):
-            if not self.db_path.exists():
-                check_path(self.db_path)
-            with closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-                for pragma in pragmas:
-                    conn.execute(f"PRAGMA {pragma}")
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    self._check_version(conn)
-                    if self._keeper is not None:
-                        self._keeper.hold()
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -118,7 +85,7 @@ class SQLitePromptRepository:
             RepositoryError: another writer held the database longer than the busy timeout.
         """
         params = record_to_row(record)
-        with self._transaction(write=True) as conn:
+        with self._tx.run(write=True) as conn:
             inserted = conn.execute(_INSERT_ONCE + " RETURNING id", params).fetchall()
             if not inserted:
                 stored = conn.execute(SELECT_SQL + " WHERE uid = ?", (record.uid,)).fetchone()
@@ -135,14 +102,14 @@ class SQLitePromptRepository:
         iterator = iter(records)
         stored = 0
         while batch := [record_to_row(record) for record in islice(iterator, batch_size)]:
-            with self._transaction(write=True) as conn, bulk_indexed(conn):
+            with self._tx.run(write=True) as conn, bulk_indexed(conn):
                 stored += conn.executemany(_INSERT_ONCE, batch).rowcount
         return stored
 
     def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
         """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
         how many records changed (unknown ids are skipped). Tells the analytics read model to rebuild."""
-        with self._transaction(write=True) as conn:
+        with self._tx.run(write=True) as conn:
             return sqlite_rescore.store_scores(conn, scores)
 
     # -- reads ------------------------------------------------------------------------------------
@@ -152,24 +119,32 @@ class SQLitePromptRepository:
     ) -> list[PromptHistory]:
         """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
         check_page(limit, 0)
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             return sqlite_rescore.stale_records(conn, metric_version, after_id=after_id, since=since, limit=limit)
 
     def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
         """How many records' quality is not from `metric_version` (from `since` on, when given)."""
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             return sqlite_rescore.count_stale(conn, metric_version, since)
 
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             row = conn.execute(SELECT_SQL + " WHERE id = ?", (record_id,)).fetchone()
         return None if row is None else row_to_record(row)
 
-    def _select(self, where: list[str], params: list, limit: int, offset: int) -> list[PromptHistory]:
+    def _select(self, keep: RecordFilter, limit: int, offset: int) -> list[PromptHistory]:
+        check_page(limit, offset)
+        where, params = keep.where("?", to_iso)
+        if keep.text is not None and keep.text.isascii():  # LIKE folds ASCII case in C; wildcards escaped
+            where.append("(original_idea LIKE ? ESCAPE '\\' OR improved_prompt LIKE ? ESCAPE '\\')")
+            params += [like_pattern(keep.text)] * 2
+        elif keep.text is not None:  # LIKE does not fold non-ASCII letters: the in-memory fake's Python rule
+            where.append("(text_matches(?, original_idea) OR text_matches(?, improved_prompt))")
+            params += [keep.text] * 2
         sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + _ORDER
-        with self._transaction(write=False) as conn:
-            if any("text_matches" in clause for clause in where):
+        with self._tx.run(write=False) as conn:
+            if keep.text is not None and not keep.text.isascii():
                 conn.create_function("text_matches", 2, text_matches, deterministic=True)
             rows = conn.execute(sql, [*params, limit, offset]).fetchall()
         return [row_to_record(row) for row in rows]
@@ -179,12 +154,7 @@ class SQLitePromptRepository:
         include_experiments: bool = True,
     ) -> list[PromptHistory]:
         """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ([], []) if backend is None else (["backend = ?"], [backend.value])
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
-        return self._select(where, params, limit, offset)
+        return self._select(RecordFilter.of(backend=backend, include_experiments=include_experiments), limit, offset)
 
     def find_by_date_range(
         self,
@@ -196,49 +166,20 @@ class SQLitePromptRepository:
         include_experiments: bool = True,
     ) -> list[PromptHistory]:
         """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
-        check_range(start, end)
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ["timestamp >= ?", "timestamp < ?"], [to_iso(start), to_iso(end)]
-        if backend is not None:
-            where.append("backend = ?")
-            params.append(backend.value)
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
-        return self._select(where, params, limit, offset)
+        keep = RecordFilter.of(start=start, end=end, backend=backend, include_experiments=include_experiments)
+        return self._select(keep, limit, offset)
 
     def search(
         self, text: str, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
     ) -> list[PromptHistory]:
         """Records whose idea or improved prompt contains `text`, case-insensitively, newest first."""
-        if not isinstance(text, str):
-            raise ValueError(f"search text must be a string, got {text!r}")
-        check_page(limit, offset)
-        backend = parse_backend(backend)
-        if text.isascii():  # LIKE folds ASCII case in C; wildcards in the user's text are escaped
-            where = ["(original_idea LIKE ? ESCAPE '\\' OR improved_prompt LIKE ? ESCAPE '\\')"]
-            params: list = [like_pattern(text)] * 2
-        else:  # LIKE does not fold non-ASCII letters: use the same Python rule as the in-memory fake
-            where = ["(text_matches(?, original_idea) OR text_matches(?, improved_prompt))"]
-            params = [text, text]
-        if backend is not None:
-            where.append("backend = ?")
-            params.append(backend.value)
-        return self._select(where, params, limit, offset)
+        return self._select(RecordFilter.matching(text, backend), limit, offset)
 
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
-        where, params = [], []
-        if start is not None:
-            check_range(start, end or start)
-            where.append("timestamp >= ?")
-            params.append(to_iso(start))
-        if end is not None:
-            check_range(start or end, end)
-            where.append("timestamp < ?")
-            params.append(to_iso(end))
+        where, params = RecordFilter.of(start=start, end=end).where("?", to_iso)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             total, confidence, latency = conn.execute(
                 f"SELECT count(*), avg(confidence), avg(latency_ms) FROM prompt_history{clause}", params
             ).fetchone()
@@ -254,7 +195,7 @@ class SQLitePromptRepository:
     def count_older_than(self, days: int) -> int:
         """How many records `delete_older_than(days)` would delete now (a dry run)."""
         limit = to_iso(cutoff(days))
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             return conn.execute("SELECT count(*) FROM prompt_history WHERE timestamp < ?", (limit,)).fetchone()[0]
 
     def backup(self, target: Path | str) -> None:
@@ -264,8 +205,8 @@ class SQLitePromptRepository:
             RepositoryConnectionError: `target` already exists (a backup is never overwritten) or cannot
                 be created; the database cannot be opened or has another schema version.
         """
-        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as source:
-            self._check_version(source)
+        with translate_errors(self.db_path), self._tx.fresh() as source:
+            self._tx.check_version(source)
             sqlite_retention.backup(source, Path(target), self.busy_timeout_ms)
 
     def delete_older_than(
@@ -282,7 +223,7 @@ class SQLitePromptRepository:
         limit = to_iso(cutoff(days))
         if backup_to is not None:
             self.backup(backup_to)
-        with self._transaction(write=True, pragmas=PRUNE_PRAGMAS) as conn:
+        with self._tx.run(write=True, pragmas=PRUNE_PRAGMAS) as conn:
             deleted = sqlite_retention.delete_before(conn, limit, rebuild_fraction)
         if deleted:
             sqlite_retention.checkpoint(self.db_path, self.busy_timeout_ms)
@@ -291,8 +232,8 @@ class SQLitePromptRepository:
 
     def vacuum(self) -> None:
         """Rebuild the file to reclaim the space of deleted rows (needs free disk of the file's size)."""
-        with translate_errors(self.db_path), closing(connect(self.db_path, self.busy_timeout_ms)) as conn:
-            self._check_version(conn)
+        with translate_errors(self.db_path), self._tx.fresh() as conn:
+            self._tx.check_version(conn)
             conn.execute("VACUUM")
         sqlite_retention.checkpoint(self.db_path, self.busy_timeout_ms)
 
@@ -329,7 +270,7 @@ class SQLitePromptRepository:
 
     def get_setting(self, key: str) -> str | None:
         """A value from the app_settings table, or None."""
-        with self._transaction(write=False) as conn:
+        with self._tx.run(write=False) as conn:
             row = conn.execute("SELECT value FROM app_settings WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
@@ -343,7 +284,7 @@ class SQLitePromptRepository:
         for name, item in (("key", key), ("value", value)):
             if item is not None and not isinstance(item, str):
                 raise RepositoryConstraintError(f"setting {name} must be text, got {type(item).__name__} {item!r}")
-        with self._transaction(write=True) as conn:
+        with self._tx.run(write=True) as conn:
             conn.execute(
                 "INSERT INTO app_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),

@@ -1,8 +1,10 @@
 """The WAL keeper: one idle connection per process that keeps a WAL database's WAL open.
 
 When the last connection to a WAL database closes, SQLite checkpoints the WAL into the database and
-deletes it. The repository opens a connection per operation, so without a keeper every `save` paid for
-a checkpoint and an fsync (~3 ms here instead of ~0.4 ms; see docs/store.md). The keeper runs one read
+deletes it. The repository once opened a connection per operation, so without a keeper every `save` paid
+for a checkpoint and an fsync (~3 ms here instead of ~0.4 ms; see docs/store.md). Its per-thread
+connections now hold the WAL too, but a thread's connection closes when the thread ends (Streamlit
+starts one per script run), and the keeper bridges the gap between them. The keeper runs one read
 when opened and nothing after; it is never handed out, so no connection is shared between threads.
 """
 
