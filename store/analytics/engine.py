@@ -12,6 +12,7 @@ after, and nothing is ever written to it. Dates are UTC days, both ends inclusiv
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -22,10 +23,11 @@ from store.analytics import calibration as analytics_calibration
 from store.analytics import histograms as analytics_histograms
 from store.analytics import page as analytics_page
 from store.analytics import queries as analytics_queries
+from store.analytics import download as record_download
 from store.analytics import export as record_export
 from store.analytics import records as record_queries
 from store.analytics import reports
-from store.analytics.api import AnalyticsApi
+from store.analytics.api import AnalyticsApi, ExportedFile
 from store.analytics.history_file import connection_error, is_history_file
 from store.analytics.errors import AnalyticsQueryError
 from store.analytics.extension import connect_duckdb
@@ -52,12 +54,13 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "export_records": (record_export.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
+    "records_file": (record_download.records_file, True),
     "summary_csv": (reports.summary_csv, False),
 })
 
 
 # Queries that read whole records from SQLite rather than the read model (they take `include_experiments`).
-_SQLITE_RECORDS = frozenset({"export_records", "records_csv"})
+_SQLITE_RECORDS = frozenset({"export_records", "records_csv", "records_file"})
 
 
 class Analytics(AnalyticsApi):
@@ -175,5 +178,11 @@ def _without_file(name: str, args: tuple, kwargs: dict):
     header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
     if name == "records_csv":
         return header.encode("utf-8")
+    if name == "records_file":
+        exported = ExportedFile(Path(tempfile.mkdtemp(prefix=record_download.DIRECTORY_PREFIX)) / "records.csv", 0)
+        exported.path.write_text(header, encoding="utf-8", newline="")
+        if kwargs.get("progress") is not None:
+            kwargs["progress"](1.0, 0)
+        return exported
     Path(args[0]).write_text(header, encoding="utf-8", newline="")
     return 0
