@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,18 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CACHE = Path("/tmp/prompt-improver-bench")
-
-
-def ensure_history(path: Path, rows: int, days: int) -> None:
-    """Generate the history once (in a child process: this one only reads it through the worker)."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"generating {rows:,} rows over {days} days into {path} (once) ...", flush=True)
-    cli = Path(sys.executable).with_name("prompt-improver")
-    subprocess.run([str(cli), "demo-data", "--rows", str(rows), "--days", str(days), "--db", str(path)], check=True)
-
+from bench_analytics import CACHE, ensure_history  # noqa: E402 - beside this script; after the path is set
 
 def timed(action) -> float:
     started = time.perf_counter()

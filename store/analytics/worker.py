@@ -206,6 +206,7 @@ def serve(conn: Connection, db_path: str, options: dict) -> None:
 
     options = dict(options)
     housekeeping = options.pop("housekeeping", True)
+    options["verify_when_idle"] = housekeeping  # the export process verifies as it syncs: it has no idle time
     analytics = None
     startup_error: BaseException | None = None
     # The first answer holding a DataFrame imports pandas (~0.35 s); importing it in a thread now overlaps

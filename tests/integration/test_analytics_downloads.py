@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 import stat
 import threading
+import time
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -102,3 +105,17 @@ def test_a_caller_that_gives_up_during_the_progress_cancels_the_export_and_the_n
     exported = worker.records_file()
     assert exported.rows == ROWS
     exported.remove()
+
+
+def test_a_row_deleted_behind_the_apps_back_is_noticed_by_the_check_the_worker_runs_when_idle(history):
+    # A delete by another tool (no prune generation, the newest row kept) is only found by the periodic row
+    # count check, which the worker runs between requests rather than inside one.
+    with AnalyticsWorker(history, verify_interval_s=0.2) as worker:
+        assert worker.kpis()["count"] == ROWS
+        with closing(sqlite3.connect(history)) as conn, conn:
+            conn.execute("DELETE FROM prompt_history WHERE id = 5")
+        for _ in range(60):  # the worker checks once it has been idle for IDLE_S after a reply
+            time.sleep(0.5)
+            if worker.kpis()["count"] == ROWS - 1:
+                break
+        assert worker.kpis()["count"] == ROWS - 1
