@@ -50,6 +50,16 @@ def download_file(worker, rows: int) -> int:
         exported.path.unlink(missing_ok=True)
 
 
+def peak_mb(pid: int | None) -> float:
+    """The peak resident memory (VmHWM) of a process so far, in MB (Linux)."""
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -93,8 +103,13 @@ def main() -> int:
             time.sleep(0.05)
         thread.join()
 
-        by_bytes = [timed(lambda: download_bytes(worker, args.rows)) for _ in range(args.repeat)]
+        # The file first: the peak memory of the process that serves downloads only ever grows.
+        exporter = lambda: getattr(worker, "export_pid", None) or worker.pid  # noqa: E731
+        peak = {"start": peak_mb(exporter())}
         by_file = [timed(lambda: download_file(worker, args.rows)) for _ in range(args.repeat)] if new_path else []
+        peak["file"] = peak_mb(exporter())
+        by_bytes = [timed(lambda: download_bytes(worker, args.rows)) for _ in range(args.repeat)]
+        peak["bytes"] = peak_mb(exporter())
 
     # A request right behind the first reply of a fresh worker without a snapshot (the snapshot is due then).
     after_snapshot = []
@@ -118,6 +133,9 @@ def main() -> int:
     if by_file:
         new = statistics.median(by_file)
         print(f"{'download, temporary file read by the caller':58} {new * 1000:9.1f} ms  {new / old:7.2f}x baseline")
+        print(f"{'peak memory of the exporting process: after file downloads':58} {peak['file']:9.0f} MB"
+              f"  (from {peak['start']:.0f} MB)")
+    print(f"{'peak memory of the exporting process: after byte downloads':58} {peak['bytes']:9.0f} MB")
     after = statistics.median(after_snapshot)
     print(f"{'kpis 30 d right after a reply that made the snapshot due':58} {after * 1000:9.1f} ms"
           f"  {after / base:7.1f}x idle")
