@@ -213,7 +213,7 @@ def test_every_page_works_in_a_real_browser_and_an_improvement_is_saved(
     table = page.locator('[data-testid="stDataFrame"]')
     expect(table).to_be_visible()
     expect(table.locator("canvas").first).to_be_visible()  # the grid draws its cells on a canvas
-    expect(page.get_by_role("button", name="Download CSV")).to_be_enabled()
+    expect(page.get_by_role("button", name="Prepare CSV")).to_be_enabled()
     pages = math.ceil((SEEDED + 1) / 50)  # 50 rows per page by default
     expect(page.get_by_text(f"Page 1 of {pages} · records 1–50 of {SEEDED + 1:,}, newest first")).to_be_visible()
     assert_no_error_box(page, "History")

@@ -119,3 +119,14 @@ def test_a_row_deleted_behind_the_apps_back_is_noticed_by_the_check_the_worker_r
             if worker.kpis()["count"] == ROWS - 1:
                 break
         assert worker.kpis()["count"] == ROWS - 1
+
+
+def test_a_download_before_any_history_exists_is_the_header_alone_and_creates_no_database(db_path, tmp_path):
+    with AnalyticsWorker(db_path) as worker:
+        reports: list[tuple[float, int]] = []
+        exported = worker.records_file(progress=lambda share, rows: reports.append((share, rows)))
+    assert exported.rows == 0 and reports == [(1.0, 0)]
+    assert exported.path.read_text(encoding="utf-8").startswith("id,uid,")
+    assert exported.path.read_text(encoding="utf-8").count("\n") == 1
+    exported.remove()
+    assert not exported.path.parent.exists() and not db_path.exists()
