@@ -225,8 +225,9 @@ def main() -> None:
                 st.info(f"No record matches these filters. Widen the date range or clear the search.{hidden}",
                         icon=":material/search_off:")
             return
+        # The download follows the count on the left: at the right edge the table's hover toolbar covered it.
         with st.container(horizontal=True, vertical_alignment="center", key="history_header"):
-            st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="stretch")
+            st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="content")
             _download.records_download(
                 db, view, total, key="history_download", file_name="prompt-history.csv",
                 min_confidence=min_confidence, text=text,
