@@ -9,6 +9,7 @@ The Analytics page's charts share one cached worker call (`charts`), which `time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -113,13 +114,28 @@ def records_csv(
     db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
     min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False,
 ) -> bytes:
-    """The records matching every filter of the History table as CSV bytes, newest first like the table
-    (not cached: built when the user clicks the download). The worker writes it with DuckDB's CSV writer,
-    RFC 4180 quoting and OWASP formula neutralisation, at most MAX_DOWNLOAD_ROWS records."""
-    return _worker(db_path).records_csv(
+    """The records matching every filter of the History table as CSV bytes (see `records_download`)."""
+    return records_download(db_path, start, end, backend, model, min_confidence, text, include_experiments)[0]
+
+
+def records_download(
+    db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,
+    min_confidence: float | None = None, text: str | None = None, include_experiments: bool = False, *,
+    expected: int | None = None, progress: Callable[[float, int], None] | None = None,
+) -> tuple[bytes, int]:
+    """The matching records' CSV and its row count, newest first like the History table (not cached: built
+    when the user asks for the download). The worker writes it to a temporary file with DuckDB's CSV writer
+    (RFC 4180 quoting, OWASP formula neutralisation, at most MAX_DOWNLOAD_ROWS records), calling
+    `progress(share, rows)` as it grows (against `expected` rows); the file is read, then removed."""
+    exported = _worker(db_path).records_file(
         start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
         max_rows=MAX_DOWNLOAD_ROWS, newest_first=True, include_experiments=include_experiments,
+        expected=expected, progress=progress,
     )
+    try:
+        return exported.path.read_bytes(), exported.rows
+    finally:
+        exported.remove()
 
 
 def summary_csv(db_path: str, start: date | None, end: date | None, backend: str | None, model: str | None,

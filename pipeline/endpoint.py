@@ -3,19 +3,18 @@
 `LLM_API_BASE=http://user:pass@host/v1` is how a server behind a reverse proxy with basic authentication is
 written. The OpenAI-compatible clients read `user:pass@host` as the host name, so the credentials are taken
 out of the URL and sent as an `Authorization: Basic` header instead; the password is never shown (errors,
-`doctor`, the Settings page, logs all use `mask_url`). Standard library only.
+`doctor`, the Settings page, logs all use `store.masking.mask_url`, re-exported here). Standard library only (and `store.masking`, itself standard library only).
 """
 
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-MASK = "***"
-# userinfo in any URL inside a longer text (an error message that quotes the address)
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<secret>[^/@\s]*)@")
+from store.masking import MASK, mask_url
+
+__all__ = ["MASK", "Endpoint", "InvalidEndpoint", "mask_secrets", "mask_url", "parse_endpoint"]
 
 
 class InvalidEndpoint(ValueError):
@@ -62,11 +61,6 @@ def parse_endpoint(url: str) -> Endpoint:
     if parts.username is None and parts.password is None:
         return Endpoint(plain)
     return Endpoint(plain, unquote(parts.username or ""), unquote(parts.password or ""))
-
-
-def mask_url(text: str) -> str:
-    """`text` with the password of every URL in it replaced by `***` (`http://user:***@host/v1`)."""
-    return _USERINFO.sub(lambda match: f"{match['scheme']}{match['user']}:{MASK}@", str(text))
 
 
 def mask_secrets(text: str, *secrets: str | None) -> str:

@@ -2,7 +2,9 @@
 
 Each line is one record's `to_dict()` plus an `"outbox"` key (why it was queued and when). Every append is
 flushed and fsynced before `append` returns, and is written under a thread lock and an exclusive lock on a
-sibling `.lock` file (`pipeline/file_lock.py`), so concurrent sessions and processes never interleave lines.
+sibling `.lock` file (the `filelock` package: `flock` on POSIX, `LockFileEx` on Windows), so concurrent sessions
+and processes never interleave lines. The empty `.lock` file stays between appends: removing it on release
+is what let two processes lock two different files, and it costs nothing to keep.
 
 Replay saves each pending record through the repository, whose uid check returns an already-stored record
 instead of inserting it again; so a crash between saving and rewriting the file replays nothing twice.
@@ -23,8 +25,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from pipeline.errors import PipelineError
-from pipeline.file_lock import file_lock
 from store.errors import InvalidRecord, RepositoryConstraintError, RepositoryError
 from store.record import PromptHistory
 from store.repository import PromptRepository
@@ -106,11 +109,11 @@ class Outbox:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        # flock conflicts between separate open()s even inside one process; the thread lock keeps
-        # threads of this process from even contending on the file.
+        # A file lock conflicts between separate FileLock objects even inside one process; the thread lock
+        # keeps threads of this process from even contending on the file.
         with self._thread_lock, ExitStack() as held:
             try:
-                held.enter_context(file_lock(self.lock_path))
+                held.enter_context(FileLock(self.lock_path))
             except OSError as error:
                 raise OutboxError(f"cannot open the outbox lock {self.lock_path}: {error}") from error
             # Only a holder of the lock writes the `.tmp`: one found now is a killed rewrite's.
@@ -118,13 +121,13 @@ class Outbox:
             yield
 
     def remove_leftovers(self) -> None:
-        """Remove what a killed process left (a stale `.lock`, a half-written `.tmp`); a composition root
-        calls this at start. Waits for a live holder instead of touching its files.
+        """Remove what a killed process left (a half-written `.tmp`); a composition root calls this at start.
+        Waits for a live holder instead of touching its files (the kernel released a killed holder's lock).
 
         Raises:
             OutboxError: the lock cannot be opened (an unwritable directory).
         """
-        if self.lock_path.exists() or self._rewrite_path.exists():
+        if self._rewrite_path.exists():
             with self._locked():
                 pass
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _calibration, _metric_versions, _ui, charts, filters
+from dashboard import _calibration, _download, _metric_versions, _ui, charts, filters
 from dashboard._context import DEMO_PARAM, AppContext, app_context, with_demo_param
 from dashboard._kpis import sparklines, tiles
 from store.analytics.errors import AnalyticsQueryError
@@ -158,7 +158,6 @@ def _empty_state(context: AppContext, view: filters.ViewFilter, total: int) -> N
 
 def _downloads(context: AppContext, view: filters.ViewFilter, count: int) -> None:
     db = str(context.db_path)
-    too_many = count > queries.MAX_DOWNLOAD_ROWS
     stamp = "all-time" if view.start is None else f"{view.start.isoformat()}_{view.end.isoformat()}"
     with st.container(horizontal=True, key="analytics_downloads"):
         st.download_button(
@@ -167,13 +166,9 @@ def _downloads(context: AppContext, view: filters.ViewFilter, count: int) -> Non
             file_name=f"prompt-summary_{stamp}.csv", mime="text/csv", key="analytics_download_summary",
             icon=":material/summarize:", on_click="ignore",
         )
-        st.download_button(
-            "Raw records (CSV)", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
-                                                             include_experiments=view.include_experiments),
-            file_name=f"prompt-records_{stamp}.csv", mime="text/csv", key="analytics_download_records",
-            icon=":material/download:", on_click="ignore", disabled=too_many,
-            help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records; use `prompt-improver export` "
-                  "for this range." if too_many else None),
+        _download.records_download(
+            db, view, count, key="analytics_download_records", file_name=f"prompt-records_{stamp}.csv",
+            what="raw records (CSV)",
         )
 
 

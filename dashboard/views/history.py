@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _search_view, _ui, filters
+from dashboard import _download, _search_view, _ui, filters
 from dashboard._context import AppContext, app_context
 from store.analytics.errors import AnalyticsQueryError
 from store.errors import RepositoryError
@@ -224,15 +224,12 @@ def main() -> None:
                 st.info(f"No record matches these filters. Widen the date range or clear the search.{hidden}",
                         icon=":material/search_off:")
             return
+        # The download follows the count on the left: at the right edge the table's hover toolbar covered it.
         with st.container(horizontal=True, vertical_alignment="center", key="history_header"):
-            st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="stretch")
-            st.download_button(
-                "Download CSV", lambda: queries.records_csv(db, view.start, view.end, view.backend, view.model,
-                                                            min_confidence, text, view.include_experiments),
-                file_name="prompt-history.csv", mime="text/csv", key="history_download", icon=":material/download:",
-                on_click="ignore", disabled=total > queries.MAX_DOWNLOAD_ROWS,
-                help=(f"Downloads hold at most {queries.MAX_DOWNLOAD_ROWS:,} records: narrow the filters, or use "
-                      "`prompt-improver export`." if total > queries.MAX_DOWNLOAD_ROWS else None),
+            st.markdown(f"**{total:,}** matching record(s) · select a row to see every field", width="content")
+            _download.records_download(
+                db, view, total, key="history_download", file_name="prompt-history.csv",
+                min_confidence=min_confidence, text=text,
             )
         selected = _table(frame, _table_key(view, min_confidence, text, size, page, order))
         _pager(total, size, _search_view.ORDER_LABELS[order].lower())

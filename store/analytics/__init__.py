@@ -1,14 +1,15 @@
 """The read side: DuckDB over the history, attached read-only, answering the dashboard and the CLI.
 
 Two halves, split by whether they import DuckDB:
-- DuckDB-free (safe in a process that opens the file through `sqlite3`): `api` (the named queries),
-  `worker` (the client that runs them in a process of its own), `errors` (everything that crosses that
-  process boundary), `ranges` (date ranges and filters), `history_file` (checks made without opening
-  the file).
+- DuckDB-free (safe in a process that opens the file through `sqlite3`): `api` (the named queries and
+  `ExportedFile`), `worker` (the client that runs them in processes of their own: queries, and exports),
+  `errors` (everything that crosses that process boundary), `ranges` (date ranges and filters),
+  `history_file` (checks made without opening the file), `csv_cells` (the formula-neutralisation rule).
 - DuckDB: `engine` (`Analytics`, one DuckDB instance), `extension` (loading the pinned extension wheels),
   `read_model`, `model_load` and `snapshot` (the columnar copy, how it is loaded, and its file),
   `postgres_source` (the same over `TYPE postgres`), `queries`, `histograms`, `calibration`, `page`,
-  `records` (History's pages and search), `reports` and `export` (CSV and Parquet), `utf8_text`.
+  `records` (History's pages and search), `reports` and `export` (CSV and Parquet), `download` (the
+  dashboard's CSV as a temporary file), `utf8_text`.
 
 It may import `store`'s domain modules, the SQLite schema's names (`store.sqlite.schema`,
 `store.sqlite.search_index`) and `store.postgres.urls`; it never opens a `sqlite3` connection, and only the

@@ -8,12 +8,33 @@ Results are dicts of plain Python values (None for an empty metric) or DataFrame
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: the worker's client never needs pandas itself
     import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    """A CSV the analytics wrote to a private temporary directory for a download: read it, then `remove()`."""
+
+    path: Path
+    rows: int
+
+    def __post_init__(self) -> None:
+        if self.rows < 0:
+            raise ValueError(f"rows must be at least 0, got {self.rows}")
+
+    def remove(self) -> None:
+        """Delete the file and its temporary directory (nothing else is ever in it)."""
+        self.path.unlink(missing_ok=True)
+        try:
+            self.path.parent.rmdir()
+        except OSError:  # already gone, or not ours to remove: the file is what mattered
+            pass
 
 
 class AnalyticsApi:
@@ -148,8 +169,8 @@ class AnalyticsApi:
         text: str | None = None, file_format: str = "csv", progress=None, include_experiments: bool = False,
     ) -> int:
         """Write the matching records (every column) as CSV or Parquet (`file_format`) to `path`; return the
-        row count. `progress(share, rows)` is called as day chunks are written (in-process `Analytics` only:
-        a callable cannot cross to the worker's process)."""
+        row count. `progress(share, rows)` is called as the file grows (through the worker too: the worker
+        sends the progress back over its pipe and the callback runs in the caller's process)."""
         extra = {} if progress is None else {"progress": progress}
         return self._call(
             "export_records", Path(path), start, end, backend=backend, model=model, min_confidence=min_confidence,
@@ -174,6 +195,22 @@ class AnalyticsApi:
         return self._call(
             "records_csv", start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
             max_rows=max_rows, newest_first=newest_first, include_experiments=include_experiments,
+        )
+
+    def records_file(
+        self, start=None, end=None, *, backend=None, model=None, min_confidence: float | None = None,
+        text: str | None = None, max_rows: int = 200_000, newest_first: bool = False,
+        include_experiments: bool = False, expected: int | None = None, progress=None,
+    ) -> ExportedFile:
+        """The matching records' CSV (as `records_csv`) written to a temporary file, for a download: the
+        caller reads `path` and calls `remove()`. `progress(share, rows)` is called as the file grows
+        (against `expected` rows when given), also through the worker. Raises `ExportTooLarge` beyond
+        `max_rows`."""
+        extra = {} if progress is None else {"progress": progress}
+        return self._call(
+            "records_file", start, end, backend=backend, model=model, min_confidence=min_confidence, text=text,
+            max_rows=max_rows, newest_first=newest_first, include_experiments=include_experiments,
+            expected=expected, **extra,
         )
 
     def summary_csv(

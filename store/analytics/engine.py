@@ -12,6 +12,9 @@ after, and nothing is ever written to it. Dates are UTC days, both ends inclusiv
 from __future__ import annotations
 
 import logging
+import math
+import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -22,10 +25,11 @@ from store.analytics import calibration as analytics_calibration
 from store.analytics import histograms as analytics_histograms
 from store.analytics import page as analytics_page
 from store.analytics import queries as analytics_queries
+from store.analytics import download as record_download
 from store.analytics import export as record_export
 from store.analytics import records as record_queries
 from store.analytics import reports
-from store.analytics.api import AnalyticsApi
+from store.analytics.api import AnalyticsApi, ExportedFile
 from store.analytics.history_file import connection_error, is_history_file
 from store.analytics.errors import AnalyticsQueryError
 from store.analytics.extension import connect_duckdb
@@ -52,12 +56,13 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "export_records": (record_export.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),
+    "records_file": (record_download.records_file, True),
     "summary_csv": (reports.summary_csv, False),
 })
 
 
 # Queries that read whole records from SQLite rather than the read model (they take `include_experiments`).
-_SQLITE_RECORDS = frozenset({"export_records", "records_csv"})
+_SQLITE_RECORDS = frozenset({"export_records", "records_csv", "records_file"})
 
 
 class Analytics(AnalyticsApi):
@@ -71,7 +76,16 @@ class Analytics(AnalyticsApi):
         AnalyticsQueryError: an argument is invalid (a reversed range, an unknown metric).
     """
 
-    def __init__(self, db_path: Path | str, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000):
+    def __init__(
+        self, db_path: Path | str, *, verify_interval_s: float = 30.0, snapshot_min_rows: int | None = 50_000,
+        verify_when_idle: bool = False,
+    ):
+        # With `verify_when_idle` (the worker) the periodic row count check runs in `housekeeping`, off
+        # the reply path, rather than inside the sync of whichever query comes due.
+        self._verify_interval_s = verify_interval_s
+        self._verified_at = time.monotonic()
+        # (0 keeps checking on every call, on the reply path: what a test of a changing file asks for.)
+        self._verify_when_idle = verify_when_idle and verify_interval_s > 0 and not is_postgres_url(db_path)
         if is_postgres_url(db_path):  # a team's history on PostgreSQL (DATABASE_URL)
             from store.analytics.postgres_source import PostgresSource, connect_postgres_duckdb
 
@@ -80,7 +94,8 @@ class Analytics(AnalyticsApi):
         else:
             self._connection = connect_duckdb()
             self._model = ReadModel(
-                self._connection, Path(db_path), verify_interval_s=verify_interval_s, snapshot_min_rows=snapshot_min_rows
+                self._connection, Path(db_path), snapshot_min_rows=snapshot_min_rows,
+                verify_interval_s=math.inf if self._verify_when_idle else verify_interval_s,
             )
         self._first_sync: SyncResult | None = None
         self._last_sync: SyncResult | None = None
@@ -116,8 +131,16 @@ class Analytics(AnalyticsApi):
         return result
 
     def housekeeping(self) -> None:
-        """Work that can wait until a reply is out: refresh the on-disk snapshot of a large read model."""
+        """Work that can wait until a reply is out: refresh the on-disk snapshot of a large read model, and
+        (with `verify_when_idle`) the periodic row count check."""
         self._model.save_snapshot_if_due()
+        if self._verify_when_idle and time.monotonic() - self._verified_at >= self._verify_interval_s:
+            self._remember_verified(self._model.verify())
+
+    def _remember_verified(self, rebuilt: SyncResult | None) -> None:
+        self._verified_at = time.monotonic()
+        if rebuilt is not None:
+            self._remember(rebuilt)
 
     def _call(self, name: str, *args, **kwargs):
         """Run the query `name` (a key of `QUERIES`) after a freshness sync."""
@@ -175,5 +198,11 @@ def _without_file(name: str, args: tuple, kwargs: dict):
     header = ",".join(record_queries.RECORD_COLUMNS) + "\r\n"
     if name == "records_csv":
         return header.encode("utf-8")
+    if name == "records_file":
+        exported = ExportedFile(Path(tempfile.mkdtemp(prefix=record_download.DIRECTORY_PREFIX)) / "records.csv", 0)
+        exported.path.write_text(header, encoding="utf-8", newline="")
+        if kwargs.get("progress") is not None:
+            kwargs["progress"](1.0, 0)
+        return exported
     Path(args[0]).write_text(header, encoding="utf-8", newline="")
     return 0

@@ -65,7 +65,23 @@ def _csv_with_progress(con, path: Path, rng: DateRange, filters: dict, progress:
     the records in the range (counted on the read model; a text search is not counted, so the bar then ends
     early) times the CSV line length of a 1,000-record sample."""
     sql, params = records_sql(con, rng, **filters)
-    select = neutralised(con, sql, params)
+    expected = expected_rows(
+        con, rng, backend=filters["backend"], model=filters["model"], min_confidence=filters["min_confidence"]
+    )
+    return copy_csv_with_progress(con, neutralised(con, sql, params), params, path, expected, progress)
+
+
+def expected_rows(con, rng: DateRange | None, *, backend=None, model=None, min_confidence=None) -> int:
+    """The records of the range and filters in the read model (a text search is not counted: an estimate)."""
+    if rng is None:
+        return 0
+    clause, _ = where(rng, backend, model, min_confidence=min_confidence)
+    return int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}").fetchone()[0])
+
+
+def copy_csv_with_progress(con, select: str, params: list, path: Path, expected: int, progress: Progress) -> int:
+    """`copy_to` of the (already neutralised) `select` as CSV, reporting the file's growth against `expected`
+    rows times the CSV line length of a 1,000-row sample; return the rows written."""
     # The CSV line length of a sample, from the text of its cells (quotes are not counted: an estimate).
     cells = ", ".join(f'CAST("{name}" AS VARCHAR)' for name in RECORD_COLUMNS)
     (per_row,) = con.execute(
@@ -73,8 +89,6 @@ def _csv_with_progress(con, path: Path, rng: DateRange, filters: dict, progress:
         params,
     ).fetchone()
     per_row = float(per_row or 0.0)
-    clause, _ = where(rng, filters["backend"], filters["model"], min_confidence=filters["min_confidence"])
-    (expected,) = con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}").fetchone()
     growing = leftovers.temporary_path(path.absolute())
     finished = threading.Event()
 

@@ -264,6 +264,14 @@ class ReadModel:
         self._verified_at = float("-inf")  # check the row count on this first sync
         return True
 
+    def verify(self) -> SyncResult | None:
+        """Compare the row count with the file now and rebuild on a mismatch (what `sync` does every
+        `verify_interval_s`; the worker calls this when idle and sets that interval to infinity)."""
+        with self.attached() as present:
+            if not present or self._state is None:
+                return None
+            return None if self._count_matches() else self._rebuild()
+
     def save_snapshot_if_due(self) -> bool:
         """Write the snapshot when the table is large and has grown by 10% (or was rebuilt) since the last one."""
         state = self._state

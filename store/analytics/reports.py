@@ -166,11 +166,16 @@ def records_csv(
     # One row past the limit is enough to know: the work stays bounded however large the range.
     data, rows = _to_bytes(con, f"SELECT * FROM ({sql}) LIMIT {int(max_rows) + 1:d}", params)
     if rows > max_rows:
-        raise ExportTooLarge(
-            f"the selection holds more than the {max_rows:,} records a download allows; "
-            "narrow the filters or run `prompt-improver export -o FILE`"
-        )
+        raise too_large(max_rows)
     return data
+
+
+def too_large(max_rows: int) -> ExportTooLarge:
+    """The error of a download holding more than `max_rows` records."""
+    return ExportTooLarge(
+        f"the selection holds more than the {max_rows:,} records a download allows; "
+        "narrow the filters or run `prompt-improver export -o FILE`"
+    )
 
 
 def summary_csv(con, start=None, end=None, *, backend=None, model=None) -> bytes:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from store.masking import mask_url
+
+__all__ = ["SCHEMES", "is_postgres_url", "mask_url"]
 
 SCHEMES = ("postgresql", "postgres")
 
@@ -10,13 +14,3 @@ SCHEMES = ("postgresql", "postgres")
 def is_postgres_url(text: object) -> bool:
     """Whether `text` is a `postgresql://` (or `postgres://`) URL rather than an SQLite file path."""
     return isinstance(text, str) and "://" in text and urlsplit(text).scheme in SCHEMES
-
-
-def mask_url(url: str) -> str:
-    """`url` with its password replaced by `***` (what every message and `doctor` show)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -175,3 +175,15 @@ def test_the_date_controls_say_what_n_days_means(app_db: Path) -> None:
     settings = open_app("views/settings.py")
     assert not settings.exception
     assert "N calendar days in UTC, today included" in settings.number_input(key="settings_retention_days").help
+
+
+def test_the_raw_records_download_of_the_range_shows_its_progress_and_counts_the_range(app_db: Path) -> None:
+    _seed(app_db)
+    at = open_app(ANALYTICS)
+    at.segmented_control(key="analytics_range").set_value("7d").run()
+    at.button(key="analytics_download_records_prepare").click().run()
+    assert not at.exception
+    (bar,) = at.get("progress")
+    assert bar.proto.value == 100 and bar.proto.text.startswith("CSV ready: 5 records")  # the 7 days' five
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Summary report (CSV)", "Download raw records (CSV)"]

@@ -213,7 +213,7 @@ def test_every_page_works_in_a_real_browser_and_an_improvement_is_saved(
     table = page.locator('[data-testid="stDataFrame"]')
     expect(table).to_be_visible()
     expect(table.locator("canvas").first).to_be_visible()  # the grid draws its cells on a canvas
-    expect(page.get_by_role("button", name="Download CSV")).to_be_enabled()
+    expect(page.get_by_role("button", name="Prepare CSV")).to_be_enabled()
     pages = math.ceil((SEEDED + 1) / 50)  # 50 rows per page by default
     expect(page.get_by_text(f"Page 1 of {pages} · records 1–50 of {SEEDED + 1:,}, newest first")).to_be_visible()
     assert_no_error_box(page, "History")
@@ -293,12 +293,16 @@ def test_the_history_tables_toolbar_has_no_download_of_its_own_and_leaves_ours_c
     assert labels and not [label for label in labels if "download" in label.lower()], (
         f"the table's own toolbar still offers a download (no formula neutralisation): {labels}"
     )
-    ours = page.get_by_role("button", name="Download CSV")
-    ours.click(trial=True)  # actionable: visible, enabled, and not covered by the toolbar
+    prepare = page.get_by_role("button", name="Prepare CSV")
+    prepare.click(trial=True)  # actionable: visible, enabled, and not covered by the toolbar
     screenshot(page, "history-toolbar")
+    prepare.click()
+    expect(page.get_by_text("CSV ready:", exact=False)).to_be_visible()  # the progress bar, complete
     with page.expect_download() as download:
-        ours.click()
+        page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "prompt-history.csv"
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,") and len(lines) > 1  # the header and the records
 
 
 def test_demo_mode_survives_a_reload_and_a_bookmark_through_the_url(page: sync_api.Page, app: StreamlitServer) -> None:

@@ -175,3 +175,26 @@ def test_a_search_leaves_experiment_runs_out_until_the_toggle_includes_them(app_
     assert at.dataframe[0].value["id"].tolist() == [61, 62, 63, 64]
     everything = queries.records_csv(str(app_db), None, None, None, None, text="experiment idea", include_experiments=True)
     assert everything.count(b"xperiment idea") == 4
+
+
+def test_the_csv_download_shows_its_progress_then_offers_the_matching_records_and_leaves_no_file(
+    app_db: Path, tmp_path: Path, monkeypatch
+) -> None:
+    temporary = tmp_path / "tmp"  # where the analytics worker (a fresh process) writes the download
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    _seed(app_db)
+    at = open_app(HISTORY)
+    at.text_input(key="history_text").input("newsletter").run()
+    assert not at.get("progress") and not at.get("download_button")  # nothing is written before it is asked for
+    at.button(key="history_download_prepare").click().run()
+    assert not at.exception
+    (bar,) = at.get("progress")
+    assert bar.proto.value == 100 and bar.proto.text.startswith("CSV ready: 6 records")
+    (button,) = at.get("download_button")
+    assert button.proto.label == "Download CSV"
+    assert sorted(temporary.iterdir()) == []  # the worker's file was read and removed
+
+    data, rows = queries.records_download(str(app_db), None, None, None, None, None, "newsletter", expected=6)
+    assert rows == 6
+    assert [int(row["id"]) for row in csv.DictReader(io.StringIO(data.decode("utf-8")))] == [51, 41, 31, 21, 11, 1]

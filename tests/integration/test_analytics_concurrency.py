@@ -49,7 +49,8 @@ def wal_size(db_path: Path) -> int:
 def test_writer_keeps_committing_and_checkpointing_while_analytics_run(db_path, tmp_path):
     create_history(db_path, [record_at("2026-01-09 10:00:00")])
     with AnalyticsWorker(db_path) as worker:
-        worker.kpis()  # started and loaded before the writer begins
+        worker.kpis()  # started and loaded before the writer begins: the query process,
+        worker.export_records(tmp_path / "records.csv")  # and the export process
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), "5"], stdout=subprocess.PIPE, text=True)
         largest_wal, queries = 0, 0
         try:

@@ -6,7 +6,6 @@ leftovers are files named by a process that no longer exists, and live ones belo
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -18,6 +17,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from filelock import FileLock, Timeout
 
 from pipeline.outbox import Outbox
 from pipeline.service import replay_outbox_at_start
@@ -140,15 +140,18 @@ def test_a_stale_outbox_lock_and_half_rewrite_are_removed_at_start_and_the_recor
 
     assert replay_outbox_at_start(None, outbox) == 0
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["history.db.outbox.jsonl"]
+    # The `.lock` stays (an empty file the next holder reuses); the half rewrite is gone.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["history.db.outbox.jsonl", "history.db.outbox.jsonl.lock"]
     assert [record.improved_prompt for record in outbox.pending()] == ["waiting"]
 
 
 def test_a_lock_held_by_a_live_process_is_waited_for_never_removed(tmp_path):
     outbox = Outbox(tmp_path / "history.db.outbox.jsonl")
+    rewrite = outbox.path.with_name(outbox.path.name + ".tmp")
+    rewrite.write_text("the holder's rewrite in progress", encoding="utf-8")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, sys, time\n"
-         f"handle = open({str(outbox.lock_path)!r}, 'a+b'); fcntl.flock(handle, fcntl.LOCK_EX)\n"
+        [sys.executable, "-c", "import sys\nfrom filelock import FileLock\n"
+         f"lock = FileLock({str(outbox.lock_path)!r}); lock.acquire()\n"
          "print('held', flush=True); sys.stdin.readline()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
@@ -156,18 +159,17 @@ def test_a_lock_held_by_a_live_process_is_waited_for_never_removed(tmp_path):
     tidied = threading.Thread(target=outbox.remove_leftovers)
     tidied.start()
     tidied.join(timeout=1.0)
-    assert tidied.is_alive() and outbox.lock_path.exists()  # waiting for the holder, its file untouched
-    with open(outbox.lock_path, "rb") as handle:  # and still the file the holder locked
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert tidied.is_alive() and rewrite.exists()  # waiting for the holder, its files untouched
+    with pytest.raises(Timeout):  # and the lock still held by it
+        FileLock(outbox.lock_path, blocking=False).acquire()
     holder.stdin.write("\n")
     holder.stdin.close()
     holder.wait(timeout=60)
     tidied.join(timeout=60)
-    assert not tidied.is_alive() and not outbox.lock_path.exists()
+    assert not tidied.is_alive() and not rewrite.exists()
 
 
-def test_appends_from_processes_lose_nothing_while_the_lock_file_comes_and_goes(tmp_path):
+def test_appends_from_processes_lose_nothing(tmp_path):
     script = (
         "import sys\nfrom pipeline.outbox import Outbox\nfrom tests.support.builders import make_record\n"
         "outbox = Outbox(sys.argv[1])\n"
@@ -180,4 +182,3 @@ def test_appends_from_processes_lose_nothing_while_the_lock_file_comes_and_goes(
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0, 0]
     lines = [json.loads(line)["improved_prompt"] for line in path.read_text(encoding="utf-8").splitlines()]
     assert sorted(lines) == sorted(f"{worker}-{n}" for worker in range(4) for n in range(40))
-    assert not Outbox(path).lock_path.exists()

@@ -78,3 +78,20 @@ def test_an_attempt_policy_refuses_impossible_values():
     assert AttemptPolicy(max_retries=2).attempts == 3
     with pytest.raises(ValueError, match="max_retries"):
         AttemptPolicy(max_retries=-1)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://prompt:s3cret@db.example:5432/history", "postgresql://prompt:***@db.example:5432/history"),
+        ("postgres://prompt:p@ss@db.example/history", "postgres://prompt:***@db.example/history"),  # a raw @
+        ("postgresql://prompt@db.example/history", "postgresql://prompt@db.example/history"),  # no password
+        ("postgresql:///history?host=/run/postgresql", "postgresql:///history?host=/run/postgresql"),
+    ],
+)
+def test_one_masking_serves_database_urls_as_well(url, shown):
+    from store.postgres.urls import mask_url as database_mask
+
+    assert database_mask is mask_url  # one function for every URL we show
+    assert mask_url(url) == shown
+    assert mask_url(f"cannot connect to {url!r}: refused") == f"cannot connect to {shown!r}: refused"
