@@ -28,7 +28,8 @@ from store.analytics.queries import LATENCY_PERCENTILES, date_range
 from store.analytics.ranges import where
 from store.analytics.errors import ExportTooLarge, ExportWriteError
 from store.analytics.read_model import TABLE
-from store.analytics.records import RECORD_COLUMNS, records_query, search_match
+from store.analytics.records import RECORD_COLUMNS, records_query
+from store.analytics.text_search import search_match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_DOWNLOAD_ROWS = 200_000
