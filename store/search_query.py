@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+_ASCII_WORD = re.compile(r"[^\W_]+")  # the words of an ASCII text: runs of letters and digits
 _MAX_TERMS = 32  # a pasted essay is cut, not sent as a thousand-term query
 # SQLite's unicode61 tables stop at an old Unicode version: emoji added since (🙂, 🤖, the skin-tone
 # modifiers in 👍🏽) count as letters there, so `👍🏽news` would be one word and `news` would not find it.
@@ -87,8 +88,10 @@ def token_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def tokens(text: str) -> list[str]:
-    """The folded words of `text`."""
-    return [word for _, _, word in token_spans(text)]
+    """The folded words of `text` (as `token_spans`, faster: an ASCII text is folded in one call)."""
+    if text.isascii():  # no combining or private-use character: the short pattern, about 5x faster
+        return _ASCII_WORD.findall(text.lower())
+    return [folded for word in _word_pattern().findall(text) if (folded := _fold(word))]
 
 
 @dataclass(frozen=True, slots=True)
