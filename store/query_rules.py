@@ -6,6 +6,7 @@ fake to exactly the same answers. Standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
 from types import MappingProxyType
 
@@ -105,3 +106,29 @@ def checked_score(record_id: int, quality: object, metric_version: object) -> tu
     if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0.0 <= quality <= 1.0:
         raise RepositoryConstraintError(f"quality must be a number in [0, 1], got {quality!r} for id {record_id}")
     return record_id, float(quality), metric_version
+
+
+def check_window(start: datetime | None, end: datetime | None) -> None:
+    """Raise ValueError unless each given bound is an aware datetime and start <= end when both are given."""
+    if start is not None or end is not None:
+        check_range(start or end, end or start)
+
+
+def record_filters(
+    mark: str, *, start: datetime | None = None, end: datetime | None = None, backend: BackendType | None = None,
+    include_experiments: bool = True, stamp: Callable[[datetime], object] = lambda moment: moment,
+) -> tuple[list[str], list]:
+    """The SQL conditions (`mark` is the adapter's placeholder, `?` or `%s`) and their parameters for the
+    filters both SQL adapters apply alike: start <= timestamp < end, one backend, no experiment runs unless
+    `include_experiments`. `stamp` turns a bound into the stored form (SQLite: ISO-8601 text)."""
+    where, params = [], []
+    for condition, value in (("timestamp >= ", start), ("timestamp < ", end)):
+        if value is not None:
+            where.append(condition + mark)
+            params.append(stamp(value))
+    if backend is not None:
+        where.append(f"backend = {mark}")
+        params.append(backend.value)
+    if not include_experiments:
+        where.append("experiment_id IS NULL")
+    return where, params

@@ -24,7 +24,9 @@ from store.sqlite import rescore as sqlite_rescore
 from store.sqlite import retention as sqlite_retention
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
 from store.sqlite.migrations import newer_schema_error
-from store.query_rules import check_page, check_range, cutoff, like_pattern, parse_backend, text_matches
+from store.query_rules import (
+    check_page, check_range, check_window, cutoff, like_pattern, parse_backend, record_filters, text_matches,
+)
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.sqlite.schema import SCHEMA_VERSION
@@ -180,10 +182,7 @@ class SQLitePromptRepository:
     ) -> list[PromptHistory]:
         """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ([], []) if backend is None else (["backend = ?"], [backend.value])
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
+        where, params = record_filters("?", backend=parse_backend(backend), include_experiments=include_experiments)
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -198,13 +197,10 @@ class SQLitePromptRepository:
         """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ["timestamp >= ?", "timestamp < ?"], [to_iso(start), to_iso(end)]
-        if backend is not None:
-            where.append("backend = ?")
-            params.append(backend.value)
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
+        where, params = record_filters(
+            "?", start=start, end=end, backend=parse_backend(backend), include_experiments=include_experiments,
+            stamp=to_iso,
+        )
         return self._select(where, params, limit, offset)
 
     def search(
@@ -228,15 +224,8 @@ class SQLitePromptRepository:
 
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
-        where, params = [], []
-        if start is not None:
-            check_range(start, end or start)
-            where.append("timestamp >= ?")
-            params.append(to_iso(start))
-        if end is not None:
-            check_range(start or end, end)
-            where.append("timestamp < ?")
-            params.append(to_iso(end))
+        check_window(start, end)
+        where, params = record_filters("?", start=start, end=end, stamp=to_iso)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self._transaction(write=False) as conn:
             total, confidence, latency = conn.execute(
