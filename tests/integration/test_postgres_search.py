@@ -173,3 +173,14 @@ def test_a_backfill_killed_mid_way_and_a_killed_index_build_resume_to_a_complete
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass",
                             (SEARCH_INDEX,)).fetchone() == (True,)
+
+
+def test_opening_a_small_upgraded_history_indexes_it_at_once(postgres_url, tmp_path):
+    from prompt_improver.settings import Settings
+    from prompt_improver.wiring import open_location
+
+    _version_4_history(postgres_url, 40)
+    settings = Settings(_env_file=None, database_url=postgres_url, sqlite_db_path=tmp_path / "unused.db")
+    open_location(postgres_url, settings).close()
+    with psycopg.connect(postgres_url) as conn:
+        assert read_progress(conn).complete and len(found(conn, parse("cafe"))) == 40
