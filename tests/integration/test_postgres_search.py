@@ -4,11 +4,6 @@ for any typed query; an upgraded history is filled and indexed in place, and a k
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,10 +17,10 @@ from store.postgres.schema import MIGRATIONS
 from store.postgres.search_index import backfill, read_progress
 from store.search_query import SearchQuery, parse
 from tests.integration.test_search_fts import queries, records, reference_match
+from tests.support.killed_backfill import kill_backfill_after
 from tests.support.search_history import FIELDS
 
 pytestmark = pytest.mark.postgres
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def insert_texts(conn: psycopg.Connection, rows: list[dict], *, words: bool = True) -> list[int]:
@@ -136,28 +131,10 @@ def test_a_large_upgrade_waits_for_the_command_and_a_fresh_database_is_indexed_a
         assert read_progress(conn).complete
 
 
-_KILLABLE = """
-import sys, time
-from store.postgres.search_index import backfill
-def slow(state):
-    print(state.done, flush=True)
-    time.sleep(0.05)
-backfill(sys.argv[1], batch_rows=50, progress=slow)
-"""
-
-
 def test_a_backfill_killed_mid_way_and_a_killed_index_build_resume_to_a_complete_index(postgres_url):
     _version_4_history(postgres_url, 2000)
     migrate(postgres_url)
-    child = subprocess.Popen([sys.executable, "-c", _KILLABLE, postgres_url], stdout=subprocess.PIPE, text=True,
-                             cwd=ROOT)
-    try:
-        for _ in range(5):
-            assert child.stdout.readline().strip()
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-        child.stdout.close()
+    kill_backfill_after("postgres", postgres_url)
     with psycopg.connect(postgres_url) as conn:
         done = int(conn.execute("SELECT value FROM app_settings WHERE key = 'search_backfill_done'").fetchone()[0])
         filled = conn.execute("SELECT count(search_vector) FROM prompt_history").fetchone()[0]
