@@ -99,6 +99,9 @@ def test_history_search_on_postgresql_finds_what_sqlites_index_finds(both, text)
     pandas.testing.assert_frame_equal(left, right)
     by_relevance = pg_side.history_page(None, None, text=text, limit=200, order="relevance")
     assert sorted(by_relevance[0]["id"]) == sorted(right["id"]) and by_relevance[1] == right_total
+    download = pg_side.records_csv(None, None, text=text, newest_first=True)  # the download: the same records
+    assert download == sqlite_side.records_csv(None, None, text=text, newest_first=True)
+    assert download.count(b"\r\n") == right_total + 1
 
 
 def test_relevance_puts_the_record_with_the_most_matches_first_on_postgresql(postgres_url):
