@@ -17,7 +17,7 @@ from store.analytics.queries import date_range
 from store.analytics.ranges import DateRange, literal, normalise_backend, where
 from store.analytics.errors import AnalyticsQueryError
 from store.analytics.read_model import ALIAS, TABLE
-from store.analytics.text_search import SearchMatch, search_match
+from store.analytics.text_search import SearchMatch, engine, search_match
 from store.timestamps import to_iso
 from store.analytics.utf8_text import safe
 
@@ -34,9 +34,10 @@ RECORD_COLUMNS = (
 )
 _REAL = ("confidence", "latency_ms", "quality")
 ORDERS = ("time", "relevance")
-_SQLITE_SELECT = "SELECT " + ", ".join(
+_SQLITE_COLUMNS = ", ".join(
     f"CASE WHEN {name} IS NULL THEN NULL ELSE quote({name}) END" if name in _REAL else name for name in RECORD_COLUMNS
-) + " FROM prompt_history"
+)
+_SQLITE_SELECT = f"SELECT {_SQLITE_COLUMNS} FROM prompt_history"
 _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 # Types come back as text from sqlite_query(); quote() kept every digit of each REAL, so the casts are exact.
 _TYPED = ", ".join(
@@ -171,8 +172,7 @@ def history_page(
             con.execute("DROP TABLE IF EXISTS matched_ids")
     if not ids:
         return empty_records(), int(total)
-    sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
-    frame = con.execute(f"SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})").df()
+    frame = con.execute(f"SELECT {_TYPED} FROM ({_page_rows(con, ids)}) AS t({_ALIASES})").df()
     import pandas as pd
 
     position = {record_id: index for index, record_id in enumerate(ids)}
@@ -180,6 +180,17 @@ def history_page(
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
     frame["guardrails"] = [json.loads(value) for value in frame["guardrails"]]
     return frame[list(RECORD_COLUMNS)], int(total)
+
+
+def _page_rows(con: duckdb.DuckDBPyConnection, ids: list[int]) -> str:
+    """DuckDB SQL yielding `_SQLITE_SELECT`'s row of each id, read in the history's own engine by id."""
+    id_list = ", ".join(str(int(i)) for i in ids)
+    if engine(con) == "postgres":
+        from store.analytics.postgres_source import records_by_id
+
+        return f"SELECT {_SQLITE_COLUMNS} FROM ({records_by_id(ids)}) AS prompt_history"
+    sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({id_list})"
+    return f"SELECT * FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)})"
 
 
 def _text_match_sql(rng: DateRange, needle: str) -> str:
