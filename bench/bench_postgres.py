@@ -9,7 +9,10 @@ Without `--url` a throwaway cluster is started (initdb/pg_ctl as in the tests, f
 3. stats and filters on N rows: the analytics as the CLI runs them (DuckDB attached to PostgreSQL,
    filters pushed down) vs the same SQL run directly in PostgreSQL, and vs a native DuckDB copy (what an
    incremental read model would hold) with the time to load that copy;
-4. `copy` throughput from an SQLite file vs `save_many` of the same records from memory.
+4. `copy` throughput from an SQLite file vs `save_many` of the same records from memory;
+5. full-text search on N records: the upgrade (back-fill + GIN index) and two-word searches over 365 days,
+   the index vs the substring scan it replaces and vs `pg_trgm` (bench/bench_postgres_search.py;
+   `--search-only` runs just this part).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bench_postgres_search  # noqa: E402
 from bench_store import history, median_p99, record, timed  # noqa: E402
 
 from prompt_improver.history_copy import copy_history  # noqa: E402
@@ -165,6 +169,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--copy-rows", type=int, default=200_000)
     parser.add_argument("--url", help="an existing server's maintenance database (default: a throwaway cluster)")
+    parser.add_argument("--search-only", action="store_true", help="only part 5, full-text search")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats of each search (medians)")
     args = parser.parse_args()
     cluster = None
     admin_url = args.url
@@ -176,11 +182,15 @@ def main() -> None:
         cluster.start()
         admin_url = cluster.url()
     try:
+        if args.search_only:
+            bench_postgres_search.run_all(admin_url, args.rows, args.repeat)
+            return
         bench_save(new_database(admin_url, "bench_save"), repeats=2_000)
         url = bench_bulk(admin_url, args.rows)
         bench_analytics(url)
         with tempfile.TemporaryDirectory() as directory:
             bench_copy(admin_url, args.copy_rows, Path(directory))
+        bench_postgres_search.run_all(admin_url, args.rows, args.repeat)
     finally:
         if cluster is not None:
             cluster.remove()

@@ -1,7 +1,8 @@
 """History's search: what the box understands, the index's progress, and matched words marked in a record.
 
-The query runs in the analytics worker (FTS5 through DuckDB's SQLite); the back-fill button writes with
-`sqlite3` in this process, which never loads DuckDB's SQLite (the worker is a separate process).
+The query runs in the analytics worker (FTS5 through DuckDB's SQLite, or PostgreSQL's tsvector index through
+DuckDB's postgres extension); the back-fill button writes with `sqlite3` (or psycopg) in this process, which
+never loads DuckDB's SQLite (the worker is a separate process).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import html
 
 import streamlit as st
 
+from store.postgres.urls import is_postgres_url
 from store.sqlite.search_index import backfill
 from store.search_query import matched_spans, parse
 
@@ -23,8 +25,9 @@ SEARCH_HELP = (
 ORDER_LABELS = {"time": "Newest first", "relevance": "Best match first"}
 
 
-def index_notice(fraction: float | None, db_path: str, busy_timeout_ms: int) -> bool:
-    """Say how far the search index is built and offer to finish it; True when a build just completed."""
+def index_notice(fraction: float | None, location: str, busy_timeout_ms: int) -> bool:
+    """Say how far the search index of the history at `location` (a file or a PostgreSQL URL) is built and
+    offer to finish it; True when a build just completed."""
     if fraction is None or fraction >= 1.0:
         return False
     st.info(
@@ -35,8 +38,16 @@ def index_notice(fraction: float | None, db_path: str, busy_timeout_ms: int) -> 
     if not st.button("Build the search index now", key="history_build_index", icon=":material/build:"):
         return False
     bar = st.progress(fraction, text="Building the search index…")
-    backfill(db_path, busy_timeout_ms=busy_timeout_ms,
-             progress=lambda state: bar.progress(state.fraction, text=f"Building the search index… {state.fraction:.0%}"))
+
+    def show(state) -> None:
+        bar.progress(state.fraction, text=f"Building the search index… {state.fraction:.0%}")
+
+    if is_postgres_url(location):
+        from store.postgres.search_index import backfill as backfill_postgres
+
+        backfill_postgres(location, progress=show)
+    else:
+        backfill(location, busy_timeout_ms=busy_timeout_ms, progress=show)
     bar.progress(1.0, text="The search index is complete.")
     return True
 

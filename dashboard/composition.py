@@ -22,6 +22,7 @@ import streamlit as st
 
 from prompt_improver.models import ModelFactory
 from prompt_improver.services import Services, build_services
+from prompt_improver import wiring
 from prompt_improver.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,12 @@ def services(config: Settings) -> Services:
 def for_database(db_path: str) -> Services:
     """The collaborators of `db_path`: the user's database or the demo database beside it."""
     return services(settings_for(settings(), Path(db_path)))
+
+
+def history_location(db_path: str) -> str:
+    """What the analytics read for `db_path`: DATABASE_URL when the user's history is on PostgreSQL, else the
+    file itself (the demo database is always a file)."""
+    return str(wiring.history_location(settings_for(settings(), Path(db_path))))
 
 
 def experiments(db_path: str) -> Any:

@@ -48,8 +48,12 @@ def open_location(location: str | Path, settings: Settings):
         return open_repository(settings.model_copy(update={"sqlite_db_path": Path(location), "database_url": None}))
     from store.postgres.migrations import migrate as migrate_postgres
     from store.postgres.repository import PostgresPromptRepository
+    from store.postgres.search_index import AUTO_BACKFILL_ROWS as AUTO_ROWS
+    from store.postgres.search_index import backfill as backfill_postgres
 
     migrate_postgres(str(location), timeout_s=settings.database_timeout_s)
+    # As for SQLite: a small upgraded history gets its search index now, a large one by `search-index`.
+    backfill_postgres(str(location), max_rows=AUTO_ROWS, timeout_s=settings.database_timeout_s)
     return PostgresPromptRepository(str(location), timeout_s=settings.database_timeout_s)
 
 

@@ -37,6 +37,28 @@ class DatabaseHealth:
     invalid_text_count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class IndexProgress:
+    """How far a search index's back-fill got (either adapter): old rows with `id <= done` are indexed, up to `end`."""
+
+    done: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.done < 0 or self.end < 0:
+            raise ValueError(f"back-fill marks must be >= 0, got done={self.done}, end={self.end}")
+
+    @property
+    def complete(self) -> bool:
+        """True when every row is in the index."""
+        return self.done >= self.end
+
+    @property
+    def fraction(self) -> float:
+        """The share of the id range indexed, 0.0 to 1.0."""
+        return 1.0 if self.complete else self.done / self.end
+
+
 class PromptRepository(Protocol):
     """Stores and reads PromptHistory records.
 

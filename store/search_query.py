@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
+_ASCII_WORD = re.compile(r"[^\W_]+")  # the words of an ASCII text: runs of letters and digits
 _MAX_TERMS = 32  # a pasted essay is cut, not sent as a thousand-term query
 # SQLite's unicode61 tables stop at an old Unicode version: emoji added since (🙂, 🤖, the skin-tone
 # modifiers in 👍🏽) count as letters there, so `👍🏽news` would be one word and `news` would not find it.
@@ -51,28 +53,45 @@ def tokenizer() -> str:
 
 
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
 
 
+@cache
+def _word_pattern() -> re.Pattern[str]:
+    """Runs of token characters (`_is_token_char`): letters and digits are `[^\\W_]` (exactly categories
+    L and N), plus private-use characters and the combining marks outside the symbol blocks, listed once
+    per process (0.2 s). A regex is six times faster than testing every character in Python, which the
+    PostgreSQL index's back-fill of a million records needs."""
+    ranges, start = [], None
+    for code in range(0x110001):
+        category = unicodedata.category(chr(code)) if code < 0x110000 else ""
+        inside = category == "Co" or (category == "Mn" and not _in_symbol_block(code))
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(code - 1)) if code - 1 > start else ""))
+            start = None
+    return re.compile(r"(?:[^\W_]|[" + "".join(ranges) + "])+")
+
+
 def token_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, folded word) for every word of `text`, as the FTS5 tokenizer splits and folds it."""
-    spans, start = [], None
-    for index, char in enumerate(text + " "):
-        inside = index < len(text) and _is_token_char(char)
-        if inside and start is None:
-            start = index
-        elif not inside and start is not None:
-            folded = _fold(text[start:index])
-            if folded:
-                spans.append((start, index, folded))
-            start = None
+    spans = []
+    for match in _word_pattern().finditer(text):
+        folded = _fold(match.group())
+        if folded:
+            spans.append((match.start(), match.end(), folded))
     return spans
 
 
 def tokens(text: str) -> list[str]:
-    """The folded words of `text`."""
-    return [word for _, _, word in token_spans(text)]
+    """The folded words of `text` (as `token_spans`, faster: an ASCII text is folded in one call)."""
+    if text.isascii():  # no combining or private-use character: the short pattern, about 5x faster
+        return _ASCII_WORD.findall(text.lower())
+    return [folded for word in _word_pattern().findall(text) if (folded := _fold(word))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import _queries as queries
-from dashboard import _download, _search_view, _ui, filters
+from dashboard import _download, _search_view, _ui, composition, filters
 from dashboard._context import AppContext, app_context
 from store.analytics.errors import AnalyticsQueryError
 from store.errors import RepositoryError
@@ -129,9 +129,10 @@ def _search_order(context: AppContext, text: str | None) -> str:
         return "time"
     db = str(context.db_path)
     indexed = queries.search_indexed(db, context.version)
-    if indexed is None:  # no full-text index (PostgreSQL's search is a substring scan): newest first only
+    if indexed is None:  # no full-text index (a history from before it): newest first only
         return "time"
-    if _search_view.index_notice(indexed, db, context.settings.sqlite_busy_timeout_ms):
+    location = str(composition.history_location(db))  # PostgreSQL's URL when DATABASE_URL holds the history
+    if _search_view.index_notice(indexed, location, context.settings.sqlite_busy_timeout_ms):
         queries.search_indexed.clear()
         queries.history_page.clear()
         st.rerun()  # the notice and the table from the complete index

@@ -8,11 +8,12 @@ Two halves, split by whether they import DuckDB:
 - DuckDB: `engine` (`Analytics`, one DuckDB instance), `extension` (loading the pinned extension wheels),
   `read_model`, `model_load` and `snapshot` (the columnar copy, how it is loaded, and its file),
   `postgres_source` (the same over `TYPE postgres`), `queries`, `histograms`, `calibration`, `page`,
-  `records` (History's pages and search), `reports` and `export` (CSV and Parquet), `download` (the
-  dashboard's CSV as a temporary file), `utf8_text`.
+  `records` (History's pages), `text_search` (History's full-text search on either engine), `reports`
+  and `export` (CSV and Parquet), `download` (the dashboard's CSV as a temporary file), `utf8_text`.
 
 It may import `store`'s domain modules, the SQLite schema's names (`store.sqlite.schema`,
-`store.sqlite.search_index`) and `store.postgres.urls`; it never opens a `sqlite3` connection, and only the
-worker process or a CLI command that never opens the file through `sqlite3` imports its DuckDB half.
+`store.sqlite.search_index`), `store.postgres.urls` and `store.postgres.fts` (standard library only); it
+never opens a `sqlite3` connection, and only the worker process or a CLI command that never opens the file
+through `sqlite3` imports its DuckDB half.
 Importing this package imports neither half.
 """

@@ -29,6 +29,7 @@ from store.analytics import download as record_download
 from store.analytics import export as record_export
 from store.analytics import records as record_queries
 from store.analytics import reports
+from store.analytics import text_search
 from store.analytics.api import AnalyticsApi, ExportedFile
 from store.analytics.history_file import connection_error, is_history_file
 from store.analytics.errors import AnalyticsQueryError
@@ -52,7 +53,7 @@ QUERIES: Mapping[str, tuple[Callable, bool]] = MappingProxyType({
     "calibration": (analytics_calibration.calibration, False),
     "analytics_page": (analytics_page.analytics_page, False),
     "history_page": (record_queries.history_page, True),
-    "search_status": (record_queries.search_status, True),
+    "search_status": (text_search.search_status, True),
     "export_records": (record_export.export_records, True),
     "export_summary": (reports.export_summary, False),
     "records_csv": (reports.records_csv, True),

@@ -17,8 +17,7 @@ from store.analytics.queries import date_range
 from store.analytics.ranges import DateRange, literal, normalise_backend, where
 from store.analytics.errors import AnalyticsQueryError
 from store.analytics.read_model import ALIAS, TABLE
-from store.sqlite.search_index import FTS_TABLE, IndexProgress
-from store.search_query import parse
+from store.analytics.text_search import SearchMatch, engine, search_match
 from store.timestamps import to_iso
 from store.analytics.utf8_text import safe
 
@@ -35,13 +34,10 @@ RECORD_COLUMNS = (
 )
 _REAL = ("confidence", "latency_ms", "quality")
 ORDERS = ("time", "relevance")
-_SEARCH_STATE = (
-    "SELECT (SELECT value FROM app_settings WHERE key = 'search_backfill_done'), "
-    "(SELECT value FROM app_settings WHERE key = 'search_backfill_end')"
-)
-_SQLITE_SELECT = "SELECT " + ", ".join(
+_SQLITE_COLUMNS = ", ".join(
     f"CASE WHEN {name} IS NULL THEN NULL ELSE quote({name}) END" if name in _REAL else name for name in RECORD_COLUMNS
-) + " FROM prompt_history"
+)
+_SQLITE_SELECT = f"SELECT {_SQLITE_COLUMNS} FROM prompt_history"
 _ALIASES = ", ".join(f"c{index}" for index in range(len(RECORD_COLUMNS)))
 # Types come back as text from sqlite_query(); quote() kept every digit of each REAL, so the casts are exact.
 _TYPED = ", ".join(
@@ -80,15 +76,15 @@ def _sqlite_where(rng: DateRange, backend: str | None, model: str | None) -> str
 
 def records_query(
     rng: DateRange, backend: str | None, model: str | None, *, min_confidence: float | None = None,
-    text: str | None = None, newest_first: bool = False, search: str | None = None,
+    text: str | None = None, newest_first: bool = False, search: SearchMatch | None = None,
     include_experiments: bool = False,
 ) -> tuple[str, list]:
     """DuckDB SQL and parameters yielding every column of the matching records, typed: oldest first (a
     report), or newest first (the History page's order, so its download matches its table). Records of
     experiment runs are left out unless `include_experiments`, as the read model's scope does.
 
-    `search` (an FTS5 expression from `search_match`) filters by the full-text index; without it, `text` is matched as a
-    substring of the idea or the improved prompt (the fallback while the index is being built)."""
+    `search` (from `search_match`, either engine) filters by the full-text index; without it, `text` is matched as
+    a substring of the idea or the improved prompt (the fallback while the index is being built)."""
     window = _sqlite_where(rng, backend, model)
     if not include_experiments:
         window += " AND experiment_id IS NULL"
@@ -98,7 +94,7 @@ def records_query(
     needle = "" if search is not None else (text or "").strip()
     outer, params = "", []
     if search is not None:
-        window += f" AND {match_condition(search)}"
+        window += f" AND {search.condition()}"
     elif needle and needle.isascii():
         window += " AND " + _like(needle)
     elif needle:
@@ -117,46 +113,6 @@ def _like(needle: str) -> str:
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = sqlite_literal(f"%{escaped}%")
     return f"(original_idea LIKE {pattern} ESCAPE '\\' OR improved_prompt LIKE {pattern} ESCAPE '\\')"
-
-
-def search_progress(con: duckdb.DuckDBPyConnection) -> IndexProgress | None:
-    """How far the full-text index is built, None for a file without one or a PostgreSQL history (no
-    full-text index there yet: its search is the substring scan). Needs the history attached."""
-    engine = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = ?", [ALIAS]).fetchone()
-    if engine is None or engine[0] != "sqlite":
-        return None
-    done, end = con.execute(
-        f"SELECT * FROM sqlite_query('{ALIAS}', {literal(_SEARCH_STATE)}) AS t(done, end_)"
-    ).fetchone()
-    return None if done is None or end is None else IndexProgress(int(done), int(end))
-
-
-def search_status(con: duckdb.DuckDBPyConnection) -> dict:
-    """`{"indexed": fraction 0..1, or None without an index}`: whether search uses the full-text index."""
-    state = search_progress(con)
-    return {"indexed": None if state is None else state.fraction}
-
-
-def search_match(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
-    """The FTS5 expression for the user's query `text` (`""`: nothing searchable, so nothing matches).
-
-    None when there is no text, or when the index is not complete (the caller then falls back to the
-    substring scan).
-    """
-    if not (text or "").strip():
-        return None
-    state = search_progress(con)
-    if state is None or not state.complete:
-        return None
-    query = parse(text)
-    return "" if query.is_empty else query.fts()
-
-
-def match_condition(expression: str) -> str:
-    """An SQLite condition on `prompt_history.id`: the records the FTS5 `expression` finds."""
-    if not expression:
-        return "0"
-    return f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)})"
 
 
 def empty_records() -> pd.DataFrame:
@@ -200,11 +156,11 @@ def history_page(
     source, ordering = TABLE, "ts DESC, id DESC"
     if needle:
         search = search_match(con, needle)
-        matched = _text_match_sql(rng, needle) if search is None else _search_sql(search, order)
+        matched = _text_match_sql(rng, needle) if search is None else search.ids_sql(order, rng)
         con.execute(f"CREATE OR REPLACE TEMP TABLE matched_ids AS {matched}")
         source = f"{TABLE} JOIN matched_ids USING (id)"
         if search is not None and order == "relevance":
-            ordering = "score, ts DESC, id DESC"  # bm25: lower is the better match
+            ordering = "score, ts DESC, id DESC"  # bm25 or -ts_rank: lower is the better match
     try:
         total = con.execute(f"SELECT count(*) FROM {source} WHERE {clause}", params).fetchone()[0]
         ids = [row[0] for row in con.execute(
@@ -216,8 +172,7 @@ def history_page(
             con.execute("DROP TABLE IF EXISTS matched_ids")
     if not ids:
         return empty_records(), int(total)
-    sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
-    frame = con.execute(f"SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})").df()
+    frame = con.execute(f"SELECT {_TYPED} FROM ({_page_rows(con, ids)}) AS t({_ALIASES})").df()
     import pandas as pd
 
     position = {record_id: index for index, record_id in enumerate(ids)}
@@ -227,18 +182,15 @@ def history_page(
     return frame[list(RECORD_COLUMNS)], int(total)
 
 
-def _search_sql(expression: str, order: str) -> str:
-    # Only the index is read: the date window and the filters apply to the read model afterwards. Joining
-    # prompt_history inside SQLite to filter by time cost 130 ms for 9k matches at 1M rows, the index 12 ms.
-    # bm25 only when it orders.
-    if not expression:
-        return "SELECT NULL::BIGINT AS id, NULL::DOUBLE AS score WHERE false"
-    score = "rank" if order == "relevance" else "0"
-    sqlite_sql = f"SELECT rowid, {score} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {sqlite_literal(expression)}"
-    return (
-        f"SELECT CAST(c0 AS BIGINT) AS id, CAST(c1 AS DOUBLE) AS score "
-        f"FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t(c0, c1)"
-    )
+def _page_rows(con: duckdb.DuckDBPyConnection, ids: list[int]) -> str:
+    """DuckDB SQL yielding `_SQLITE_SELECT`'s row of each id, read in the history's own engine by id."""
+    id_list = ", ".join(str(int(i)) for i in ids)
+    if engine(con) == "postgres":
+        from store.analytics.postgres_source import records_by_id
+
+        return f"SELECT {_SQLITE_COLUMNS} FROM ({records_by_id(ids)}) AS prompt_history"
+    sqlite_sql = f"{_SQLITE_SELECT} WHERE id IN ({id_list})"
+    return f"SELECT * FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)})"
 
 
 def _text_match_sql(rng: DateRange, needle: str) -> str:

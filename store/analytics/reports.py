@@ -29,7 +29,8 @@ from store.analytics.ranges import where
 from store.analytics.csv_cells import FORMULA_PREFIXES
 from store.analytics.errors import ExportTooLarge, ExportWriteError
 from store.analytics.read_model import TABLE
-from store.analytics.records import RECORD_COLUMNS, records_query, search_match
+from store.analytics.records import RECORD_COLUMNS, records_query
+from store.analytics.text_search import search_match
 
 DEFAULT_DOWNLOAD_ROWS = 200_000
 # The precision every report gives: scores to 6 places, latencies (ms) to the microsecond.

@@ -20,7 +20,7 @@ _INCOMING = """
         ord bigint, uid text, timestamp timestamptz, original_idea text, context text, improved_prompt text,
         role text, directive text, framework text, guardrails jsonb, backend text, confidence double precision,
         reasoning text, latency_ms double precision, model_version text, program_version text,
-        quality double precision, experiment_id text, metric_version integer
+        quality double precision, experiment_id text, metric_version integer, search_vector tsvector
     ) ON COMMIT DELETE ROWS
 """
 _COPY = f"COPY incoming_history (ord, {_COLUMNS}) FROM STDIN"

@@ -9,7 +9,6 @@ Answers equal the SQLite adapter's and the in-memory fake's (the contract tests 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,33 +17,25 @@ from itertools import islice
 from pathlib import Path
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
-from store.postgres import bulk, retention
+from store.postgres import bulk, retention, substring
 from store.postgres.retention import BUMP_PRUNE_GENERATION
-from store.postgres.connection import mask_url, open_pool, translate_errors
+from store.postgres.connection import mask_url, translate_errors
+from store.postgres.pool import RenewingPool
 from store.postgres.migrations import newer_schema_error, read_version
-from store.postgres.rows import INSERT_COLUMNS, INSERT_SQL, SELECT_SQL, record_to_row, row_to_record
+from store.postgres.rows import INSERT_SQL, SELECT_SQL, record_to_row, row_to_record
 from store.postgres.schema import SCHEMA_VERSION
-from store.query_rules import (
-    check_metric_version,
-    check_page,
-    check_range,
-    checked_score,
-    cutoff,
-    like_pattern,
-    parse_backend,
-    text_matches,
-)
+from store.query_rules import RecordFilter, check_metric_version, check_page, check_range, checked_score, cutoff
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 
 logger = logging.getLogger(__name__)
 
-_ORDER = " ORDER BY timestamp DESC, id DESC"
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-_SCAN_BATCH = 2_000
+
+def _as_is(moment: datetime) -> datetime:
+    """A bound as psycopg binds it: an aware datetime is a `timestamptz` already."""
+    return moment
 
 
 class PostgresPromptRepository:
@@ -58,8 +49,7 @@ class PostgresPromptRepository:
     def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
         self.url = url
         self.timeout_s = timeout_s
-        self._pool = open_pool(url, timeout_s=timeout_s)
-        self._lock = threading.Lock()  # guards replacing the pool after an outage
+        self._pool = RenewingPool(url, timeout_s=timeout_s)
         self._checked = False
 
     def __repr__(self) -> str:
@@ -83,41 +73,10 @@ class PostgresPromptRepository:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
         """A pooled connection inside one transaction, committed on success."""
-        with translate_errors(self.url), self._connection() as conn, conn.transaction():
+        with translate_errors(self.url), self._pool.connection() as conn, conn.transaction():
             if not self._checked:
                 self._check_version(conn)
             yield conn
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
-        pool = self._pool
-        try:
-            conn = pool.getconn()
-        except PoolClosed:  # closed by `close()`, or replaced by another thread after an outage
-            pool = self._replace(pool)
-            conn = pool.getconn()
-        except PoolTimeout:
-            pool = self._fresh_pool(pool)
-            conn = pool.getconn()
-        try:
-            yield conn
-        finally:
-            pool.putconn(conn)
-
-    def _fresh_pool(self, failed: ConnectionPool) -> ConnectionPool:
-        """After an outage the pool waits longer and longer between reconnection attempts (1 s, 2 s, 4 s…),
-        so a server that is back would still be refused for a while: when a direct connection works now,
-        replace the pool. Raises the connection error when the server is still down."""
-        psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout_s))).close()
-        return self._replace(failed)
-
-    def _replace(self, old: ConnectionPool) -> ConnectionPool:
-        """A new pool in place of `old` (once, however many threads ask), which is closed."""
-        with self._lock:
-            if self._pool is old:
-                self._pool = open_pool(self.url, timeout_s=self.timeout_s)
-                old.close(timeout=0)
-            return self._pool
 
     def _check_version(self, conn: psycopg.Connection) -> None:
         version = read_version(conn)
@@ -209,7 +168,7 @@ class PostgresPromptRepository:
         return None if row is None else row_to_record(row)
 
     def _select(self, where: list[str], params: list, limit: int, offset: int) -> list[PromptHistory]:
-        sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + _ORDER + " LIMIT %s OFFSET %s"
+        sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + substring.ORDER + " LIMIT %s OFFSET %s"
         with self.transaction() as conn:
             rows = conn.execute(sql, [*params, limit, offset]).fetchall()
         return [row_to_record(row) for row in rows]
@@ -220,10 +179,7 @@ class PostgresPromptRepository:
     ) -> list[PromptHistory]:
         """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ([], []) if backend is None else (["backend = %s"], [backend.value])
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
+        where, params = RecordFilter.of(backend=backend, include_experiments=include_experiments).where("%s", _as_is)
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -238,67 +194,26 @@ class PostgresPromptRepository:
         """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
         check_range(start, end)
         check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ["timestamp >= %s", "timestamp < %s"], [start, end]
-        if backend is not None:
-            where.append("backend = %s")
-            params.append(backend.value)
-        if not include_experiments:
-            where.append("experiment_id IS NULL")
+        keep = RecordFilter.of(start=start, end=end, backend=backend, include_experiments=include_experiments)
+        where, params = keep.where("%s", _as_is)
         return self._select(where, params, limit, offset)
 
     def search(
         self, text: str, limit: int = 100, offset: int = 0, backend: BackendType | str | None = None
     ) -> list[PromptHistory]:
-        """Records whose idea or improved prompt contains `text`, case-insensitively, newest first.
-
-        An ASCII text folds ASCII letters only, in SQL (as SQLite's LIKE does); other text is matched with
-        Python's Unicode case folding over the rows streamed newest first, since PostgreSQL 15 has no
-        `casefold` and `lower()` would answer differently from the other adapters.
-        """
-        if not isinstance(text, str):
-            raise ValueError(f"search text must be a string, got {text!r}")
+        """Records whose idea or improved prompt contains `text`, case-insensitively, newest first
+        (`store/postgres/substring.py`)."""
         check_page(limit, offset)
-        backend = parse_backend(backend)
-        where, params = ([], []) if backend is None else (["backend = %s"], [backend.value])
+        where, params = RecordFilter.matching(text, backend).where("%s", _as_is)
         if text.isascii():
-            pattern = like_pattern(text.translate(str.maketrans(_UPPER, _LOWER)))
-            where.append(
-                f"(translate(original_idea, '{_UPPER}', '{_LOWER}') LIKE %s ESCAPE '\\' "
-                f"OR translate(improved_prompt, '{_UPPER}', '{_LOWER}') LIKE %s ESCAPE '\\')"
-            )
-            return self._select(where, [*params, pattern, pattern], limit, offset)
-        return self._scan(where, params, text, limit, offset)
-
-    def _scan(self, where: list[str], params: list, text: str, limit: int, offset: int) -> list[PromptHistory]:
-        found: list[PromptHistory] = []
-        sql = SELECT_SQL + (" WHERE " + " AND ".join(where) if where else "") + _ORDER
-        with self.transaction() as conn, conn.cursor(name="search_scan") as cursor:
-            cursor.itersize = _SCAN_BATCH
-            skipped = 0
-            for row in cursor.execute(sql, params):
-                record = row_to_record(row)
-                if not (text_matches(text, record.original_idea) or text_matches(text, record.improved_prompt)):
-                    continue
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                if len(found) >= limit:
-                    break
-                found.append(record)
-        return found
+            condition, values = substring.ascii_condition(text)
+            return self._select([*where, condition], [*params, *values], limit, offset)
+        with self.transaction() as conn:
+            return substring.scan(conn, where, params, text, limit, offset)
 
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
-        where, params = [], []
-        if start is not None:
-            check_range(start, end or start)
-            where.append("timestamp >= %s")
-            params.append(start)
-        if end is not None:
-            check_range(start or end, end)
-            where.append("timestamp < %s")
-            params.append(end)
+        where, params = RecordFilter.of(start=start, end=end).where("%s", _as_is)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self.transaction() as conn:
             total, confidence, latency = conn.execute(
@@ -351,7 +266,7 @@ class PostgresPromptRepository:
 
     def vacuum(self) -> None:
         """VACUUM the history table (PostgreSQL reuses the space; a full rewrite needs VACUUM FULL by hand)."""
-        with translate_errors(self.url), self._connection() as conn:
+        with translate_errors(self.url), self._pool.connection() as conn:
             conn.execute("VACUUM (ANALYZE) prompt_history")
 
     # -- health and settings ----------------------------------------------------------------------
@@ -362,7 +277,7 @@ class PostgresPromptRepository:
         `journal_mode` names the server (PostgreSQL keeps its own write-ahead log); `quick_check` is "ok"
         when the table could be counted (PostgreSQL has no cheap integrity check to run here).
         """
-        with translate_errors(self.url), self._connection() as conn:
+        with translate_errors(self.url), self._pool.connection() as conn:
             version = read_version(conn)
             server = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
             has_table = conn.execute("SELECT to_regclass('prompt_history') IS NOT NULL").fetchone()[0]
@@ -394,4 +309,4 @@ class PostgresPromptRepository:
             )
 
 
-__all__ = ["INSERT_COLUMNS", "PostgresPromptRepository"]
+__all__ = ["PostgresPromptRepository"]

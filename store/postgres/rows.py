@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
+from store.postgres.fts import record_texts, tsvector
 from store.record import BackendType, PromptHistory
 
-INSERT_COLUMNS = (
+RECORD_COLUMNS = (
     "uid", "timestamp", "original_idea", "context", "improved_prompt", "role", "directive", "framework",
     "guardrails", "backend", "confidence", "reasoning", "latency_ms", "model_version", "program_version",
     "quality", "experiment_id", "metric_version",
 )
-SELECT_COLUMNS = ("id",) + INSERT_COLUMNS
+# The search words are the record's own texts, written with it (store/postgres/fts.py), never read back.
+INSERT_COLUMNS = RECORD_COLUMNS + ("search_vector",)
+SELECT_COLUMNS = ("id",) + RECORD_COLUMNS
 SELECT_SQL = f"SELECT {', '.join(SELECT_COLUMNS)} FROM prompt_history"
 INSERT_SQL = (
     f"INSERT INTO prompt_history ({', '.join(INSERT_COLUMNS)}) "
@@ -25,7 +28,7 @@ def record_to_row(record: PromptHistory) -> tuple:
         record.uid, record.timestamp, record.original_idea, record.context, record.improved_prompt, record.role,
         record.directive, record.framework, Jsonb(list(record.guardrails)), record.backend.value,
         record.confidence, record.reasoning, record.latency_ms, record.model_version, record.program_version,
-        record.quality, record.experiment_id, record.metric_version,
+        record.quality, record.experiment_id, record.metric_version, tsvector(record_texts(record)),
     )
 
 

@@ -7,6 +7,8 @@ transaction under an advisory lock (`store/postgres/migrations.py`); never edit 
 one. The version lives in the one-row table `prompt_improver_schema`.
 """
 
+from store.postgres.fts import SEARCH_INDEX
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the history, and the settings every session shares (with the counter the read model watches).
     """
@@ -100,6 +102,24 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK ((status = 'answered') = (choice IS NOT NULL))
     );
     """,
+    # 5: full-text search (SQLite's migrations 7 and 8): the words of idea, context, improved prompt, role,
+    # directive and guardrails as a tsvector the application writes with each record (store/postgres/fts.py
+    # says why PostgreSQL does not tokenize them itself), under a GIN index. Adding a nullable column is
+    # instant; rows already stored are filled afterwards in batches by `store.postgres.search_index.backfill`
+    # (`search_backfill_end`: the last id to fill, `search_backfill_done`: how far it got), which then builds
+    # the index CONCURRENTLY (writes go on). An empty table gets its index here at once.
+    """
+    ALTER TABLE prompt_history ADD COLUMN IF NOT EXISTS search_vector tsvector;
+    INSERT INTO app_settings (key, value)
+        SELECT 'search_backfill_end', coalesce(max(id), 0)::text FROM prompt_history
+        ON CONFLICT (key) DO NOTHING;
+    INSERT INTO app_settings (key, value) VALUES ('search_backfill_done', '0') ON CONFLICT (key) DO NOTHING;
+    DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM prompt_history) THEN
+            CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON prompt_history USING gin (search_vector);
+        END IF;
+    END $$;
+    """.replace("{SEARCH_INDEX}", SEARCH_INDEX),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

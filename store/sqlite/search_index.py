@@ -13,9 +13,9 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from store.repository import IndexProgress
 from store.sqlite.schema import BULK_WRITE_KEY
 from store.sqlite.connection import connect, translate_errors
 
@@ -30,28 +30,6 @@ _STATE_SQL = (
     "(SELECT CAST(value AS INTEGER) FROM app_settings WHERE key = 'search_backfill_end')"
 )
 _COLUMNS = ", ".join(INDEXED_COLUMNS)
-
-
-@dataclass(frozen=True, slots=True)
-class IndexProgress:
-    """How far the back-fill got: old rows with `id <= done` are indexed, up to `end`."""
-
-    done: int
-    end: int
-
-    def __post_init__(self) -> None:
-        if self.done < 0 or self.end < 0:
-            raise ValueError(f"back-fill marks must be >= 0, got done={self.done}, end={self.end}")
-
-    @property
-    def complete(self) -> bool:
-        """True when every row is in the index."""
-        return self.done >= self.end
-
-    @property
-    def fraction(self) -> float:
-        """The share of the id range indexed, 0.0 to 1.0."""
-        return 1.0 if self.complete else self.done / self.end
 
 
 def read_progress(conn: sqlite3.Connection) -> IndexProgress | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import streamlit as st
 
 from prompt_improver.settings import load_settings
 from prompt_improver.wiring import open_repository
@@ -86,4 +87,43 @@ def test_an_improvement_made_on_the_page_is_stored_on_the_server_and_shown_by_an
     assert f"Saved as #{rows[0][0]}" in texts(at)
     at.switch_page("views/analytics.py").run()
     assert [metric.value for metric in at.metric if metric.label == "Improvements"] == ["1"]
+    assert not app_db.exists()
+
+
+def test_history_search_on_the_server_ranks_marks_and_builds_its_index(team_db: str, app_db: Path) -> None:
+    from datetime import timedelta
+
+    from store.timestamps import utc_now
+    from tests.support.builders import make_record
+
+    with open_repository(load_settings()) as repo:
+        repo.save_many([make_record(original_idea=f"Idea {i} for a café newsletter", timestamp=utc_now()
+                                    - timedelta(days=2, minutes=i)) for i in range(5)])
+        repo.save(make_record(original_idea="Newsletter newsletter newsletter: the café edition",
+                              timestamp=utc_now() - timedelta(days=3)))
+    at = open_app("views/history.py")
+    at.text_input(key="history_text").input("NEWSLETTER cafe").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist()[0] == 1  # newest first by default
+    at.radio(key="history_order").set_value("relevance").run()
+    assert at.dataframe[0].value["id"].tolist()[0] == 6  # the record saying it three times
+    assert "records 1–6 of 6, best match first" in texts(at)
+    at.session_state[at.session_state["history_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    marked = [block.value for block in at.markdown if "<mark>" in block.value]
+    assert marked == ['<div style="white-space: pre-wrap"><mark>Newsletter</mark> <mark>newsletter</mark> '
+                      '<mark>newsletter</mark>: the <mark>café</mark> edition</div>']
+    with psycopg.connect(team_db) as conn:  # as an upgrade too large to fill when the store opened leaves it
+        conn.execute("UPDATE prompt_history SET search_vector = NULL")
+        conn.execute("UPDATE app_settings SET value = '6' WHERE key = 'search_backfill_end'")
+        conn.execute("UPDATE app_settings SET value = '0' WHERE key = 'search_backfill_done'")
+        conn.execute("DROP INDEX idx_prompt_history_search")
+    st.cache_data.clear()  # what a new session would see (the store stays open: no back-fill at start)
+    at = open_app("views/history.py")
+    at.text_input(key="history_text").input("dea 1").run()
+    assert "The search index is 0% built" in texts(at) and "**1** matching record(s)" in texts(at)  # substring
+    at.button(key="history_build_index").click().run()
+    assert not at.exception
+    assert "The search index is" not in texts(at)
+    assert "No record matches these filters" in texts(at)  # whole words now: no word "dea"
     assert not app_db.exists()

@@ -8,6 +8,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.support.search_history import v6_history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,13 +38,26 @@ def test_search_index_refuses_a_batch_below_one(tmp_path):
     assert result.returncode == 1 and result.stderr.strip() == "error: --batch must be at least 1, got 0"
 
 
-def test_search_index_with_database_url_says_postgresql_needs_no_index_and_touches_no_file(tmp_path):
+@pytest.mark.postgres
+def test_search_index_with_database_url_fills_and_indexes_postgresql_and_touches_no_file(tmp_path, postgres_url):
     import os
 
+    import psycopg
+
+    from tests.integration.test_postgres_search import _version_4_history
+    from tests.support.postgres import PASSWORD
+
+    _version_4_history(postgres_url, 300)
     default = tmp_path / "default.db"
-    env = {**os.environ, "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/none", "SQLITE_DB_PATH": str(default)}
-    result = subprocess.run([sys.executable, "-m", "prompt_improver.cli", "search-index"], capture_output=True,
-                            text=True, cwd=ROOT, timeout=120, env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: search-index builds the full-text index of a SQLite history")
-    assert "--db PATH" in result.stderr and not default.exists()
+    env = {**os.environ, "DATABASE_URL": postgres_url, "SQLITE_DB_PATH": str(default)}
+    result = subprocess.run([sys.executable, "-m", "prompt_improver.cli", "search-index", "--batch", "100"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "search index  33.3%" in result.stderr and "search index 100.0%" in result.stderr
+    assert result.stdout.startswith("indexed postgresql://prompt:***@") and PASSWORD not in result.stdout
+    assert not default.exists()
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM prompt_history WHERE search_vector @@ 'cafe'::tsquery").fetchone() == (300,)
+    again = subprocess.run([sys.executable, "-m", "prompt_improver.cli", "search-index"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=120, env=env)
+    assert again.returncode == 0 and again.stdout.startswith("the search index of postgresql://prompt:***@")

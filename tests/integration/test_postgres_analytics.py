@@ -19,6 +19,12 @@ pytestmark = pytest.mark.postgres
 DAY = date(2026, 1, 10)
 
 
+def at(day: int):
+    from datetime import datetime, timezone
+
+    return datetime(2026, 2, day, 10, tzinfo=timezone.utc)
+
+
 def _records():
     from datetime import datetime, timezone
 
@@ -78,14 +84,59 @@ def test_history_pages_are_equal(both, text):
     pandas.testing.assert_frame_equal(left, right)  # NaN (a missing latency) equals NaN here
 
 
-@pytest.mark.parametrize("text, expected", [("dea 1", 111), ("100%", 0), ("ABOUT NEWS", 80)])
-def test_history_search_on_postgresql_matches_a_substring_of_idea_or_prompt(both, text, expected):
-    # PostgreSQL has no full-text index yet: its search stays the case-blind substring scan ("dea 1" is in
-    # Idea 1, 10-19 and 100-199), where SQLite's index matches whole words.
-    _, pg_side = both
-    frame, total = pg_side.history_page(None, None, text=text, limit=200)
-    assert total == expected == len(frame)
-    assert all(text.lower() in idea.lower() for idea in frame["original_idea"])
+@pytest.mark.parametrize("text", [
+    "dea 1", "100%", "ABOUT NEWS", "idea 1*", '"about newsletter"', "cafe -newsletter", "rule OR menus", '"quoted',
+    "😀 -- *", "release notes -idea",
+])
+def test_history_search_on_postgresql_finds_what_sqlites_index_finds(both, text):
+    # Both engines search their full-text index with the same parsed query: words, phrases, prefixes, OR,
+    # exclusions ("dea 1" is no word: nothing; "idea 1*" is Idea 1, 10-19, 100-199).
+    sqlite_side, pg_side = both
+    assert pg_side.search_status() == sqlite_side.search_status() == {"indexed": 1.0}
+    left, left_total = sqlite_side.history_page(None, None, text=text, limit=200)
+    right, right_total = pg_side.history_page(None, None, text=text, limit=200)
+    assert left_total == right_total
+    pandas.testing.assert_frame_equal(left, right)
+    by_relevance = pg_side.history_page(None, None, text=text, limit=200, order="relevance")
+    assert sorted(by_relevance[0]["id"]) == sorted(right["id"]) and by_relevance[1] == right_total
+    download = pg_side.records_csv(None, None, text=text, newest_first=True)  # the download: the same records
+    assert download == sqlite_side.records_csv(None, None, text=text, newest_first=True)
+    assert download.count(b"\r\n") == right_total + 1
+
+
+def test_relevance_puts_the_record_with_the_most_matches_first_on_postgresql(postgres_url):
+    migrate_postgres(postgres_url)
+    with PostgresPromptRepository(postgres_url) as repo:
+        repo.save(make_record(original_idea="A café menu card", timestamp=at(2)))
+        repo.save(make_record(original_idea="Café café café news", improved_prompt="café", timestamp=at(1)))
+        repo.save(make_record(original_idea="Tax summary for you", timestamp=at(3)))
+    with Analytics(postgres_url) as analytics:
+        newest, total = analytics.history_page(None, None, text="CAFE")
+        best, _ = analytics.history_page(None, None, text="CAFE", order="relevance")
+    assert total == 2 and list(newest["original_idea"]) == ["A café menu card", "Café café café news"]
+    assert list(best["original_idea"]) == ["Café café café news", "A café menu card"]
+
+
+def test_an_upgraded_postgresql_history_searches_substrings_until_its_index_is_built(postgres_url):
+    import psycopg
+
+    from store.postgres.search_index import backfill
+
+    migrate_postgres(postgres_url)
+    with PostgresPromptRepository(postgres_url) as repo:
+        repo.save_many(list(_records())[:40])
+    with psycopg.connect(postgres_url) as conn:  # as migration 5 leaves a history saved before it
+        conn.execute("UPDATE prompt_history SET search_vector = NULL")
+        conn.execute("UPDATE app_settings SET value = '40' WHERE key = 'search_backfill_end'")
+        conn.execute("UPDATE app_settings SET value = '0' WHERE key = 'search_backfill_done'")
+        conn.execute("DROP INDEX idx_prompt_history_search")
+    with Analytics(postgres_url) as analytics:
+        assert analytics.search_status() == {"indexed": 0.0}
+        assert analytics.history_page(None, None, text="dea 1")[1] == 11  # the substring scan: Idea 1, 10-19
+        assert backfill(postgres_url, batch_rows=15).complete
+        assert analytics.search_status() == {"indexed": 1.0}
+        assert analytics.history_page(None, None, text="dea 1")[1] == 0  # whole words now
+        assert analytics.history_page(None, None, text="idea 1*")[1] == 11
 
 
 def test_a_server_that_is_down_is_a_connection_error_without_the_password():

@@ -132,38 +132,14 @@ def test_deleting_rows_the_backfill_has_not_reached_keeps_the_index_consistent(t
         assert len(_found(conn, parse("idea"))) == 200
 
 
-_KILLABLE = """
-import sys, time
-from pathlib import Path
-from store.sqlite.search_index import backfill
-def slow(state):
-    print(state.done, flush=True)
-    time.sleep(0.05)
-backfill(Path(sys.argv[1]), batch_rows=50, progress=slow)
-"""
-
-
 def test_a_backfill_killed_mid_way_resumes_to_a_complete_consistent_index(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-
     from store.sqlite.search_index import backfill
+    from tests.support.killed_backfill import kill_backfill_after
 
     path = tmp_path / "old.db"
     v6_history(path, 2000)
     migrate(path)
-    child = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(path)], stdout=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[2])
-    try:
-        for _ in range(5):
-            assert child.stdout.readline().strip()
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-        child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
+    kill_backfill_after("sqlite", str(path))
     with closing(sqlite3.connect(path)) as conn:
         done = int(conn.execute("SELECT value FROM app_settings WHERE key = 'search_backfill_done'").fetchone()[0])
     assert 250 <= done < 2000  # killed part-way: some batches committed, not all
