@@ -10,7 +10,7 @@
   `_*.py` modules: one page's parts each.
 
 It may import `store` (the domain, the ports, the SQLite and PostgreSQL adapters, and from `store.analytics`
-only its DuckDB-free client: `worker`, `api`, `errors`, `ranges`), `pipeline` and `prompt_improver`. It
+only its DuckDB-free client: `worker`, `api`, `errors`, `ranges`, `csv_cells`), `pipeline` and `prompt_improver`. It
 never imports DuckDB: the app opens the history through `sqlite3` (see STYLE.md), and every analytics query
 runs in the worker's own process.
 """

@@ -24,7 +24,6 @@ from store.query_rules import (
 )
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
-from store.sqlite.schema import SCHEMA_VERSION
 
 
 def _newest_first(record: PromptHistory) -> tuple:
@@ -194,7 +193,7 @@ class InMemoryPromptRepository:
         with self._lock:
             rows = len(self._records)
         return DatabaseHealth(
-            path=":memory:", file_bytes=0, wal_bytes=0, row_count=rows, schema_version=SCHEMA_VERSION,
+            path=":memory:", file_bytes=0, wal_bytes=0, row_count=rows, schema_version=0,  # no schema to migrate
             journal_mode="memory", quick_check="ok",
         )
 
