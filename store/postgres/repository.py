@@ -19,14 +19,13 @@ from pathlib import Path
 import psycopg
 
 from store.errors import RepositoryConnectionError, RepositoryConstraintError
-from store.postgres import bulk, retention, substring
-from store.postgres.retention import BUMP_PRUNE_GENERATION
+from store.postgres import bulk, rescore, retention, substring
 from store.postgres.connection import mask_url, translate_errors
 from store.postgres.pool import RenewingPool
 from store.postgres.migrations import newer_schema_error, read_version
 from store.postgres.rows import INSERT_SQL, SELECT_SQL, record_to_row, row_to_record
 from store.postgres.schema import SCHEMA_VERSION
-from store.query_rules import RecordFilter, check_metric_version, check_page, check_range, checked_score, cutoff
+from store.query_rules import RecordFilter, check_page, check_range, cutoff
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 
@@ -124,42 +123,23 @@ class PostgresPromptRepository:
     def update_quality(self, scores: Iterable[tuple[int, float, int]]) -> int:
         """Set (quality, metric_version) of each (id, quality, metric_version) in one transaction; return
         how many records changed (unknown ids are skipped). Tells the analytics read model to rebuild."""
-        rows = [(quality, version, record_id) for record_id, quality, version in (checked_score(*s) for s in scores)]
-        with self.transaction() as conn, conn.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE prompt_history SET quality = %s, metric_version = %s WHERE id = %s", rows, returning=False
-            )
-            changed = cursor.rowcount if rows else 0
-            if changed:
-                cursor.execute(BUMP_PRUNE_GENERATION)
-        return max(changed, 0)
+        with self.transaction() as conn:
+            return rescore.store_scores(conn, scores)
 
     # -- reads ------------------------------------------------------------------------------------
-
-    def _stale(self, metric_version: int, since: datetime | None) -> tuple[str, list]:
-        check_metric_version(metric_version)
-        where, params = "(metric_version IS NULL OR metric_version <> %s)", [metric_version]
-        if since is not None:
-            where, params = where + " AND timestamp >= %s", [*params, since]
-        return where, params
 
     def records_to_rescore(
         self, metric_version: int, *, after_id: int = 0, since: datetime | None = None, limit: int = 500
     ) -> list[PromptHistory]:
         """Up to `limit` records with id > `after_id` whose quality is not from `metric_version`, by id."""
         check_page(limit, 0)
-        where, params = self._stale(metric_version, since)
         with self.transaction() as conn:
-            rows = conn.execute(
-                f"{SELECT_SQL} WHERE id > %s AND {where} ORDER BY id LIMIT %s", [after_id, *params, limit]
-            ).fetchall()
-        return [row_to_record(row) for row in rows]
+            return rescore.stale_records(conn, metric_version, after_id=after_id, since=since, limit=limit)
 
     def count_to_rescore(self, metric_version: int, since: datetime | None = None) -> int:
         """How many records' quality is not from `metric_version` (from `since` on, when given)."""
-        where, params = self._stale(metric_version, since)
         with self.transaction() as conn:
-            return conn.execute(f"SELECT count(*) FROM prompt_history WHERE {where}", params).fetchone()[0]
+            return rescore.count_stale(conn, metric_version, since)
 
     def get(self, record_id: int) -> PromptHistory | None:
         """The record with this id, or None."""
