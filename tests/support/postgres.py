@@ -4,6 +4,10 @@ The cluster is started once per test session (fsync off: it is thrown away), on 
 password, so URLs carry one and the masking is exercised. Each test that asks for `postgres_url` gets a
 database of its own. Without the binaries (`initdb`/`pg_ctl` on PATH or in /usr/lib/postgresql/*/bin)
 the tests that need it are skipped with the reason.
+
+A session killed before its teardown (SIGKILL, a CI timeout) leaves its server running. Each cluster's
+directory names the process that owns it (`owner`), and the next session stops and deletes the clusters
+whose owner is gone (`remove_orphans`); a cluster of a session still running is never touched.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tests.support.unprivileged import NOBODY
 USER = "prompt"
 PASSWORD = "s3cret-pw"
 PORTS = range(18600, 18700)
+PREFIX = "prompt-improver-pg-"
 
 
 def find_binary(name: str) -> str | None:
@@ -51,17 +56,17 @@ class PostgresCluster:
 
     def __init__(self, initdb: str, pg_ctl: str) -> None:
         self.initdb, self.pg_ctl = initdb, pg_ctl
-        self.root = Path(tempfile.mkdtemp(prefix="prompt-improver-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix=PREFIX))
         self.data = self.root / "data"
         self.port = _free_port()
         self._names = itertools.count(1)
+        (self.root / "owner").write_text(f"{os.getpid()}\n")
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             os.chown(self.root, NOBODY, NOBODY)
         self.root.chmod(0o700)
 
     def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, cwd=self.root)
+        _run_as_owner(command, self.root)
 
     def init(self) -> None:
         """Create the cluster with a password-protected superuser."""
@@ -110,6 +115,45 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _run_as_owner(command: tuple[str, ...], cwd: Path) -> None:
+    prefix = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, cwd=cwd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_orphans(pg_ctl: str, tmp: Path | None = None) -> list[Path]:
+    """Stop and delete the clusters whose owning test process is gone; return their directories.
+
+    A directory without an `owner` file (made by an older version of this module) is left alone: whether
+    its session still runs cannot be told.
+    """
+    removed = []
+    for root in sorted(Path(tmp or tempfile.gettempdir()).glob(PREFIX + "*")):
+        try:
+            pid = int((root / "owner").read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            try:
+                _run_as_owner((pg_ctl, "-D", str(root / "data"), "-m", "immediate", "-w", "stop"), root)
+            except subprocess.CalledProcessError:
+                pass  # not running any more: only the directory is left
+        shutil.rmtree(root, ignore_errors=True)
+        removed.append(root)
+    return removed
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """A running throwaway cluster for the whole session (skipped, saying why, without the binaries)."""
@@ -118,6 +162,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         pytest.skip("PostgreSQL's initdb/pg_ctl are not installed (apt-get install postgresql)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser: PostgreSQL cannot be started as an ordinary user")
+    remove_orphans(pg_ctl)
     cluster = PostgresCluster(initdb, pg_ctl)
     try:
         cluster.init()
