@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from store.errors import RepositoryConstraintError
 from store.record import BackendType, PromptHistory
+from store.repository import HistoryStatistics
 from store.timestamps import utc_now
 
 
@@ -84,9 +85,12 @@ class RecordFilter:
             raise ValueError(f"search text must be a string, got {text!r}")
         return cls.of(backend=backend, text=text)
 
-    def where(self, placeholder: str, timestamp: Callable[[datetime], object]) -> tuple[list[str], list]:
+    def where(
+        self, placeholder: str, timestamp: Callable[[datetime], object] = lambda moment: moment
+    ) -> tuple[list[str], list]:
         """SQL conditions (to join with AND) and their parameters for everything but the text, which each
-        adapter matches its own way. `timestamp` turns a bound into the stored form."""
+        adapter matches its own way. `timestamp` turns a bound into the stored form (SQLite: ISO-8601 text;
+        the default passes the datetime on, as PostgreSQL's driver binds it)."""
         where, params = [], []
         for bound, condition in ((self.start, "timestamp >= "), (self.end, "timestamp < ")):
             if bound is not None:
@@ -174,3 +178,17 @@ def checked_score(record_id: int, quality: object, metric_version: object) -> tu
     if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0.0 <= quality <= 1.0:
         raise RepositoryConstraintError(f"quality must be a number in [0, 1], got {quality!r} for id {record_id}")
     return record_id, float(quality), metric_version
+
+
+def history_statistics(conn, where: list[str], params: list) -> HistoryStatistics:
+    """`get_statistics` of the SQL adapters: count, average confidence and latency, and records per backend
+    (both keys always present) of the rows matching `where` (conditions joined with AND), on a DB-API
+    connection (sqlite3 or psycopg: the SQL is the same)."""
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total, confidence, latency = conn.execute(
+        f"SELECT count(*), avg(confidence), avg(latency_ms) FROM prompt_history{clause}", params
+    ).fetchone()
+    per_backend = conn.execute(f"SELECT backend, count(*) FROM prompt_history{clause} GROUP BY backend", params).fetchall()
+    distribution = {member.value: 0 for member in BackendType}
+    distribution.update(dict(per_backend))
+    return HistoryStatistics(total, confidence, latency, distribution)

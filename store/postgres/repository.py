@@ -25,16 +25,11 @@ from store.postgres.pool import RenewingPool
 from store.postgres.migrations import newer_schema_error, read_version
 from store.postgres.rows import INSERT_SQL, SELECT_SQL, record_to_row, row_to_record
 from store.postgres.schema import SCHEMA_VERSION
-from store.query_rules import RecordFilter, check_page, check_range, cutoff
+from store.query_rules import RecordFilter, check_page, cutoff, history_statistics
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 
 logger = logging.getLogger(__name__)
-
-
-def _as_is(moment: datetime) -> datetime:
-    """A bound as psycopg binds it: an aware datetime is a `timestamptz` already."""
-    return moment
 
 
 class PostgresPromptRepository:
@@ -159,7 +154,7 @@ class PostgresPromptRepository:
     ) -> list[PromptHistory]:
         """Newest first (by timestamp, then id); experiment runs left out unless `include_experiments`."""
         check_page(limit, offset)
-        where, params = RecordFilter.of(backend=backend, include_experiments=include_experiments).where("%s", _as_is)
+        where, params = RecordFilter.of(backend=backend, include_experiments=include_experiments).where("%s")
         return self._select(where, params, limit, offset)
 
     def find_by_date_range(
@@ -172,10 +167,9 @@ class PostgresPromptRepository:
         include_experiments: bool = True,
     ) -> list[PromptHistory]:
         """Records with start <= timestamp < end, newest first; experiment runs too unless told otherwise."""
-        check_range(start, end)
         check_page(limit, offset)
         keep = RecordFilter.of(start=start, end=end, backend=backend, include_experiments=include_experiments)
-        where, params = keep.where("%s", _as_is)
+        where, params = keep.where("%s")
         return self._select(where, params, limit, offset)
 
     def search(
@@ -184,7 +178,7 @@ class PostgresPromptRepository:
         """Records whose idea or improved prompt contains `text`, case-insensitively, newest first
         (`store/postgres/substring.py`)."""
         check_page(limit, offset)
-        where, params = RecordFilter.matching(text, backend).where("%s", _as_is)
+        where, params = RecordFilter.matching(text, backend).where("%s")
         if text.isascii():
             condition, values = substring.ascii_condition(text)
             return self._select([*where, condition], [*params, *values], limit, offset)
@@ -193,18 +187,9 @@ class PostgresPromptRepository:
 
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
-        where, params = RecordFilter.of(start=start, end=end).where("%s", _as_is)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        where, params = RecordFilter.of(start=start, end=end).where("%s")
         with self.transaction() as conn:
-            total, confidence, latency = conn.execute(
-                f"SELECT count(*), avg(confidence), avg(latency_ms) FROM prompt_history{clause}", params
-            ).fetchone()
-            per_backend = conn.execute(
-                f"SELECT backend, count(*) FROM prompt_history{clause} GROUP BY backend", params
-            ).fetchall()
-        distribution = {member.value: 0 for member in BackendType}
-        distribution.update(dict(per_backend))
-        return HistoryStatistics(total, confidence, latency, distribution)
+            return history_statistics(conn, where, params)
 
     # -- retention ----------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from store.sqlite import rescore as sqlite_rescore
 from store.sqlite import retention as sqlite_retention
 from store.errors import RepositoryConstraintError
-from store.query_rules import RecordFilter, check_page, cutoff, like_pattern, text_matches
+from store.query_rules import RecordFilter, check_page, cutoff, history_statistics, like_pattern, text_matches
 from store.record import BackendType, PromptHistory
 from store.repository import DatabaseHealth, HistoryStatistics
 from store.sqlite.search_index import bulk_indexed
@@ -178,17 +178,8 @@ class SQLitePromptRepository:
     def get_statistics(self, start: datetime | None = None, end: datetime | None = None) -> HistoryStatistics:
         """Count, average confidence and latency, and records per backend (both keys always present)."""
         where, params = RecordFilter.of(start=start, end=end).where("?", to_iso)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self._tx.run(write=False) as conn:
-            total, confidence, latency = conn.execute(
-                f"SELECT count(*), avg(confidence), avg(latency_ms) FROM prompt_history{clause}", params
-            ).fetchone()
-            per_backend = conn.execute(
-                f"SELECT backend, count(*) FROM prompt_history{clause} GROUP BY backend", params
-            ).fetchall()
-        distribution = {member.value: 0 for member in BackendType}
-        distribution.update(dict(per_backend))
-        return HistoryStatistics(total, confidence, latency, distribution)
+            return history_statistics(conn, where, params)
 
     # -- retention ----------------------------------------------------------------------------------
 
