@@ -2,8 +2,8 @@
 
 `services(config)` is an `st.cache_resource` keyed by the settings: a session in demo mode gets the demo
 database's collaborators, everyone else the user's. What is cached holds paths, configuration or
-thread-safe objects — never a shared sqlite3 or DuckDB connection (the repository opens a connection per
-operation; DuckDB lives in the analytics worker's own process). A history that could not be opened is
+thread-safe objects — never a shared sqlite3 or DuckDB connection (the repository keeps one connection per
+thread, closed when the thread ends; DuckDB lives in the analytics worker's own process). A history that could not be opened is
 not cached: the next run tries again.
 
 Pipeline modules are imported inside the factories: DSPy and litellm cost seconds of CPU to import,
