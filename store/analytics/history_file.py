@@ -66,7 +66,8 @@ def check_schema_version(path: Path, version: int, has_history_table: bool) -> N
 
     Raises:
         RepositoryConnectionError: `version` is above `SCHEMA_VERSION` (the message is the store's), or
-            it is 0 while a `prompt_history` table exists (the original design's layout, or a foreign one).
+            below it while a `prompt_history` table exists (0: the original design's layout, or a foreign
+            one; otherwise an earlier release's file, not yet migrated).
     """
     if version > SCHEMA_VERSION:
         raise RepositoryConnectionError(
@@ -79,6 +80,13 @@ def check_schema_version(path: Path, version: int, has_history_table: bool) -> N
             f"version's layout (the analytics never write to the file); upgrade it in place by running "
             f"`prompt-improver history --limit 1 --db {path}` once (or starting the dashboard on it), which "
             "also names any row or layout it cannot convert"
+        )
+    if version < SCHEMA_VERSION and has_history_table:
+        # An earlier release's file (columns the queries name are missing until its migrations run).
+        raise RepositoryConnectionError(
+            f"{path} has schema version {version}, older than the {SCHEMA_VERSION} this version of prompt-improver "
+            f"reads (the analytics never write to the file); upgrade it in place by running "
+            f"`prompt-improver history --limit 1 --db {path}` once (or starting the dashboard on it)"
         )
 
 

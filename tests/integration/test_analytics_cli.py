@@ -183,6 +183,37 @@ def test_the_original_designs_database_is_not_misread_and_the_message_says_how_t
     assert json.loads(stats.stdout)["total_count"] == len(LEGACY_ROWS)
 
 
+def test_an_earlier_releases_database_is_refused_with_the_upgrade_then_read_after_it(tmp_path):
+    # A history left at schema version 4 by an earlier release: its table lacks `metric_version`, which the
+    # analytics read. Before the check, stats and export died with a DuckDB binder error and a traceback.
+    import sqlite3
+    from contextlib import closing
+
+    from store.sqlite.schema import SCHEMA_VERSION
+    from tests.support.legacy_schema import database_at_version
+    from tests.support.search_history import insert_texts
+
+    old = tmp_path / "old.db"
+    database_at_version(old, 4)
+    with closing(sqlite3.connect(old)) as conn, conn:
+        insert_texts(conn, [{"original_idea": f"idea {i}", "context": "", "improved_prompt": "p", "role": "",
+                             "directive": "", "guardrails": "[]"} for i in range(3)])
+    before = old.read_bytes()
+    expected = (
+        f"error: {old} has schema version 4, older than the {SCHEMA_VERSION} this version of prompt-improver reads "
+        f"(the analytics never write to the file); upgrade it in place by running "
+        f"`prompt-improver history --limit 1 --db {old}` once (or starting the dashboard on it)"
+    )
+    assert _one_line_error(cli("stats", "--db", str(old))) == expected
+    assert _one_line_error(cli("export", "--db", str(old), "-o", str(tmp_path / "o.csv"))) == expected
+    assert old.read_bytes() == before and not (tmp_path / "o.csv").exists()
+    upgrade = cli("history", "--limit", "1", "--db", str(old))
+    assert upgrade.returncode == 0, upgrade.stderr
+    stats = cli("stats", "--db", str(old), "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["total_count"] == 3
+
+
 def test_the_first_and_last_days_a_date_can_name_are_valid_bounds(history, tmp_path):
     # 9999-12-31 has no next midnight and 0001-01-01 no previous period: neither may crash the command.
     everything = json.loads(cli("stats", "--db", str(history), "--since", "0001-01-01", "--until", "9999-12-31",
