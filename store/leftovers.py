@@ -5,7 +5,8 @@ A backup, a CSV report and an analytics snapshot are each written to `<target>.<
 half-written backup opens as an empty database). What a killed writer leaves is removed the next time
 a writer of the same target starts, and only when it is clearly stale:
 
-- `<target>.<pid>.tmp` (and the `-journal`/`-wal`/`-shm`/`.wal` files SQLite or DuckDB keep beside it)
+- `<target>.<pid>.tmp` (and the `-journal`/`-wal`/`-shm`/`.wal` files SQLite or DuckDB keep beside it,
+  and a large CSV export's `.partN` files)
   whose process no longer exists. A live writer's file is never touched: its pid answers `kill(pid, 0)`,
   including a concurrent process of another user (`EPERM`). A pid reused since only keeps a leftover
   longer, never removes a live file.
@@ -24,7 +25,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 LEGACY_STALE_AFTER_S = 3600.0
-_COMPANIONS = r"(?:-journal|-wal|-shm|\.wal)?"
+_COMPANIONS = r"(?:-journal|-wal|-shm|\.wal|\.part\d+)?"  # .partN: a CSV export written in parts
 
 
 def temporary_path(target: Path) -> Path:

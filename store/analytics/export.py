@@ -1,10 +1,11 @@
 """`prompt-improver export` of the records: CSV (neutralised, see `store.analytics.reports`) or Parquet, with progress.
 
-The CSV is one DuckDB `COPY`; with a progress callback a thread reports the file's growth against an
-estimate (writing it in day chunks and appending them cost twice the time at 1M records). Parquet is one `COPY`
-(a Parquet file cannot be appended to) and keeps every value exactly as stored: it is read by
-analysis tools, not spreadsheets, so text is not prefixed with the CSV's formula guard.
-"""
+A CSV of two parts' records or more (`api.ROWS_PER_PART`) read from SQLite is written in parts by parallel
+COPYs and joined in order (`store.analytics.csv_parts`), reporting progress part by part. A smaller one is one DuckDB `COPY`;
+with a progress callback a thread reports the file's growth against an estimate. A text search is one COPY
+(each part would run the search again). Parquet is one `COPY` (a Parquet file cannot be appended to) and
+keeps every value exactly as stored: it is read by analysis tools, not spreadsheets, so text is not
+prefixed with the CSV's formula guard."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from datetime import date
 from pathlib import Path
 
 from store import leftovers
+from store.analytics import csv_parts
+from store.analytics.api import ROWS_PER_PART
 from store.analytics.queries import date_range
 from store.analytics.ranges import DateRange, where
 from store.analytics.errors import AnalyticsQueryError
 from store.analytics.read_model import TABLE
 from store.analytics.records import RECORD_COLUMNS
-from store.analytics.reports import CSV_OPTIONS, PARQUET_OPTIONS, copy_to, neutralised, records_sql, write_csv
+from store.analytics.reports import (
+    CSV_OPTIONS, PARQUET_OPTIONS, copy_to, neutralised, neutralising_columns, records_sql, write_csv,
+)
+from store.analytics.text_search import engine
 
 FORMATS = ("csv", "parquet")
 _SAMPLE_ROWS = 1_000
@@ -32,10 +38,11 @@ Progress = Callable[[float, int], None]  # (share written, records written so fa
 def export_records(
     con, path: Path, start: date | None = None, end: date | None = None, *, backend=None, model=None,
     min_confidence: float | None = None, text: str | None = None, file_format: str = "csv",
-    progress: Progress | None = None, include_experiments: bool = False,
+    progress: Progress | None = None, include_experiments: bool = False, rows_per_part: int = ROWS_PER_PART,
 ) -> int:
     """Write every column of the matching records (oldest first) to `path`; return the row count. Records
-    of experiment runs are left out unless `include_experiments`.
+    of experiment runs are left out unless `include_experiments`. A CSV of two `rows_per_part` or more is
+    written in parts of about that many records, in parallel.
 
     Raises:
         AnalyticsQueryError: an unknown `file_format`.
@@ -43,12 +50,19 @@ def export_records(
     """
     if file_format not in FORMATS:
         raise AnalyticsQueryError(f"format must be one of {', '.join(FORMATS)}, got {file_format!r}")
+    if isinstance(rows_per_part, bool) or not isinstance(rows_per_part, int) or rows_per_part < 1:
+        raise AnalyticsQueryError(f"rows_per_part must be a whole number of at least 1, got {rows_per_part!r}")
     path = Path(path)
     filters = dict(
         backend=backend, model=model, min_confidence=min_confidence, text=text, include_experiments=include_experiments
     )
     rng = date_range(con, start, end)
-    if file_format == "parquet":
+    in_parts = None if file_format != "csv" or rng is None or (text or "").strip() else _csv_in_parts(
+        con, path, rng, filters, progress, rows_per_part
+    )
+    if in_parts is not None:
+        rows = in_parts
+    elif file_format == "parquet":
         sql, params = records_sql(con, rng, **filters)
         rows = copy_to(con, sql, params, path, PARQUET_OPTIONS, "Parquet file")
     elif progress is None or rng is None:
@@ -69,6 +83,26 @@ def _csv_with_progress(con, path: Path, rng: DateRange, filters: dict, progress:
         con, rng, backend=filters["backend"], model=filters["model"], min_confidence=filters["min_confidence"]
     )
     return copy_csv_with_progress(con, neutralised(con, sql, params), params, path, expected, progress)
+
+
+def _csv_in_parts(
+    con, path: Path, rng: DateRange, filters: dict, progress: Progress | None, rows_per_part: int
+) -> int | None:
+    """The CSV written in parts by parallel COPYs (see `csv_parts`); None (nothing written) when one COPY
+    is the better way: fewer than two parts' records, one DuckDB thread, or the history on PostgreSQL (its
+    scans are not single-threaded like SQLite's)."""
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+    if int(threads) < 2 or engine(con) != "sqlite":
+        return None
+    clause, params = where(rng, filters["backend"], filters["model"], min_confidence=filters["min_confidence"])
+    expected = int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0])
+    if expected < 2 * rows_per_part:
+        return None
+    edges = [None, *csv_parts.part_bounds(con, clause, params, rows_per_part), None]
+    sqls = [records_sql(con, rng, part=part, **filters)[0] for part in zip(edges, edges[1:])]
+    columns = neutralising_columns(con, sqls[0], [])  # every part has the same columns
+    selects = [f"SELECT {columns} FROM ({sql})" for sql in sqls]
+    return csv_parts.copy_csv_in_parts(con, selects, path, workers=int(threads), progress=progress, expected=expected)
 
 
 def expected_rows(con, rng: DateRange | None, *, backend=None, model=None, min_confidence=None) -> int:

@@ -17,6 +17,7 @@ the tests read every file back with Python's csv module.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ from store.analytics.ranges import where
 from store.analytics.csv_cells import FORMULA_PREFIXES
 from store.analytics.errors import ExportTooLarge, ExportWriteError
 from store.analytics.read_model import TABLE
-from store.analytics.records import RECORD_COLUMNS, records_query
+from store.analytics.records import RECORD_COLUMNS, WHOLE, records_query
 from store.analytics.text_search import search_match
 
 DEFAULT_DOWNLOAD_ROWS = 200_000
@@ -52,6 +53,11 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path
 
 def neutralised(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> str:
     """`sql` with every text column's formula prefix neutralised, in SQL (so DuckDB's writer stays fast)."""
+    return f"SELECT {neutralising_columns(con, sql, params)} FROM ({sql})"
+
+
+def neutralising_columns(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> str:
+    """The select list that neutralises the text columns of `sql`'s result (for `SELECT list FROM (sql)`)."""
     described = con.execute(f"DESCRIBE {sql}", params).fetchall()
     columns = []
     for name, kind, *_ in described:
@@ -63,10 +69,12 @@ def neutralised(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> str:
             )
         else:
             columns.append(quoted)
-    return f"SELECT {', '.join(columns)} FROM ({sql})"
+    return ", ".join(columns)
 
 
-CSV_OPTIONS = "FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', USE_TMP_FILE false"
+_CSV_FORMAT = "FORMAT csv, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', USE_TMP_FILE false"
+CSV_OPTIONS = f"{_CSV_FORMAT}, HEADER"
+CSV_OPTIONS_NO_HEADER = f"{_CSV_FORMAT}, HEADER false"  # the parts after the first (see `csv_parts`)
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 
 
@@ -85,38 +93,42 @@ def copy_to(con: duckdb.DuckDBPyConnection, sql: str, params: list, path: Path, 
     try:
         (rows,) = con.execute(f"COPY ({sql}) TO '{target}' ({options})", params).fetchone()
         os.replace(temporary, path)
-    except duckdb.IOException as error:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if Path(path).name not in text:
-            raise  # a problem reading the history, reported as such by the caller
-        raise ExportWriteError(
-            f"cannot write the {what} {path} ({_named_as_target(text, temporary, Path(path))}); write it to a "
-            "file in a directory you can write, with free space"
-        ) from None
-    except OSError as error:
-        raise ExportWriteError(
-            f"cannot write the {what} {path} ({error.strerror}); write it to a file in a directory you can "
-            "write, with free space"
-        ) from None
+    except (duckdb.IOException, OSError) as error:
+        raise (write_error(error, Path(path), temporary, what) or error) from None
     finally:
         temporary.unlink(missing_ok=True)
     return int(rows)
 
 
-def _named_as_target(text: str, temporary: Path, path: Path) -> str:
-    # DuckDB names the temporary file; the user named the report.
-    return text.removeprefix("IO Error: ").replace(temporary.name, path.name)
+def write_error(error: Exception, path: Path, temporary: Path, what: str = "CSV report") -> ExportWriteError | None:
+    """The `ExportWriteError` naming the report `path` (written as `temporary`) for `error`, or None when
+    `error` is not about writing the file (a problem reading the history, which the caller reports as such)."""
+    if isinstance(error, duckdb.IOException):
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if path.name not in text:
+            return None
+        # DuckDB names the temporary file (or a part of it); the user named the report.
+        reason = re.sub(re.escape(temporary.name) + r"(?:\.part\d+)?", path.name, text.removeprefix("IO Error: "))
+    elif isinstance(error, OSError):
+        reason = error.strerror or type(error).__name__
+    else:
+        return None
+    return ExportWriteError(
+        f"cannot write the {what} {path} ({reason}); write it to a file in a directory you can write, with free space"
+    )
 
 
 def records_sql(
-    con, rng, *, backend=None, model=None, min_confidence=None, text=None, newest_first=False, include_experiments=False
+    con, rng, *, backend=None, model=None, min_confidence=None, text=None, newest_first=False, include_experiments=False,
+    part=WHOLE,
 ):
-    """The records query (SQL, parameters) of the resolved range `rng` (None: no history, the header alone)."""
+    """The records query (SQL, parameters) of the resolved range `rng` (None: no history, the header alone);
+    `part`: a slice of the range (see `records_query`)."""
     if rng is None:
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {name}' for name in RECORD_COLUMNS)} WHERE false", []
     return records_query(
         rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
-        search=search_match(con, text), include_experiments=include_experiments,
+        search=search_match(con, text), include_experiments=include_experiments, part=part,
     )
 
 

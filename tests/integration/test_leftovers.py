@@ -87,9 +87,11 @@ def test_a_live_writers_temporary_is_never_removed_and_a_dead_ones_is(db_path, t
         snapshot = db_path.with_name(db_path.name + ".analytics.duckdb")
         report = tmp_path / "report.csv"
         stale = [Path(f"{snapshot}.{dead_pid()}.tmp"), Path(f"{snapshot}.{dead_pid()}.tmp.wal"),
-                 Path(f"{report}.{dead_pid()}.tmp"), tmp_path / "tmp_report.csv"]
-        kept = [Path(f"{snapshot}.{live.pid}.tmp"), Path(f"{report}.{live.pid}.tmp"), tmp_path / "tmp_other.csv",
-                Path(f"{snapshot}.notapid.tmp")]
+                 Path(f"{report}.{dead_pid()}.tmp"), Path(f"{report}.{dead_pid()}.tmp.part7"),
+                 tmp_path / "tmp_report.csv"]
+        kept = [Path(f"{snapshot}.{live.pid}.tmp"), Path(f"{report}.{live.pid}.tmp"),
+                Path(f"{report}.{live.pid}.tmp.part3"), tmp_path / "tmp_other.csv", Path(f"{snapshot}.notapid.tmp"),
+                Path(f"{report}.{dead_pid()}.tmp.partial")]
         for path in stale + kept:
             path.write_bytes(b"partial")
         hour_ago = time.time() - 3700  # DuckDB's own temporary name, untouched for an hour: a killed export's
