@@ -88,3 +88,25 @@ def test_a_value_the_schema_refuses_is_a_constraint_error(postgres_url):
     with psycopg.connect(postgres_url) as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("INSERT INTO prompt_history (uid, timestamp, original_idea, improved_prompt, backend, confidence) "
                      "VALUES ('u', now(), 'an idea', 'p', 'few-shot', 1.5)")
+
+
+def test_the_search_vector_is_kept_in_the_row_once_migrated(postgres_url):
+    # Best-match search ranks every match by its vector: read out of line (TOAST) it cost 2.6x the time
+    # at 1M records (bench/bench_postgres.py --search-only). Migration 6 keeps vectors in the row.
+    from store.postgres.schema import MIGRATIONS
+
+    def storage(url: str) -> str:
+        with psycopg.connect(url) as conn:
+            return conn.execute(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'prompt_history'::regclass "
+                "AND attname = 'search_vector'"
+            ).fetchone()[0]
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {VERSION_TABLE} (version integer NOT NULL)")
+        conn.execute(f"INSERT INTO {VERSION_TABLE} VALUES (5)")
+        for script in MIGRATIONS[:5]:
+            conn.execute(script)
+    assert storage(postgres_url) == "x"  # PostgreSQL's default (extended): out of line when the row is long
+    assert migrate(postgres_url) == SCHEMA_VERSION
+    assert storage(postgres_url) == "m"
