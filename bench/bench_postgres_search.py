@@ -4,11 +4,13 @@
 
 (part of `bench/bench_postgres.py`; a module of its own for its size). A history is written at schema version 4 (before the search
 column), then upgraded in place as a user's would be. Printed, with the load average beside each part:
-1. the upgrade: migration 5, the back-fill of the search column, the CONCURRENTLY-built GIN index;
+1. the upgrade: migrations 5 and 6, the back-fill of the search column, the CONCURRENTLY-built GIN index;
 2. History search over 365 days, two-word queries, page of 50 (as the dashboard asks, through the
    analytics): the index newest first and best match first vs the substring scan it replaces (the same
    page while the index is marked incomplete), medians of --repeat;
-3. the same two words as SQL inside PostgreSQL (count + newest 50 over 365 days): the tsvector GIN index
+3. best match's ranking inside PostgreSQL: the vector kept in the row (migration 6) vs PostgreSQL's default
+   storage, on a copy of the same rows made in the same run;
+4. the same two words as SQL inside PostgreSQL (count + newest 50 over 365 days): the tsvector GIN index
    vs an `ILIKE` scan vs `pg_trgm` (a GIN trigram index on idea and prompt, the substring alternative the
    issue names), with each index's build time and size.
 """
@@ -75,7 +77,7 @@ def upgrade(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) prompt_history")
         size = conn.execute("SELECT pg_relation_size('idx_prompt_history_search')").fetchone()[0]
-    print(f"upgrade: migration 5 {migrated * 1e3:.0f} ms; back-fill {filled[-1]:.0f} s + GIN index "
+    print(f"upgrade: migrations 5 and 6 {migrated * 1e3:.0f} ms; back-fill {filled[-1]:.0f} s + GIN index "
           f"{total - filled[-1]:.0f} s = {total:.0f} s ({size / 1e6:.0f} MB index); then VACUUM (ANALYZE) "
           f"{time.perf_counter() - began:.0f} s ({load()})")
 
@@ -157,9 +159,42 @@ def sql_search(url: str, repeat: int) -> None:
         conn.execute("DROP INDEX bench_trgm")
 
 
+def ranking(url: str, repeat: int) -> None:
+    """Best match's ranking inside PostgreSQL: the vector kept in the row (migration 6) vs out of line, on a
+    copy of the same rows in a table with PostgreSQL's default storage (extended), built in the same run."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_default_storage")
+        conn.execute("CREATE TABLE bench_default_storage (LIKE prompt_history INCLUDING DEFAULTS)")
+        conn.execute("ALTER TABLE bench_default_storage ALTER COLUMN search_vector SET STORAGE EXTENDED")
+        conn.execute("INSERT INTO bench_default_storage SELECT * FROM prompt_history ORDER BY id")
+        conn.execute("CREATE INDEX ON bench_default_storage USING gin (search_vector)")
+        conn.execute("VACUUM (ANALYZE) bench_default_storage")
+        print(f"\nBest match's ranking inside PostgreSQL, the matches of 365 days, median of {repeat} ({load()})")
+        print("| query | in the row: unranked / ranked ms | default storage: unranked / ranked ms | ranked: default / in the row |")
+        print("|---|---:|---:|---:|")
+        last = conn.execute("SELECT max(timestamp) FROM prompt_history").fetchone()[0]
+        window = (last - timedelta(days=365), last + timedelta(seconds=1))
+        for query in QUERIES:
+            ms = {}
+            for table in ("prompt_history", "bench_default_storage"):
+                for score in ("0", "-ts_rank(search_vector, q)"):
+                    sql = (f"SELECT id, {score} FROM {table}, CAST(%s AS tsquery) AS q "
+                           f"WHERE search_vector @@ q AND {_WINDOW}")
+                    ms[(table, score)] = median_s(
+                        lambda sql=sql: conn.execute(sql, (tsquery(parse(query)), *window)).fetchall(), repeat) * 1e3
+            row, default = (
+                [ms[(table, score)] for score in ("0", "-ts_rank(search_vector, q)")]
+                for table in ("prompt_history", "bench_default_storage")
+            )
+            print(f"| {query} | {row[0]:.0f} / {row[1]:.0f} | {default[0]:.0f} / {default[1]:.0f} | "
+                  f"{default[1] / row[1]:.1f}x |")
+        conn.execute("DROP TABLE bench_default_storage")
+
+
 def run_all(admin_url: str, rows: int, repeat: int) -> None:
     """Every part above on a new database `bench_search` of the server at `admin_url`."""
     url = version_4_history(admin_url, rows)
     upgrade(url)
     history_search(url, repeat)
+    ranking(url, repeat)
     sql_search(url, repeat)

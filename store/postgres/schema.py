@@ -122,9 +122,9 @@ MIGRATIONS: tuple[str, ...] = (
     """.replace("{SEARCH_INDEX}", SEARCH_INDEX),
     # 6: the search column stays in the row (STORAGE MAIN: compressed in place, moved out of line only after
     # the long texts). Best-match search ranks every match by its vector; out of line (TOAST, where the
-    # default put it for long records) ranking 9,225 matches at 1M records took 59 ms, in the row 23 ms
-    # (the table shrank from 3.5 to 2.4 GB). It applies to vectors written from now on: new records and
-    # the back-fill of a history upgraded from before migration 5; vectors already stored stay where they are.
+    # default put it for long records) ranking 9,225 matches at 1M records took 54-59 ms, in the row 22-23 ms.
+    # It applies to vectors written from now on: new records and the back-fill of a history upgraded from
+    # before migration 5; vectors already stored stay where they are.
     """
     ALTER TABLE prompt_history ALTER COLUMN search_vector SET STORAGE MAIN;
     """,
