@@ -1,11 +1,12 @@
 """`prompt-improver export` of the records: CSV (neutralised, see `store.analytics.reports`) or Parquet, with progress.
 
-A CSV of two parts' records or more (`api.ROWS_PER_PART`) read from SQLite is written in parts by parallel
-COPYs and joined in order (`store.analytics.csv_parts`), reporting progress part by part. A smaller one is one DuckDB `COPY`;
-with a progress callback a thread reports the file's growth against an estimate. A text search is one COPY
-(each part would run the search again). Parquet is one `COPY` (a Parquet file cannot be appended to) and
-keeps every value exactly as stored: it is read by analysis tools, not spreadsheets, so text is not
-prefixed with the CSV's formula guard."""
+A CSV of two parts' records or more (`api.ROWS_PER_PART`) read from SQLite is written in parts by
+parallel COPYs and joined in order (`store.analytics.csv_parts`), reporting progress part by part. A
+smaller one is one DuckDB `COPY`; with a progress callback a thread reports the file's growth against an
+estimate. A text search is one COPY (each part would run the search again). Parquet is one `COPY` (a
+Parquet file cannot be appended to) and keeps every value exactly as stored: it is read by analysis
+tools, not spreadsheets, so text is not prefixed with the CSV's formula guard.
+"""
 
 from __future__ import annotations
 
