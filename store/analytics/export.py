@@ -46,7 +46,7 @@ def export_records(
     written in parts of about that many records, in parallel.
 
     Raises:
-        AnalyticsQueryError: an unknown `file_format`.
+        AnalyticsQueryError: an unknown `file_format`, or a `rows_per_part` below 1.
         ExportWriteError: the file cannot be written.
     """
     if file_format not in FORMATS:
