@@ -1,6 +1,6 @@
 """Benchmark of the PostgreSQL store and its analytics against baselines measured in the same run.
 
-    .venv/bin/python bench/bench_postgres.py [--rows 1000000] [--url postgresql://…]
+    .venv/bin/python bench/bench_postgres.py [--rows 1000000] [--url postgresql://…] [--export-db URL]
 
 Without `--url` a throwaway cluster is started (initdb/pg_ctl as in the tests, fsync off). Prints:
 1. `save` (median, p99) vs a raw psycopg INSERT of the same row on one open autocommit connection;
@@ -12,7 +12,10 @@ Without `--url` a throwaway cluster is started (initdb/pg_ctl as in the tests, f
 4. `copy` throughput from an SQLite file vs `save_many` of the same records from memory;
 5. full-text search on N records: the upgrade (back-fill + GIN index) and two-word searches over 365 days,
    the index vs the substring scan it replaces and vs `pg_trgm` (bench/bench_postgres_search.py;
-   `--search-only` runs just this part).
+   `--search-only` runs just this part);
+6. with `--export-db URL` instead (a database holding a history): the CSV export of every record vs DuckDB's
+   COPY of a native table holding the same records, medians of alternating rounds, and whether it is
+   oldest first.
 """
 
 from __future__ import annotations
@@ -144,6 +147,43 @@ def bench_analytics(url: str) -> None:
             print(f"CSV export {exported:,} rows: {exported / (time.perf_counter() - began):9,.0f} rows/s")
 
 
+def bench_export(url: str, rounds: int = 3) -> None:
+    """The CSV export of every record vs DuckDB's COPY of a native table holding the same records (medians of
+    rounds that alternate the two), and whether the file is oldest first."""
+    import csv
+    import statistics
+
+    from store.analytics.queries import date_range
+    from store.analytics.reports import records_sql
+
+    times: dict[str, list[float]] = {"ours": [], "baseline": []}
+    with Analytics(url) as analytics, tempfile.TemporaryDirectory() as directory:
+        analytics.sync()
+        duck = analytics._connection  # noqa: SLF001 - the same DuckDB, for the baseline table
+        with analytics._model.attached():  # noqa: SLF001
+            sql, params = records_sql(duck, date_range(duck, None, None))
+            duck.execute(f"CREATE OR REPLACE TABLE baseline AS {sql}", params)
+        out = Path(directory) / "all.csv"
+        for _ in range(rounds):
+            os.sync()
+            began = time.perf_counter()
+            rows = analytics.export_records(out)
+            times["ours"].append(time.perf_counter() - began)
+            with out.open(encoding="utf-8", newline="") as handle:
+                stamps = [row["timestamp"] for row in csv.DictReader(handle)]
+            ordered = stamps == sorted(stamps)
+            out.unlink()
+            os.sync()
+            began = time.perf_counter()
+            duck.execute(f"COPY baseline TO '{out}' (FORMAT csv, HEADER)")
+            times["baseline"].append(time.perf_counter() - began)
+            out.unlink()
+        duck.execute("DROP TABLE baseline")
+    ours, base = (rows / statistics.median(times[name]) for name in ("ours", "baseline"))
+    print(f"CSV export of {rows:,} records, median of {rounds}: {ours:,.0f} rows/s vs DuckDB's COPY of a native table "
+          f"{base:,.0f} rows/s: {ours / base:.2f}x; oldest first: {ordered} (load {os.getloadavg()[0]:.1f})")
+
+
 def bench_copy(admin_url: str, rows: int, directory: Path) -> None:
     path = directory / "source.db"
     migrate_sqlite(path)
@@ -171,7 +211,12 @@ def main() -> None:
     parser.add_argument("--url", help="an existing server's maintenance database (default: a throwaway cluster)")
     parser.add_argument("--search-only", action="store_true", help="only part 5, full-text search")
     parser.add_argument("--repeat", type=int, default=5, help="repeats of each search (medians)")
+    parser.add_argument("--export-db", metavar="URL", help="only the CSV export, on this database's history "
+                        "(e.g. DATABASE_URL=URL prompt-improver demo-data --rows 1000000 --days 365)")
     args = parser.parse_args()
+    if args.export_db:
+        bench_export(args.export_db)
+        return
     cluster = None
     admin_url = args.url
     if admin_url is None:

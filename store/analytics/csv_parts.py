@@ -49,11 +49,12 @@ def part_bounds(con: duckdb.DuckDBPyConnection, clause: str, params: list, rows_
 
 def copy_csv_in_parts(
     con: duckdb.DuckDBPyConnection, selects: list[str], path: Path, *, workers: int,
-    progress: Progress | None = None, expected: int = 0,
+    progress: Progress | None = None, expected: int = 0, sqlite_text: bool = True,
 ) -> int:
     """Write the rows of `selects` (DuckDB SELECTs, each already neutralised, in file order) to `path` as one
     CSV with one header, under a temporary name renamed when complete; return the rows written. With
     `progress`, report (share, rows) after each part is appended (the share against `expected`).
+    `sqlite_text`: the selects read SQLite's text, whose UTF-8 each cursor checks (`utf8_text`).
 
     Raises:
         ExportWriteError: the report cannot be written (no such directory, no permission, a full disk).
@@ -98,7 +99,8 @@ def copy_csv_in_parts(
     try:
         for number in range(workers):
             cursor = con.cursor()
-            utf8_text.install(cursor)  # temporary macros live on the connection that made them
+            if sqlite_text:
+                utf8_text.install(cursor)  # temporary macros live on the connection that made them
             cursors.append(cursor)
             running.append(threading.Thread(target=work, args=(cursor,), name=f"export-part-{number}", daemon=True))
             running[-1].start()

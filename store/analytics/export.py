@@ -90,10 +90,9 @@ def _csv_in_parts(
     con, path: Path, rng: DateRange, filters: dict, progress: Progress | None, rows_per_part: int
 ) -> int | None:
     """The CSV written in parts by parallel COPYs (see `csv_parts`); None (nothing written) when one COPY
-    is the better way: fewer than two parts' records, one DuckDB thread, or the history on PostgreSQL (its
-    scans are not single-threaded like SQLite's)."""
+    is the better way: fewer than two parts' records, or one DuckDB thread."""
     (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
-    if int(threads) < 2 or engine(con) != "sqlite":
+    if int(threads) < 2:
         return None
     clause, params = where(rng, filters["backend"], filters["model"], min_confidence=filters["min_confidence"])
     expected = int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0])
@@ -103,7 +102,10 @@ def _csv_in_parts(
     sqls = [records_sql(con, rng, part=part, **filters)[0] for part in zip(edges, edges[1:])]
     columns = neutralising_columns(con, sqls[0], [])  # every part has the same columns
     selects = [f"SELECT {columns} FROM ({sql})" for sql in sqls]
-    return csv_parts.copy_csv_in_parts(con, selects, path, workers=int(threads), progress=progress, expected=expected)
+    return csv_parts.copy_csv_in_parts(
+        con, selects, path, workers=int(threads), progress=progress, expected=expected,
+        sqlite_text=engine(con) == "sqlite",
+    )
 
 
 def expected_rows(con, rng: DateRange | None, *, backend=None, model=None, min_confidence=None) -> int:

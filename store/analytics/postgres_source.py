@@ -58,6 +58,12 @@ def records_by_id(ids: list[int]) -> str:
     return f"SELECT {SHAPED_COLUMNS} FROM postgres_query('{ALIAS}', '{_quote(remote)}')"
 
 
+def records_sql_remote(condition: str, order: str) -> str:
+    """DuckDB SQL reading the records PostgreSQL finds with `condition` (its SQL), in its `order`, unshaped."""
+    remote = f"SELECT {_RECORD_COLUMNS} FROM prompt_history WHERE {condition} ORDER BY {order}"
+    return f"postgres_query('{ALIAS}', '{_quote(remote)}')"
+
+
 _COLUMNS = (
     "id, CAST(timestamp AS TIMESTAMP) AS ts, backend, model_version AS model, framework, role, "
     "confidence, quality, latency_ms, metric_version, experiment_id"

@@ -31,7 +31,7 @@ from store.analytics.csv_cells import FORMULA_PREFIXES
 from store.analytics.errors import ExportTooLarge, ExportWriteError
 from store.analytics.read_model import TABLE
 from store.analytics.records import RECORD_COLUMNS, WHOLE, records_query
-from store.analytics.text_search import search_match
+from store.analytics.text_search import engine, search_match
 
 DEFAULT_DOWNLOAD_ROWS = 200_000
 # The precision every report gives: scores to 6 places, latencies (ms) to the microsecond.
@@ -129,6 +129,7 @@ def records_sql(
     return records_query(
         rng, backend, model, min_confidence=min_confidence, text=text, newest_first=newest_first,
         search=search_match(con, text), include_experiments=include_experiments, part=part,
+        engine=engine(con) or "sqlite",
     )
 
 

@@ -61,6 +61,12 @@ class SearchMatch:
             return f"id IN (SELECT id FROM {self._postgres('id')})"
         return f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {_text(self.expression)})"
 
+    def remote_condition(self) -> str:
+        """The match as a condition PostgreSQL evaluates (on its `prompt_history`)."""
+        if self.engine != "postgres":
+            raise ValueError("a remote condition is PostgreSQL's")
+        return f"search_vector @@ CAST({_text(self.expression)} AS tsquery)" if self.expression else "false"
+
     def ids_sql(self, order: str, rng: DateRange) -> str:
         """DuckDB SQL yielding (id, score) of the matches, the lower score the better match (0 by time)."""
         if not self.expression:
