@@ -63,16 +63,21 @@ Part = tuple[datetime | None, datetime | None]  # from (inclusive), to (exclusiv
 WHOLE: Part = (None, None)
 
 
-def _sqlite_where(rng: DateRange, backend: str | None, model: str | None, part: Part = WHOLE) -> str:
+def _sqlite_where(rng: DateRange, backend: str | None, model: str | None, part: Part = WHOLE, cast: str = "") -> str:
+    """The range, part and filters as SQL over the history's own columns: SQLite's, or PostgreSQL's with
+    `cast="::timestamptz"` (the bounds then compare as instants)."""
     # The stored text has one fixed shape, so comparing it as text orders it as time; `to_iso` keeps
     # that shape for every year (strftime's %Y does not zero-pad years before 1000).
     # A part's bounds replace the range's: given both, SQLite ranged its index on the looser one and read
     # from the part's start to the range's end (0.1 s per 50,000-record part at 1M records).
     start, stop = part
+
+    def bound(moment: datetime) -> str:
+        return sqlite_literal(to_iso(moment.replace(tzinfo=timezone.utc))) + cast
+
     clauses = [
-        f"timestamp >= '{to_iso((start or rng.lo).replace(tzinfo=timezone.utc))}'",
-        f"timestamp < '{to_iso(stop.replace(tzinfo=timezone.utc))}'" if stop is not None
-        else f"timestamp <= '{to_iso(rng.last.replace(tzinfo=timezone.utc))}'",
+        f"timestamp >= {bound(start or rng.lo)}",
+        f"timestamp < {bound(stop)}" if stop is not None else f"timestamp <= {bound(rng.last)}",
     ]
     backend = normalise_backend(backend)
     if backend is not None:
@@ -91,15 +96,13 @@ def records_query(
     report), or newest first (the History page's order, so its download matches its table). Records of
     experiment runs are left out unless `include_experiments`, as the read model's scope does. `part`
     narrows the range to the instants from its first bound (included) to its second (excluded), naive UTC
-    datetimes inside the range (see `store.analytics.csv_parts`). On PostgreSQL (`engine`) the query, its
-    order included, runs in the server (see `_postgres_records`).
+    datetimes inside the range (see `store.analytics.csv_parts`). On PostgreSQL (`engine`) the filters, the
+    full-text match and the order run in the server (see `_postgres_records`).
 
     `search` (from `search_match`, either engine) filters by the full-text index; without it, `text` is matched as
     a substring of the idea or the improved prompt (the fallback while the index is being built)."""
-    if engine == "postgres":
-        return _postgres_records(rng, backend, model, min_confidence, text, newest_first, search,
-                                 include_experiments, part), []
-    window = _sqlite_where(rng, backend, model, part)
+    postgres = engine == "postgres"
+    window = _sqlite_where(rng, backend, model, part, cast="::timestamptz" if postgres else "")
     if not include_experiments:
         window += " AND experiment_id IS NULL"
     if min_confidence is not None:
@@ -108,55 +111,32 @@ def records_query(
     needle = "" if search is not None else (text or "").strip()
     outer, params = "", []
     if search is not None:
-        window += f" AND {search.condition()}"
-    elif needle and needle.isascii():
+        window += f" AND {search.remote_condition() if postgres else search.condition()}"
+    elif needle and needle.isascii() and not postgres:
         window += " AND " + _like(needle)
-    elif needle:
+    elif needle:  # on PostgreSQL as the DuckDB view's NOCASE columns compared it before
         outer = (
             f" WHERE (contains(lower(original_idea), lower({literal(needle)}))"
             f" OR contains(lower(improved_prompt), lower({literal(needle)})))"
         )
     order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
+    if postgres:
+        return f"SELECT * FROM (SELECT {_TYPED} FROM ({_postgres_records(window, order)}) AS t({_ALIASES})){outer}", params
     sqlite_sql = f"{_SQLITE_SELECT} WHERE {window} ORDER BY {order}"
     sql = f"SELECT * FROM (SELECT {_TYPED} FROM sqlite_query('{ALIAS}', {literal(sqlite_sql)}) AS t({_ALIASES})){outer}"
     return sql, params
 
 
-def _postgres_records(
-    rng: DateRange, backend: str | None, model: str | None, min_confidence: float | None, text: str | None,
-    newest_first: bool, search: SearchMatch | None, include_experiments: bool, part: Part,
-) -> str:
-    """`records_query` on PostgreSQL: the filters, the full-text match and the order run in the server (its
-    `(timestamp, id)` index), and DuckDB gives the rows SQLite's shapes. Through the DuckDB view of the
-    attached table the server sent every row, DuckDB sorted 1M of them, and the COPY wrote the sorted runs
-    out of order (a 1M-record export began in February); one ordered query is a single stream, written in
-    its order, at 185k rows/s against 123k."""
+def _postgres_records(window: str, order: str) -> str:
+    """DuckDB SQL yielding `_SQLITE_SELECT`'s columns of the records PostgreSQL finds with `window` (its SQL), in
+    its `order` (its `(timestamp, id)` index), with SQLite's shapes. Through the DuckDB view of the attached
+    table the server sent every row, DuckDB sorted 1M of them, and the COPY wrote the sorted runs out of order
+    (a 1M-record export began in February); one ordered query is a single stream, written in its order, at
+    185k rows/s against 123k."""
     from store.analytics.postgres_source import SHAPED_COLUMNS, records_sql_remote
 
-    start, stop = part
-    clauses = [f"timestamp >= {sqlite_literal(to_iso((start or rng.lo).replace(tzinfo=timezone.utc)))}::timestamptz",
-               f"timestamp < {sqlite_literal(to_iso(stop.replace(tzinfo=timezone.utc)))}::timestamptz" if stop
-               else f"timestamp <= {sqlite_literal(to_iso(rng.last.replace(tzinfo=timezone.utc)))}::timestamptz"]
-    backend = normalise_backend(backend)
-    if backend is not None:
-        clauses.append(f"backend = {sqlite_literal(backend)}")
-    if model:
-        clauses.append(f"model_version = {sqlite_literal(model)}")
-    if not include_experiments:
-        clauses.append("experiment_id IS NULL")
-    if min_confidence is not None:
-        where(rng, None, None, min_confidence=min_confidence)  # validates it (a finite number)
-        clauses.append(f"confidence >= {float(min_confidence)!r}")
-    needle, outer = "" if search is not None else (text or "").strip(), ""
-    if search is not None:
-        clauses.append(search.remote_condition())
-    elif needle:  # the substring fallback while the index is built, as DuckDB's NOCASE view compared it
-        outer = (f" WHERE (contains(lower(original_idea), lower({literal(needle)}))"
-                 f" OR contains(lower(improved_prompt), lower({literal(needle)})))")
-    order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
-    remote = records_sql_remote(" AND ".join(clauses), order)
-    shaped = f"SELECT {_SQLITE_COLUMNS} FROM (SELECT {SHAPED_COLUMNS} FROM {remote}) AS prompt_history"
-    return f"SELECT * FROM (SELECT {_TYPED} FROM ({shaped}) AS t({_ALIASES})){outer}"
+    shaped = f"SELECT {SHAPED_COLUMNS} FROM {records_sql_remote(window, order)}"
+    return f"SELECT {_SQLITE_COLUMNS} FROM ({shaped}) AS prompt_history"
 
 
 def _like(needle: str) -> str:
