@@ -11,12 +11,12 @@ tools, not spreadsheets, so text is not prefixed with the CSV's formula guard.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from store import leftovers
 from store.analytics import csv_parts
+from store.analytics.csv_parts import Progress
 from store.analytics.api import ROWS_PER_PART
 from store.analytics.queries import date_range
 from store.analytics.ranges import DateRange, where
@@ -33,7 +33,6 @@ _SAMPLE_ROWS = 1_000
 _POLL_S = 0.25
 _BEFORE_DONE = 0.99  # an estimate: the bar waits at 99% rather than claim the end before the COPY ends
 
-Progress = Callable[[float, int], None]  # (share written, records written so far: both estimates until 1.0)
 
 
 def export_records(
@@ -94,10 +93,11 @@ def _csv_in_parts(
     (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
     if int(threads) < 2:
         return None
-    clause, params = where(rng, filters["backend"], filters["model"], min_confidence=filters["min_confidence"])
-    expected = int(con.execute(f"SELECT count(*) FROM {TABLE} WHERE {clause}", params).fetchone()[0])
+    scope = {name: filters[name] for name in ("backend", "model", "min_confidence")}
+    expected = expected_rows(con, rng, **scope)
     if expected < 2 * rows_per_part:
         return None
+    clause, params = where(rng, scope["backend"], scope["model"], min_confidence=scope["min_confidence"])
     edges = [None, *csv_parts.part_bounds(con, clause, params, rows_per_part), None]
     sqls = [records_sql(con, rng, part=part, **filters)[0] for part in zip(edges, edges[1:])]
     columns = neutralising_columns(con, sqls[0], [])  # every part has the same columns
