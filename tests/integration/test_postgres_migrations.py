@@ -107,6 +107,15 @@ def test_the_search_vector_is_kept_in_the_row_once_migrated(postgres_url):
         conn.execute(f"INSERT INTO {VERSION_TABLE} VALUES (5)")
         for script in MIGRATIONS[:5]:
             conn.execute(script)
+        for i in range(3):  # records already stored at version 5, vectors included
+            conn.execute(
+                "INSERT INTO prompt_history (uid, timestamp, original_idea, improved_prompt, backend, search_vector) "
+                "VALUES (%s, now(), %s, 'prompt', 'zero-shot', %s::tsvector)", (f"u{i}", f"idea {i}", f"'idea':1 '{i}':2"),
+            )
+        before = conn.execute("SELECT id, uid, original_idea, search_vector::text FROM prompt_history ORDER BY id").fetchall()
     assert storage(postgres_url) == "x"  # PostgreSQL's default (extended): out of line when the row is long
     assert migrate(postgres_url) == SCHEMA_VERSION
     assert storage(postgres_url) == "m"
+    with psycopg.connect(postgres_url) as conn:  # the upgrade kept every record and its vector
+        after = conn.execute("SELECT id, uid, original_idea, search_vector::text FROM prompt_history ORDER BY id").fetchall()
+    assert len(before) == 3 and after == before
